@@ -1,0 +1,31 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "labctl/exit_code.hpp"
+
+namespace labctl::cli {
+
+// Where a command's callback leaves its exit code for labctl::run. A command either returns
+// normally having set `code`, or throws ErrorException (turned into "labctl: error: ..." + code).
+struct CommandResult {
+  ExitCode code = ExitCode::ok;
+};
+
+// One function per command file (labctl/cli/<command>.cpp). Each adds its subcommand to `app`,
+// fills a plain options struct from the flags, and calls one core function from its callback.
+void register_up(CLI::App& app, CommandResult& result);
+void register_down(CLI::App& app, CommandResult& result);
+void register_runs(CLI::App& app, CommandResult& result);
+void register_deploy(CLI::App& app, CommandResult& result);
+void register_smoke(CLI::App& app, CommandResult& result);
+void register_failover(CLI::App& app, CommandResult& result);
+void register_evidence(CLI::App& app, CommandResult& result);
+void register_version(CLI::App& app, CommandResult& result);
+
+}  // namespace labctl::cli
+
+namespace labctl::cli {
+// "labctl/<version> (commit <git describe>)" on stdout.
+void print_version();
+}  // namespace labctl::cli

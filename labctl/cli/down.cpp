@@ -1,0 +1,22 @@
+#include <memory>
+
+#include "labctl/cli/commands.hpp"
+#include "labctl/lifecycle/down.hpp"
+
+namespace labctl::cli {
+
+void register_down(CLI::App& app, CommandResult& result) {
+  auto options = std::make_shared<lifecycle::DownOptions>();
+  auto* sub = app.add_subcommand(
+      "down", "Tear down a run (idempotent); --expired is the janitor for runs past their TTL");
+  sub->add_option("--run-id", options->run_id, "The run to tear down");
+  sub->add_flag("--expired", options->expired,
+                "Every run past its TTL, from state and from provider tags");
+  sub->add_flag("--force", options->force, "Without --run-id: the latest active run");
+  sub->callback([options, &result] {
+    value_or_throw(lifecycle::run_down(*options));
+    result.code = ExitCode::ok;
+  });
+}
+
+}  // namespace labctl::cli

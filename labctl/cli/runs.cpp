@@ -1,0 +1,129 @@
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "labctl/cli/commands.hpp"
+#include "labctl/env.hpp"
+#include "labctl/error.hpp"
+#include "labctl/state_store.hpp"
+#include "labctl/suggest.hpp"
+
+namespace labctl::cli {
+namespace {
+
+struct RunsOptions {
+  bool json = false;
+  std::string run_id;
+};
+
+nlohmann::ordered_json run_json(const state::RunRecord& run) {
+  return {{"runId", run.run_id},          {"status", run.status},
+          {"profile", run.profile},       {"scenario", run.scenario},
+          {"providers", run.providers},   {"providerOrder", run.provider_order},
+          {"owner", run.owner},           {"purpose", run.purpose},
+          {"ttl", run.ttl_text},          {"ttlSeconds", run.ttl_seconds},
+          {"ttlExpiresAt", run.ttl_expires_at}, {"createdAt", run.created_at},
+          {"updatedAt", run.updated_at},  {"dryRun", run.dry_run}};
+}
+
+std::unique_ptr<state::Store> open_store_or_null() {
+  return value_or_throw(state::Store::open_existing(env::state_dir()));
+}
+
+void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    std::cout << std::left << std::setw(static_cast<int>(widths[i]) + 2) << cells[i];
+  }
+  std::cout << '\n';
+}
+
+void list_runs(const RunsOptions& options) {
+  auto store = open_store_or_null();
+  std::vector<state::RunRecord> runs;
+  if (store) runs = value_or_throw(store->list_runs());
+  if (options.json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& run : runs) out.push_back(run_json(run));
+    std::cout << out.dump() << '\n';
+    return;
+  }
+  const std::vector<std::string> header{"RUN ID", "STATUS", "PROFILE", "PROVIDERS", "MODE",
+                                        "EXPIRES"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& run : runs) {
+    rows.push_back({run.run_id, run.status, run.profile, join(run.providers, ","),
+                    run.dry_run ? "dry" : "live", run.ttl_expires_at});
+  }
+  std::vector<std::size_t> widths;
+  for (const auto& h : header) widths.push_back(h.size());
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  print_row(header, widths);
+  for (const auto& row : rows) print_row(row, widths);
+}
+
+void show_run(const RunsOptions& options) {
+  auto store = open_store_or_null();
+  std::optional<state::RunRecord> run;
+  if (store) run = value_or_throw(store->find_run(options.run_id));
+  if (!run) {
+    throw ErrorException({ExitCode::usage, "runs show: no run " + options.run_id + " in " +
+                                               env::state_dir().string() +
+                                               " (see labctl runs list)"});
+  }
+  const auto resources = value_or_throw(store->resources(run->run_id));
+  const auto events = value_or_throw(store->events(run->run_id));
+  if (options.json) {
+    nlohmann::ordered_json out = run_json(*run);
+    out["resources"] = nlohmann::ordered_json::array();
+    for (const auto& r : resources) {
+      out["resources"].push_back({{"id", r.id}, {"provider", r.provider}, {"kind", r.kind},
+                                  {"name", r.name}, {"region", r.region},
+                                  {"cloudId", r.cloud_id}, {"state", r.state},
+                                  {"attrs", r.attrs}, {"error", r.error}});
+    }
+    out["events"] = nlohmann::ordered_json::array();
+    for (const auto& e : events) {
+      out["events"].push_back({{"ts", e.ts}, {"kind", e.kind}, {"detail", e.detail}});
+    }
+    std::cout << out.dump() << '\n';
+    return;
+  }
+  for (const auto& [key, value] : run_json(*run).items()) {
+    std::cout << std::left << std::setw(14) << key
+              << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
+  }
+  std::cout << "\nresources (" << resources.size() << "):\n";
+  for (const auto& r : resources) {
+    std::cout << "  #" << r.id << "  " << r.provider << "  " << r.kind << "  " << r.name << "  "
+              << (r.cloud_id.empty() ? "-" : r.cloud_id) << "  " << r.state
+              << (r.error.empty() ? "" : "  (" + r.error + ")") << '\n';
+  }
+  std::cout << "\nevents (" << events.size() << "):\n";
+  for (const auto& e : events) std::cout << "  " << e.ts << "  " << e.kind << "  "
+                                         << e.detail.dump() << '\n';
+}
+
+}  // namespace
+
+void register_runs(CLI::App& app, CommandResult& result) {
+  auto options = std::make_shared<RunsOptions>();
+  auto* runs = app.add_subcommand("runs", "List and inspect runs in the state database");
+  runs->require_subcommand(1);
+  auto* list = runs->add_subcommand("list", "List runs, newest first");
+  list->add_flag("--json", options->json, "JSON for agents");
+  list->callback([options, &result] {
+    list_runs(*options);
+    result.code = ExitCode::ok;
+  });
+  auto* show = runs->add_subcommand("show", "Show one run with its resources and events");
+  show->add_option("ID", options->run_id, "Run id")->required();
+  show->add_flag("--json", options->json, "JSON for agents");
+  show->callback([options, &result] {
+    show_run(*options);
+    result.code = ExitCode::ok;
+  });
+}
+
+}  // namespace labctl::cli

@@ -1,0 +1,31 @@
+#include <iostream>
+#include <memory>
+
+#include "labctl/cli/commands.hpp"
+#include "labctl/lifecycle/up.hpp"
+
+namespace labctl::cli {
+
+void register_up(CLI::App& app, CommandResult& result) {
+  auto options = std::make_shared<lifecycle::UpOptions>();
+  auto* sub = app.add_subcommand("up", "Provision a tagged lab with a TTL cost guard; prints "
+                                       "the run-id on stdout");
+  sub->add_option("--profile", options->profile,
+                  "minimal|provider|full|soak|local, or a path to a profile .yaml")
+      ->required();
+  sub->add_option("--provider", options->providers,
+                  "Comma-separated providers (default: the profile's)");
+  sub->add_option("--ttl", options->ttl, "Lab lifetime: N, Ns, Nm, Nh, Nd or 1h30m "
+                                         "(default: the profile's, else 4h; max CE_TTL_MAX)");
+  sub->add_option("--scenario", options->scenario, "Scenario name (default: the profile name)");
+  sub->add_option("--provider-order", options->provider_order,
+                  "declared|cost-optimized|slow-first|fast-first (env CE_PROVIDER_ORDER)");
+  sub->add_flag("--keep", options->keep, "On failure, leave the partial lab for inspection");
+  sub->callback([options, &result] {
+    const std::string run_id = value_or_throw(lifecycle::run_up(*options));
+    std::cout << run_id << '\n' << std::flush;
+    result.code = ExitCode::ok;
+  });
+}
+
+}  // namespace labctl::cli

@@ -1,0 +1,32 @@
+#include "labctl/env.hpp"
+
+#include <cstdlib>
+
+namespace labctl::env {
+
+std::optional<std::string> get(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+std::string get_or(const char* name, const std::string& fallback) {
+  const auto value = get(name);
+  return value && !value->empty() ? *value : fallback;
+}
+
+bool dry_run() { return get("CE_DRY_RUN").value_or("1") != "0"; }
+
+std::filesystem::path state_dir() {
+  if (const auto dir = get("CE_STATE_DIR"); dir && !dir->empty()) return *dir;
+  if (const auto xdg = get("XDG_STATE_HOME"); xdg && !xdg->empty()) {
+    return std::filesystem::path(*xdg) / "labctl";
+  }
+  return std::filesystem::path(get_or("HOME", "/root")) / ".local" / "state" / "labctl";
+}
+
+std::string owner() { return get_or("CE_OWNER", get_or("USER", "cloudedge-agent")); }
+
+std::string purpose() { return get_or("CE_PURPOSE", "cloudedge-sam-failover-lab"); }
+
+}  // namespace labctl::env

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace labctl::env {
+
+// The value of an environment variable; nullopt when unset (an empty value is a value).
+[[nodiscard]] std::optional<std::string> get(const char* name);
+// The value, or `fallback` when unset or empty.
+[[nodiscard]] std::string get_or(const char* name, const std::string& fallback);
+
+// CE_DRY_RUN: unset or anything but exactly "0" means dry (no mutating call leaves the process).
+[[nodiscard]] bool dry_run();
+
+// CE_STATE_DIR, else ${XDG_STATE_HOME:-$HOME/.local/state}/labctl. Not /tmp: a reboot would
+// wipe it and orphan the cost guard.
+[[nodiscard]] std::filesystem::path state_dir();
+
+// CE_OWNER, else $USER, else "cloudedge-agent".
+[[nodiscard]] std::string owner();
+// CE_PURPOSE, else "cloudedge-sam-failover-lab".
+[[nodiscard]] std::string purpose();
+
+}  // namespace labctl::env

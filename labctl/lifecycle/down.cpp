@@ -1,0 +1,223 @@
+#include "labctl/lifecycle/down.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "labctl/clock.hpp"
+#include "labctl/env.hpp"
+#include "labctl/lifecycle/teardown.hpp"
+#include "labctl/log.hpp"
+#include "labctl/run_id.hpp"
+#include "labctl/state_store.hpp"
+#include "labctl/suggest.hpp"
+#include "providers/provider.hpp"
+
+namespace labctl::lifecycle {
+namespace {
+
+// Leases, re-reads and tears down one run. A run another process holds is skipped (nullopt
+// error-free) when `skip_if_held`, so two janitors never tear down the same run twice.
+Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry,
+                        bool skip_if_held) {
+  auto lease = store.acquire_lease(run_id, "down");
+  if (!lease) {
+    if (skip_if_held && lease.error().code == ExitCode::refused) {
+      log::info("down.skip", "down: skipping " + run_id + ": " + lease.error().message);
+      return {};
+    }
+    return std::unexpected(lease.error());
+  }
+  auto run = store.find_run(run_id);
+  if (!run) return std::unexpected(run.error());
+  if (!*run) return fail(ExitCode::provider, "down: run " + run_id + " vanished from state");
+  if ((*run)->status == state::k_run_down) {
+    log::info("down.noop", "down: run " + run_id + " is already down; nothing to do");
+    return {};
+  }
+  auto report = teardown_run(store, **run, dry);
+  if (!report) return std::unexpected(report.error());
+  return {};
+}
+
+// A run the state does not know but a provider found by tag: record it so its teardown is
+// tracked like any other (profile "discovered", providers = where it was found).
+Expected<void> adopt_run(state::Store& store, const std::string& run_id,
+                         const std::vector<std::string>& providers,
+                         const std::string& ttl_expires_at) {
+  auto existing = store.find_run(run_id);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) {
+    if ((*existing)->status == state::k_run_down) {
+      return store.set_run_status(run_id, state::k_run_down_failed);
+    }
+    return {};
+  }
+  state::RunRecord run;
+  run.run_id = run_id;
+  run.profile = "discovered";
+  const auto marker = run_id.find("-cloudedge-");
+  run.scenario = marker == std::string::npos ? "adhoc" : run_id.substr(marker + 11);
+  run.providers = providers;
+  run.provider_order = "declared";
+  run.owner = "unknown";
+  run.purpose = "unknown";
+  run.ttl_text = "unknown";
+  run.ttl_expires_at = ttl_expires_at;
+  run.created_at = format_rfc3339(system_clock()->now());
+  run.status = state::k_run_up;
+  run.dry_run = false;
+  auto id = store.insert_run(run);
+  if (!id) return std::unexpected(id.error());
+  if (*id != run_id) {
+    return fail(ExitCode::provider, "down: could not record discovered run " + run_id);
+  }
+  return {};
+}
+
+// Every provider's discovery of expired resources, grouped by run-id.
+std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover_expired(
+    std::vector<std::string>& errors) {
+  std::map<std::string, std::pair<std::vector<std::string>, std::string>> runs;
+  for (const auto& name : providers::discoverable_names()) {
+    auto provider = providers::make_provider(name);
+    if (!provider) continue;
+    providers::DiscoverQuery query{"", true, system_clock()->now(), nullptr};
+    auto found = (*provider)->discover(query);
+    if (!found) {
+      errors.push_back(found.error().message);
+      continue;
+    }
+    for (const auto& d : *found) {
+      if (!is_valid_run_id(d.run_id)) continue;  // not ours: never touch it
+      auto& [names, expires] = runs[d.run_id];
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      if (expires.empty()) expires = d.ttl_expires_at;
+    }
+  }
+  return runs;
+}
+
+Expected<void> down_expired(bool dry) {
+  std::vector<std::string> errors;
+  auto discovered = discover_expired(errors);
+  auto store = state::Store::open_existing(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  if (!*store && discovered.empty()) {
+    log::info("down.expired", "down --expired: no state and no expired lab found; nothing to do");
+    return errors.empty() ? Expected<void>{} : fail(ExitCode::provider, errors.front());
+  }
+  if (!*store) {
+    store = state::Store::open(env::state_dir());
+    if (!store) return std::unexpected(store.error());
+  }
+  std::set<std::string> targets;
+  const SystemTime now = system_clock()->now();
+  auto runs = (*store)->list_runs();
+  if (!runs) return std::unexpected(runs.error());
+  for (const auto& run : *runs) {
+    if (run.status == state::k_run_down) continue;
+    const auto expires = parse_rfc3339(run.ttl_expires_at);
+    if (!expires) {
+      log::warn("down.expired", "down --expired: run " + run.run_id +
+                                    " has an unparsable ttl_expires_at '" + run.ttl_expires_at +
+                                    "'; skipped");
+      continue;
+    }
+    if (*expires <= now) {
+      log::info("down.expired",
+                "down --expired: " + run.run_id + " expired at " + run.ttl_expires_at);
+      targets.insert(run.run_id);
+    }
+  }
+  for (const auto& [run_id, found] : discovered) {
+    log::info("down.expired", "down --expired: " + run_id + " found by tag in " +
+                                  join(found.first, ",") + ", expired at " + found.second);
+    if (dry) {
+      targets.insert(run_id);
+      continue;
+    }
+    if (auto adopted = adopt_run(**store, run_id, found.first, found.second); !adopted) {
+      errors.push_back(adopted.error().message);
+      continue;
+    }
+    targets.insert(run_id);
+  }
+  if (targets.empty()) {
+    log::info("down.expired", "down --expired: no expired runs");
+  }
+  for (const auto& run_id : targets) {
+    auto known = (*store)->find_run(run_id);
+    if (known && !*known) {
+      log::info("down.plan", "[dry] would tear down discovered run " + run_id);
+      continue;
+    }
+    if (auto done = down_one(**store, run_id, dry, true); !done) {
+      errors.push_back(done.error().message);
+    }
+  }
+  if (!errors.empty()) {
+    std::string message = "down --expired: " + std::to_string(errors.size()) + " problem(s):";
+    for (const auto& e : errors) message += "\n  - " + e;
+    return fail(ExitCode::provider, message);
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<void> run_down(const DownOptions& options) {
+  const bool dry = env::dry_run();
+  if (options.expired) return down_expired(dry);
+  if (!options.run_id && !options.force) {
+    return fail(ExitCode::usage, "down: provide --run-id <id>, or --expired, or --force");
+  }
+  auto store = state::Store::open_existing(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  std::string run_id;
+  if (options.run_id) {
+    run_id = *options.run_id;
+  } else {
+    Expected<std::optional<state::RunRecord>> latest = std::optional<state::RunRecord>();
+    if (*store) latest = (*store)->latest_active_run();
+    if (!latest) return std::unexpected(latest.error());
+    if (!*latest) {
+      log::info("down.noop", "down --force: no active run; nothing to do");
+      return {};
+    }
+    run_id = (*latest)->run_id;
+  }
+  log::set_run_id(run_id);
+  if (*store) {
+    auto known = (*store)->find_run(run_id);
+    if (!known) return std::unexpected(known.error());
+    if (*known) return down_one(**store, run_id, dry, false);
+  }
+  // Unknown to this machine's state: look for it by tag (another machine's run).
+  std::vector<std::string> providers_found;
+  for (const auto& name : providers::discoverable_names()) {
+    auto provider = providers::make_provider(name);
+    if (!provider) continue;
+    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr});
+    if (found && !found->empty()) providers_found.push_back(name);
+  }
+  if (providers_found.empty()) {
+    log::info("down.noop", "down: run " + run_id + " is unknown to the state in " +
+                               env::state_dir().string() +
+                               " and no provider finds resources tagged with it; nothing to do");
+    return {};
+  }
+  if (dry) {
+    log::info("down.plan", "[dry] would tear down " + run_id + " (found by tag in " +
+                               join(providers_found, ",") + ")");
+    return {};
+  }
+  store = state::Store::open(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  if (auto adopted = adopt_run(**store, run_id, providers_found, ""); !adopted) {
+    return std::unexpected(adopted.error());
+  }
+  return down_one(**store, run_id, dry, false);
+}
+
+}  // namespace labctl::lifecycle

@@ -1,0 +1,161 @@
+#include "labctl/lifecycle/teardown.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "labctl/clock.hpp"
+#include "labctl/log.hpp"
+#include "labctl/profile.hpp"
+#include "labctl/tags.hpp"
+#include "providers/provider.hpp"
+
+namespace labctl::lifecycle {
+namespace {
+
+// Teardown must work without the profile (it may have been edited or deleted since `up`), so
+// a profile that no longer loads is replaced by an empty one: providers tear down from state.
+profile::Profile load_profile_for(const state::RunRecord& run) {
+  if (!run.profile_path.empty()) {
+    if (auto loaded = profile::load(run.profile_path)) return *loaded;
+    log::warn("down.profile", "down: profile " + run.profile_path +
+                                  " no longer loads; tearing down from state alone");
+  }
+  profile::Profile empty;
+  empty.name = run.profile;
+  return empty;
+}
+
+// Providers in teardown order: reverse bring-up order, then any other provider with rows.
+std::vector<std::string> teardown_order(const state::RunRecord& run,
+                                        const std::vector<state::ResourceRecord>& rows) {
+  std::vector<std::string> order(run.providers.rbegin(), run.providers.rend());
+  for (const auto& row : rows) {
+    if (std::find(order.begin(), order.end(), row.provider) == order.end()) {
+      order.push_back(row.provider);
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
+Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry) {
+  TeardownReport report;
+  report.dry = dry;
+  const profile::Profile profile = load_profile_for(run);
+  auto all_rows = store.resources(run.run_id);
+  if (!all_rows) return std::unexpected(all_rows.error());
+
+  if (!dry) {
+    if (auto marked = store.set_run_status(run.run_id, state::k_run_tearing_down); !marked) {
+      return std::unexpected(marked.error());
+    }
+  }
+  log::info("down.start", "down: tearing down run_id=" + run.run_id + (dry ? " [dry]" : ""));
+
+  const auto order = teardown_order(run, *all_rows);
+  std::vector<std::string> errors;
+  for (const auto& name : order) {
+    auto provider = providers::make_provider(name);
+    if (!provider) {
+      errors.push_back(provider.error().message);
+      continue;
+    }
+    providers::RunContext ctx{run, profile,
+                              make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
+                                        run.purpose),
+                              store, *system_clock(), dry};
+    std::vector<state::ResourceRecord> rows;
+    for (auto it = all_rows->rbegin(); it != all_rows->rend(); ++it) {
+      if (it->provider == name && it->state != state::k_res_deleted) rows.push_back(*it);
+    }
+    if (!run.dry_run) {
+      // Tagged resources this machine never recorded (another machine's run, or a crash
+      // between the send and the intent row) are adopted into state, then deleted.
+      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile};
+      auto found = (*provider)->discover(query);
+      if (!found) {
+        errors.push_back(found.error().message);
+      } else {
+        for (const auto& d : *found) {
+          const bool known = std::any_of(rows.begin(), rows.end(), [&](const auto& row) {
+            return row.cloud_id == d.cloud_id;
+          });
+          if (known || dry) continue;
+          state::ResourceRecord row;
+          row.run_id = run.run_id;
+          row.provider = name;
+          row.kind = d.kind;
+          row.name = d.kind + ":" + d.cloud_id;
+          row.region = d.region;
+          row.cloud_id = d.cloud_id;
+          row.state = state::k_res_created;
+          row.attrs = {{"discovered", true}};
+          auto id = store.record_intent(row);
+          if (!id) return std::unexpected(id.error());
+          row.id = *id;
+          rows.insert(rows.begin(), row);
+          ++report.discovered;
+        }
+      }
+    }
+    if (rows.empty()) continue;
+    if (dry) {
+      for (const auto& row : rows) {
+        log::info("down.plan", "[dry] would delete " + name + " " + row.kind + " " + row.name +
+                                   (row.cloud_id.empty() ? "" : " (" + row.cloud_id + ")"),
+                  {{"provider", name}, {"kind", row.kind}, {"cloud_id", row.cloud_id}});
+      }
+      continue;
+    }
+    if (auto done = (*provider)->teardown(ctx, rows); !done) errors.push_back(done.error().message);
+  }
+  if (dry) return report;
+
+  // Verify: every row deleted, and no provider still finds anything tagged with the run.
+  auto after = store.resources(run.run_id);
+  if (!after) return std::unexpected(after.error());
+  for (const auto& row : *after) {
+    if (row.state == state::k_res_deleted) {
+      ++report.deleted;
+    } else {
+      ++report.failed;
+      errors.push_back(row.provider + " " + row.kind + " " + row.name +
+                       (row.cloud_id.empty() ? "" : " (" + row.cloud_id + ")") + ": " +
+                       (row.error.empty() ? row.state : row.error));
+    }
+  }
+  if (errors.empty()) {
+    for (const auto& name : order) {
+      auto provider = providers::make_provider(name);
+      if (!provider) continue;
+      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile};
+      auto left = (*provider)->discover(query);
+      if (left && !left->empty()) {
+        errors.push_back(name + ": " + std::to_string(left->size()) +
+                         " resource(s) tagged with the run still exist");
+      }
+    }
+  }
+  if (!errors.empty()) {
+    (void)store.set_run_status(run.run_id, state::k_run_down_failed);
+    (void)store.add_event(run.run_id, "down", {{"result", "failed"}, {"errors", errors}});
+    std::string message = "down: run " + run.run_id + " is not fully torn down:";
+    for (const auto& e : errors) message += "\n  - " + e;
+    message += "\n  the failures stay in state; run `labctl down --run-id " + run.run_id +
+               "` again to retry";
+    return fail(ExitCode::provider, message);
+  }
+  if (auto marked = store.set_run_status(run.run_id, state::k_run_down); !marked) {
+    return std::unexpected(marked.error());
+  }
+  (void)store.add_event(run.run_id, "down",
+                        {{"result", "completed"},
+                         {"deleted", report.deleted},
+                         {"discovered", report.discovered}});
+  log::info("down.done", "down: run " + run.run_id + " is down (" +
+                             std::to_string(report.deleted) + " resource(s) confirmed gone)");
+  return report;
+}
+
+}  // namespace labctl::lifecycle

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+#include "labctl/error.hpp"
+#include "labctl/state_store.hpp"
+
+namespace labctl::lifecycle {
+
+struct TeardownReport {
+  std::size_t deleted = 0;      // resources confirmed gone by this teardown
+  std::size_t failed = 0;       // resources that could not be deleted (kept in state)
+  std::size_t discovered = 0;   // tagged resources the state did not know, added and deleted
+  bool dry = false;             // nothing was sent: the report lists what would be deleted
+};
+
+// Tears down one run: its state rows that are not deleted (newest first, per provider in reverse
+// bring-up order), plus whatever each provider discovers by the run's tag. The run is marked
+// "down" only when every resource is confirmed gone and discovery finds nothing left; otherwise
+// "down_failed" (ExitCode::provider), and the failures stay in state for the next `down`.
+// `dry` lists what would be deleted and changes nothing. The caller holds the run's lease.
+[[nodiscard]] Expected<TeardownReport> teardown_run(state::Store& store,
+                                                    const state::RunRecord& run, bool dry);
+
+}  // namespace labctl::lifecycle

@@ -1,0 +1,180 @@
+#include "labctl/lifecycle/up.hpp"
+
+#include <chrono>
+
+#include "labctl/clock.hpp"
+#include "labctl/duration.hpp"
+#include "labctl/env.hpp"
+#include "labctl/interrupt.hpp"
+#include "labctl/lifecycle/guard.hpp"
+#include "labctl/log.hpp"
+#include "labctl/profile.hpp"
+#include "labctl/provider_order.hpp"
+#include "labctl/run_id.hpp"
+#include "labctl/suggest.hpp"
+#include "providers/plan_printer.hpp"
+#include "providers/provider.hpp"
+
+namespace labctl::lifecycle {
+namespace {
+
+constexpr const char* k_default_ttl_max = "24h";
+
+struct ProviderPlan {
+  std::unique_ptr<providers::Provider> provider;
+  providers::Plan plan;
+};
+
+// The budget ceiling: no `up` may ask for a TTL above CE_TTL_MAX (default 24h). Raising the
+// ceiling is a human decision, so exceeding it is a refusal (exit 4), not a usage error.
+Expected<void> check_ttl_ceiling(std::chrono::seconds ttl, const std::string& ttl_text) {
+  const std::string max_text = env::get_or("CE_TTL_MAX", k_default_ttl_max);
+  auto max = parse_duration(max_text);
+  if (!max) return fail(ExitCode::usage, "CE_TTL_MAX: " + max.error().message);
+  if (ttl > *max) {
+    return fail(ExitCode::refused,
+                "up: --ttl " + ttl_text + " exceeds the budget ceiling CE_TTL_MAX=" + max_text +
+                    "; pick a shorter TTL (raising the ceiling is a human decision)");
+  }
+  return {};
+}
+
+// Runs every provider's plan in order; stops at the first failure or signal.
+Expected<void> apply_all(std::vector<ProviderPlan>& plans, const state::RunRecord& run,
+                         const profile::Profile& profile, state::Store& store) {
+  for (auto& [provider, plan] : plans) {
+    if (interrupt::requested()) {
+      return fail(ExitCode::interrupted, "up: interrupted");
+    }
+    const std::string name(provider->name());
+    providers::RunContext ctx{run, profile,
+                              make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
+                                        run.purpose),
+                              store, *system_clock(), false};
+    log::info("up.provider", "up: bringing up " + name, {{"provider", name}});
+    try {
+      if (auto applied = provider->apply_up(ctx, plan); !applied) {
+        return std::unexpected(applied.error());
+      }
+    } catch (const std::exception& e) {
+      return fail(ExitCode::provider, "up: provider " + name + " failed: " + e.what());
+    }
+  }
+  if (interrupt::requested()) return fail(ExitCode::interrupted, "up: interrupted");
+  return {};
+}
+
+}  // namespace
+
+Expected<std::string> run_up(const UpOptions& options) {
+  // 1. Validate everything before anything is written: profile, providers, order, TTL.
+  auto profile = profile::load(options.profile);
+  if (!profile) return std::unexpected(profile.error());
+
+  const std::vector<std::string> requested =
+      options.providers ? split_provider_list(*options.providers) : profile->providers;
+  if (requested.empty()) {
+    return fail(ExitCode::usage, "up: no providers (give --provider, or list providers in " +
+                                     profile->path.string() + ")");
+  }
+  for (const auto& name : requested) {
+    if (auto provider = providers::make_provider(name); !provider) {
+      return std::unexpected(provider.error());
+    }
+  }
+  const std::string order_mode =
+      options.provider_order.value_or(env::get_or("CE_PROVIDER_ORDER", "declared"));
+  auto ordered = order_providers(requested, order_mode);
+  if (!ordered) return std::unexpected(ordered.error());
+
+  const std::string ttl_text = options.ttl.value_or(profile->ttl);
+  auto ttl = parse_duration(ttl_text);
+  if (!ttl) {
+    return fail(ExitCode::usage, "up: invalid --ttl: " + ttl.error().message);
+  }
+  if (auto ceiling = check_ttl_ceiling(*ttl, ttl_text); !ceiling) {
+    return std::unexpected(ceiling.error());
+  }
+
+  // 2. Record the run.
+  auto store = state::Store::open(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  const SystemTime now = system_clock()->now();
+  state::RunRecord run;
+  run.scenario = sanitize_scenario(options.scenario.value_or(profile->name));
+  run.run_id = make_run_id(now, run.scenario);
+  run.profile = options.profile;
+  run.profile_path = profile->path.string();
+  run.providers = *ordered;
+  run.provider_order = order_mode.empty() ? "declared" : order_mode;
+  run.owner = env::owner();
+  run.purpose = env::purpose();
+  run.ttl_text = ttl_text;
+  run.ttl_seconds = ttl->count();
+  run.ttl_expires_at = format_rfc3339(now + *ttl);
+  run.created_at = format_rfc3339(now);
+  run.dry_run = env::dry_run();
+  run.keep = options.keep;
+  auto id = (*store)->insert_run(run);
+  if (!id) return std::unexpected(id.error());
+  run.run_id = *id;
+  log::set_run_id(run.run_id);
+  auto lease = (*store)->acquire_lease(run.run_id, "up");
+  if (!lease) return std::unexpected(lease.error());
+  log::info("up.start",
+            "up: run_id=" + run.run_id + " profile=" + profile->name +
+                " providers=" + join(run.providers, ",") + " provider_order=" +
+                run.provider_order + " ttl=" + ttl_text + " (expires " + run.ttl_expires_at + ")" +
+                (run.dry_run ? " [dry]" : ""),
+            {{"profile", profile->name},
+             {"providers", run.providers},
+             {"provider_order", run.provider_order},
+             {"ttl", ttl_text},
+             {"ttl_expires_at", run.ttl_expires_at},
+             {"dry_run", run.dry_run}});
+
+  // 3. Plans: pure, so a bad profile setting fails here with nothing created.
+  std::vector<ProviderPlan> plans;
+  for (const auto& name : run.providers) {
+    auto provider = providers::make_provider(name);
+    if (!provider) return std::unexpected(provider.error());
+    providers::RunContext ctx{run, *profile,
+                              make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
+                                        run.purpose),
+                              **store, *system_clock(), run.dry_run};
+    auto plan = (*provider)->plan_up(ctx);
+    if (!plan) {
+      (void)(*store)->set_run_status(run.run_id, state::k_run_down);
+      (void)(*store)->add_event(run.run_id, "up",
+                                {{"result", "failed"}, {"error", plan.error().message}});
+      return std::unexpected(plan.error());
+    }
+    providers::print_plan(*plan, run.dry_run);
+    plans.push_back({std::move(*provider), std::move(*plan)});
+  }
+
+  if (run.dry_run) {
+    (void)(*store)->set_run_status(run.run_id, state::k_run_up);
+    (void)(*store)->add_event(run.run_id, "up", {{"result", "planned"}, {"dry_run", true}});
+    log::info("up.dry", "up: dry run: nothing was sent (set CE_DRY_RUN=0 to act for real)");
+    return run.run_id;
+  }
+
+  // 4. Live: apply under the guard.
+  TeardownGuard guard(**store, run, options.keep);
+  const auto started = std::chrono::steady_clock::now();
+  auto applied = apply_all(plans, run, *profile, **store);
+  if (!applied) return std::unexpected(guard.finish(applied.error()));
+  guard.disarm();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (auto marked = (*store)->set_run_status(run.run_id, state::k_run_up); !marked) {
+    return std::unexpected(marked.error());
+  }
+  (void)(*store)->add_event(run.run_id, "up",
+                            {{"result", "completed"}, {"infraProvisionSeconds", seconds}});
+  log::info("up.done", "up: run " + run.run_id + " is up");
+  return run.run_id;
+}
+
+}  // namespace labctl::lifecycle

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "labctl/error.hpp"
+
+namespace labctl::lifecycle {
+
+// `labctl up` options. Precedence (flag > env > profile > default) is applied in run_up.
+struct UpOptions {
+  std::string profile;                          // name or path (required)
+  std::optional<std::string> providers;         // --provider csv; default: the profile's
+  std::optional<std::string> ttl;               // --ttl; default: the profile's, else 4h
+  std::optional<std::string> scenario;          // --scenario; default: the profile name
+  std::optional<std::string> provider_order;    // --provider-order; else CE_PROVIDER_ORDER
+  bool keep = false;                            // leave a partial lab on failure
+};
+
+// Validates everything before writing anything (profile, providers, order, TTL, ceiling),
+// records the run, prints each provider's plan on stderr and, in live mode, applies it under
+// the teardown guard. Returns the run-id (the caller prints it on stdout).
+[[nodiscard]] Expected<std::string> run_up(const UpOptions& options);
+
+}  // namespace labctl::lifecycle

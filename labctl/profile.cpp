@@ -1,0 +1,358 @@
+#include "labctl/profile.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <list>
+#include <set>
+
+#include "labctl/atomic_file.hpp"
+#include "labctl/duration.hpp"
+#include "labctl/env.hpp"
+#include "labctl/suggest.hpp"
+
+namespace labctl::profile {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> k_shipped{"minimal", "provider", "full", "soak", "local"};
+const std::vector<std::string> k_roles{"router-a", "router-b", "router", "client"};
+const std::vector<std::string> k_provider_names{"aws", "oci", "azure", "onprem", "local",
+                                                "testfs"};
+
+// Thrown inside the loader only; parse() turns it into an Error. Keeps the many field reads
+// below free of error plumbing while every message still carries file:line.
+struct ProfileError {
+  std::string message;
+};
+
+// Reads one YAML mapping, rejecting keys it was not asked about.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, const fs::path& origin, std::string where)
+      : m_node(node), m_origin(origin), m_where(std::move(where)) {
+    if (!node.IsMap()) throw ProfileError{at(node) + m_where + " must be a mapping"};
+  }
+
+  std::string at(const YAML::Node& node) const {
+    return m_origin.string() + ":" + std::to_string(node.Mark().line + 1) + ": ";
+  }
+
+  const YAML::Node* find(const std::string& key) {
+    m_known.push_back(key);
+    for (auto it = m_node.begin(); it != m_node.end(); ++it) {
+      if (it->first.as<std::string>() == key) {
+        m_values.push_back(it->second);
+        return &m_values.back();
+      }
+    }
+    return nullptr;
+  }
+
+  void read(const std::string& key, std::string& out, bool required = false) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) {
+      if (required) throw ProfileError{at(m_node) + m_where + ": missing key \"" + key + "\""};
+      return;
+    }
+    if (!value->IsScalar()) throw ProfileError{at(*value) + key + " must be a string"};
+    out = value->as<std::string>();
+  }
+
+  void read(const std::string& key, int& out) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) return;
+    try {
+      out = value->as<int>();
+    } catch (const YAML::Exception&) {
+      throw ProfileError{at(*value) + key + " must be an integer"};
+    }
+  }
+
+  void read(const std::string& key, bool& out) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) return;
+    try {
+      out = value->as<bool>();
+    } catch (const YAML::Exception&) {
+      throw ProfileError{at(*value) + key + " must be true or false"};
+    }
+  }
+
+  void read(const std::string& key, std::vector<std::string>& out) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) return;
+    if (!value->IsSequence()) throw ProfileError{at(*value) + key + " must be a list"};
+    out.clear();
+    for (const auto& item : *value) {
+      if (!item.IsScalar()) throw ProfileError{at(item) + key + " items must be strings"};
+      out.push_back(item.as<std::string>());
+    }
+  }
+
+  // Call after reading every key: any other key is an error with a suggestion.
+  void reject_unknown() const {
+    for (auto it = m_node.begin(); it != m_node.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      if (std::find(m_known.begin(), m_known.end(), key) == m_known.end()) {
+        throw ProfileError{at(it->first) + "unknown key \"" + key + "\" in " + m_where +
+                           did_you_mean(key, m_known)};
+      }
+    }
+  }
+
+  const fs::path& origin() const { return m_origin; }
+
+ private:
+  YAML::Node m_node;
+  const fs::path& m_origin;
+  std::string m_where;
+  std::vector<std::string> m_known;
+  std::list<YAML::Node> m_values;
+};
+
+void check_one_of(const MapReader& reader, const YAML::Node& node, const std::string& what,
+                  const std::string& value, const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    throw ProfileError{reader.at(node) + "unknown " + what + " \"" + value + "\"" +
+                       did_you_mean(value, allowed) + " (want " + join(allowed, "|") + ")"};
+  }
+}
+
+Node read_node(const YAML::Node& yaml, const fs::path& origin) {
+  MapReader r(yaml, origin, "node");
+  Node node;
+  r.read("name", node.name, true);
+  r.read("role", node.role, true);
+  r.reject_unknown();
+  check_one_of(r, yaml, "role", node.role, k_roles);
+  return node;
+}
+
+Site read_site(const YAML::Node& yaml, const fs::path& origin) {
+  MapReader r(yaml, origin, "site");
+  Site site;
+  r.read("name", site.name, true);
+  r.read("provider", site.provider, true);
+  r.read("logical_address", site.logical_address);
+  if (const auto* nodes = r.find("nodes")) {
+    if (!nodes->IsSequence()) throw ProfileError{r.at(*nodes) + "nodes must be a list"};
+    for (const auto& item : *nodes) site.nodes.push_back(read_node(item, origin));
+  }
+  r.reject_unknown();
+  check_one_of(r, yaml, "provider", site.provider, k_provider_names);
+  return site;
+}
+
+void read_aws(const YAML::Node& yaml, const fs::path& origin, AwsSettings& aws) {
+  MapReader r(yaml, origin, "aws");
+  r.read("region", aws.region);
+  r.read("regions", aws.regions);
+  r.read("instance_type", aws.instance_type);
+  if (const auto* image = r.find("image")) {
+    MapReader ir(*image, origin, "aws.image");
+    ir.read("id", aws.image.id);
+    ir.read("owner", aws.image.owner);
+    ir.read("name", aws.image.name_pattern);
+    ir.reject_unknown();
+    if (aws.image.id.empty() && (aws.image.owner.empty() || aws.image.name_pattern.empty())) {
+      throw ProfileError{ir.at(*image) + "aws.image needs either id, or owner and name"};
+    }
+  }
+  r.read("operator_cidr", aws.operator_cidr);
+  r.read("allow_any_ssh", aws.allow_any_ssh);
+  r.read("network", aws.network);
+  r.read("subnet_id", aws.subnet_id);
+  r.read("vpc_cidr", aws.vpc_cidr);
+  r.read("subnet_cidr", aws.subnet_cidr);
+  r.read("ssh_user", aws.ssh_user);
+  r.reject_unknown();
+  check_one_of(r, yaml, "aws.network", aws.network, {"dedicated", "existing"});
+  if (aws.regions.empty() && !aws.region.empty()) aws.regions.push_back(aws.region);
+  if (!aws.region.empty() &&
+      std::find(aws.regions.begin(), aws.regions.end(), aws.region) == aws.regions.end()) {
+    throw ProfileError{r.at(yaml) + "aws.region \"" + aws.region +
+                       "\" is not in the aws.regions allowlist"};
+  }
+}
+
+void read_stub(const YAML::Node& yaml, const fs::path& origin, const std::string& where,
+               StubSettings& stub) {
+  MapReader r(yaml, origin, where);
+  r.read("region", stub.region);
+  r.read("shape", stub.shape);
+  r.reject_unknown();
+}
+
+SshEndpoint read_ssh(const YAML::Node& yaml, const fs::path& origin) {
+  MapReader r(yaml, origin, "ssh");
+  SshEndpoint ssh;
+  r.read("host", ssh.host, true);
+  r.read("port", ssh.port);
+  r.read("user", ssh.user);
+  r.read("jump", ssh.jump);
+  r.reject_unknown();
+  return ssh;
+}
+
+void read_onprem(const YAML::Node& yaml, const fs::path& origin, OnpremSettings& onprem) {
+  MapReader r(yaml, origin, "onprem");
+  if (const auto* hosts = r.find("hosts")) {
+    if (!hosts->IsSequence()) throw ProfileError{r.at(*hosts) + "onprem.hosts must be a list"};
+    for (const auto& item : *hosts) {
+      MapReader hr(item, origin, "onprem host");
+      OnpremHost host;
+      hr.read("name", host.name, true);
+      hr.read("role", host.role, true);
+      const auto* ssh = hr.find("ssh");
+      if (ssh == nullptr) throw ProfileError{hr.at(item) + "onprem host: missing key \"ssh\""};
+      host.ssh = read_ssh(*ssh, origin);
+      hr.reject_unknown();
+      check_one_of(hr, item, "role", host.role, k_roles);
+      onprem.hosts.push_back(std::move(host));
+    }
+  }
+  if (const auto* commands = r.find("fault_commands")) {
+    if (!commands->IsMap()) {
+      throw ProfileError{r.at(*commands) + "onprem.fault_commands must be a mapping"};
+    }
+    for (auto it = commands->begin(); it != commands->end(); ++it) {
+      onprem.fault_commands[it->first.as<std::string>()] = it->second.as<std::string>();
+    }
+  }
+  r.reject_unknown();
+}
+
+Profile read_profile(const YAML::Node& root, const fs::path& origin) {
+  MapReader r(root, origin, "profile");
+  Profile p;
+  p.path = origin;
+  r.read("name", p.name, true);
+  r.read("description", p.description);
+  r.read("providers", p.providers);
+  r.read("ttl", p.ttl);
+  if (const auto* sites = r.find("sites")) {
+    if (!sites->IsSequence()) throw ProfileError{r.at(*sites) + "sites must be a list"};
+    for (const auto& item : *sites) p.sites.push_back(read_site(item, origin));
+  }
+  if (const auto* matrices = r.find("matrices")) {
+    if (!matrices->IsMap()) throw ProfileError{r.at(*matrices) + "matrices must be a mapping"};
+    for (auto it = matrices->begin(); it != matrices->end(); ++it) {
+      if (!it->second.IsSequence()) {
+        throw ProfileError{r.at(it->second) + "matrix \"" + it->first.as<std::string>() +
+                           "\" must be a list of site names"};
+      }
+      auto& sites = p.matrices[it->first.as<std::string>()];
+      for (const auto& site : it->second) sites.push_back(site.as<std::string>());
+    }
+  }
+  if (const auto* aws = r.find("aws")) read_aws(*aws, origin, p.aws);
+  if (const auto* oci = r.find("oci")) read_stub(*oci, origin, "oci", p.oci);
+  if (const auto* azure = r.find("azure")) read_stub(*azure, origin, "azure", p.azure);
+  if (const auto* onprem = r.find("onprem")) read_onprem(*onprem, origin, p.onprem);
+  if (const auto* local = r.find("local")) {
+    MapReader lr(*local, origin, "local");
+    lr.read("subnet", p.local.subnet);
+    lr.read("transit", p.local.transit);
+    lr.reject_unknown();
+  }
+  if (const auto* deploy = r.find("deploy")) {
+    MapReader dr(*deploy, origin, "deploy");
+    dr.read("build_command", p.deploy.build_command);
+    dr.read("artifact", p.deploy.artifact);
+    dr.read("remote_path", p.deploy.remote_path);
+    dr.read("install_command", p.deploy.install_command);
+    dr.read("restart_command", p.deploy.restart_command);
+    dr.reject_unknown();
+  }
+  r.reject_unknown();
+
+  // Cross-field checks, each pointing at the profile's top line (the fields are known).
+  if (auto ttl = parse_duration(p.ttl); !ttl) {
+    throw ProfileError{r.at(root) + "ttl: " + ttl.error().message};
+  }
+  for (const auto& provider : p.providers) {
+    if (provider == "testfs") continue;
+    check_one_of(r, root, "provider", provider, {"aws", "oci", "azure", "onprem", "local"});
+  }
+  std::set<std::string> node_names, site_names;
+  for (const auto& site : p.sites) {
+    if (!site_names.insert(site.name).second) {
+      throw ProfileError{r.at(root) + "site \"" + site.name + "\" is declared twice"};
+    }
+    for (const auto& node : site.nodes) {
+      if (!node_names.insert(node.name).second) {
+        throw ProfileError{r.at(root) + "node \"" + node.name + "\" is declared twice"};
+      }
+    }
+  }
+  const std::vector<std::string> declared(site_names.begin(), site_names.end());
+  for (const auto& [matrix, sites] : p.matrices) {
+    for (const auto& site : sites) {
+      if (!site_names.contains(site) && !p.sites.empty()) {
+        throw ProfileError{r.at(root) + "matrix \"" + matrix + "\" names unknown site \"" +
+                           site + "\"" + did_you_mean(site, declared)};
+      }
+    }
+  }
+  return p;
+}
+
+fs::path exe_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+}  // namespace
+
+const Site* Profile::find_site(const std::string& site_name) const {
+  for (const auto& site : sites) {
+    if (site.name == site_name) return &site;
+  }
+  return nullptr;
+}
+
+fs::path shipped_dir() {
+  if (const auto dir = env::get("LABCTL_PROFILE_DIR"); dir && !dir->empty()) return *dir;
+  std::error_code ec;
+  const fs::path installed = exe_dir() / ".." / "share" / "labctl" / "profiles";
+  if (fs::is_directory(installed, ec)) return installed;
+  return fs::path(LABCTL_SOURCE_DIR) / "profiles";
+}
+
+Expected<Profile> parse(const std::string& yaml_text, const fs::path& origin) {
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    return read_profile(root, origin);
+  } catch (const ProfileError& e) {
+    return fail(ExitCode::usage, e.message);
+  } catch (const YAML::Exception& e) {
+    return fail(ExitCode::usage, origin.string() + ":" + std::to_string(e.mark.line + 1) +
+                                     ": " + e.msg);
+  }
+}
+
+Expected<Profile> load(const std::string& name_or_path) {
+  const bool looks_like_path = name_or_path.find('/') != std::string::npos ||
+                               name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml");
+  fs::path path;
+  if (looks_like_path) {
+    path = name_or_path;
+  } else {
+    if (std::find(k_shipped.begin(), k_shipped.end(), name_or_path) == k_shipped.end()) {
+      return fail(ExitCode::usage, "unknown profile: " + name_or_path +
+                                       did_you_mean(name_or_path, k_shipped) + " (want " +
+                                       join(k_shipped, "|") + ", or a path to a .yaml file)");
+    }
+    path = shipped_dir() / (name_or_path + ".yaml");
+  }
+  auto text = read_file(path);
+  if (!text) {
+    return fail(ExitCode::usage, "profile " + name_or_path + ": " + text.error().message);
+  }
+  return parse(*text, path);
+}
+
+}  // namespace labctl::profile

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <optional>
+#include <string>
+
+#include "labctl/error.hpp"
+
+namespace labctl::state {
+
+// A prepared statement that finalizes itself. Bind by 1-based index; step() returns true while
+// rows come. Errors carry the database's message and ExitCode::provider.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  [[nodiscard]] bool ok() const { return m_stmt != nullptr; }
+  [[nodiscard]] const std::string& error() const { return m_error; }
+
+  Statement& bind(int index, const std::string& value);
+  Statement& bind(int index, long long value);
+  Statement& bind_null(int index);
+
+  // Steps once: a row (true), done (false), or an error (see error()).
+  [[nodiscard]] Expected<bool> step();
+  // Steps to completion (for statements without rows).
+  [[nodiscard]] Expected<void> run();
+
+  [[nodiscard]] std::string text(int column) const;
+  [[nodiscard]] long long integer(int column) const;
+  [[nodiscard]] bool is_null(int column) const;
+
+ private:
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt = nullptr;
+  std::string m_error;
+};
+
+// Runs SQL without results (BEGIN, COMMIT, DDL).
+[[nodiscard]] Expected<void> exec(sqlite3* db, const char* sql);
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : m_db(db) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  [[nodiscard]] Expected<void> begin();
+  [[nodiscard]] Expected<void> commit();
+
+ private:
+  sqlite3* m_db;
+  bool m_open = false;
+};
+
+}  // namespace labctl::state

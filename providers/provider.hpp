@@ -1,0 +1,106 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "labctl/clock.hpp"
+#include "labctl/error.hpp"
+#include "labctl/profile.hpp"
+#include "labctl/state_store.hpp"
+#include "labctl/tags.hpp"
+
+namespace labctl::providers {
+
+// One call a provider will make. Dry-run prints exactly these; live mode sends exactly these,
+// substituting placeholders like "{{sg:lab}}" with ids learnt from earlier operations.
+struct Operation {
+  std::string action;                 // API action or local step: "RunInstances", "netns add"
+  nlohmann::ordered_json params = nlohmann::ordered_json::object();
+  bool mutating = true;
+  std::string resource_kind;          // what it creates ("" for none), recorded as intent first
+  std::string resource_name;          // logical name within the run
+  std::string region;
+};
+
+struct Plan {
+  std::string provider;
+  std::vector<Operation> operations;
+  std::vector<std::string> notes;  // human remarks printed with the plan (e.g. stub warnings)
+};
+
+// Everything a provider needs to bring up or tear down its part of one run.
+struct RunContext {
+  const state::RunRecord& run;
+  const profile::Profile& profile;
+  Tags tags;  // the five routerd.cloudedge.* tags, provider set to this provider
+  state::Store& store;
+  Clock& clock;
+  bool dry_run = true;
+};
+
+// A resource found by its tags (live), whether or not this machine's state knows it.
+struct Discovered {
+  std::string run_id;
+  std::string kind;
+  std::string cloud_id;
+  std::string region;
+  std::string ttl_expires_at;  // from the tag; may be empty if the tag is missing/garbled
+};
+
+struct DiscoverQuery {
+  std::string run_id;         // non-empty: resources of this run only
+  bool expired_only = false;  // true: resources whose ttl_expires_at tag is before `now`
+  SystemTime now;
+  const profile::Profile* profile = nullptr;  // for region allowlists; may be null
+};
+
+// Which fault to inject, and where.
+struct FaultRequest {
+  std::string fault;  // stop-active, drain, routerd-bgp-stop, heartbeat-stop, ...
+  std::string node;   // empty: the run's active router
+};
+
+// A provider family member (DESIGN.md "Providers"). Concrete classes stay private to their .cpp;
+// make_provider() in registry.cpp is the only way to get one.
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+
+  // Builds the bring-up plan for this provider's part of the profile. No network, no state.
+  [[nodiscard]] virtual Expected<Plan> plan_up(const RunContext& ctx) = 0;
+
+  // Executes the plan (live mode only). Every mutating operation is recorded with
+  // Store::record_intent before it is sent and marked created after. Returns on the first
+  // failure; the caller's guard tears down whatever the state says exists.
+  [[nodiscard]] virtual Expected<void> apply_up(const RunContext& ctx, const Plan& plan) = 0;
+
+  // Deletes the given resources of one run (state rows not yet deleted, newest first), in the
+  // provider's dependency order, with retries. Marks each row deleted or failed in the store.
+  // "Already gone" counts as deleted. Returns an error if any resource could not be deleted.
+  [[nodiscard]] virtual Expected<void> teardown(const RunContext& ctx,
+                                                const std::vector<state::ResourceRecord>& rows) = 0;
+
+  // Lists live resources by tag (empty for providers with nothing to discover).
+  [[nodiscard]] virtual Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) = 0;
+
+  // Injects a fault into a live run (failover). Default: not available for this provider.
+  [[nodiscard]] virtual Expected<nlohmann::json> inject_fault(const RunContext& ctx,
+                                                              const FaultRequest& request);
+};
+
+// The provider names labctl knows, in the registry's order: aws, oci, azure, onprem, local.
+[[nodiscard]] const std::vector<std::string>& known_names();
+
+// Every registered provider, including lifecycle-test ones; `down --expired` asks each to
+// discover expired resources.
+[[nodiscard]] std::vector<std::string> discoverable_names();
+
+// Returns the provider, or a usage error with a "did you mean" suggestion.
+[[nodiscard]] Expected<std::unique_ptr<Provider>> make_provider(std::string_view name);
+
+}  // namespace labctl::providers

@@ -1,0 +1,148 @@
+#include "labctl/state_store.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace labctl::state {
+namespace {
+
+using labctl::testing::TempDirTest;
+
+RunRecord sample_run(const std::string& id) {
+  RunRecord run;
+  run.run_id = id;
+  run.profile = "full";
+  run.profile_path = "profiles/full.yaml";
+  run.scenario = "full";
+  run.providers = {"aws", "onprem"};
+  run.provider_order = "declared";
+  run.owner = "tester";
+  run.purpose = "unit";
+  run.ttl_text = "1h";
+  run.ttl_seconds = 3600;
+  run.ttl_expires_at = "2026-06-01T04:00:00Z";
+  run.created_at = "2026-06-01T03:00:00Z";
+  return run;
+}
+
+mode_t mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+TEST_F(TempDirTest, OpenCreatesPrivateDirectoryAndDatabase) {
+  const auto dir = tmp.path() / "state";
+  auto store = Store::open(dir);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(mode_of(dir), 0700u);
+  EXPECT_EQ(mode_of(dir / "state.db"), 0600u);
+}
+
+TEST_F(TempDirTest, OpenExistingCreatesNothing) {
+  auto store = Store::open_existing(tmp.path() / "none");
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store, nullptr);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "none"));
+}
+
+TEST_F(TempDirTest, RunRoundTripAndSameSecondUniqueness) {
+  auto store = *Store::open(tmp.path());
+  const auto first = store->insert_run(sample_run("20260601T030000Z-cloudedge-full"));
+  const auto second = store->insert_run(sample_run("20260601T030000Z-cloudedge-full"));
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(*first, "20260601T030000Z-cloudedge-full");
+  EXPECT_EQ(*second, "20260601T030000Z-cloudedge-full-2");
+  const auto found = store->find_run(*second);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->providers, (std::vector<std::string>{"aws", "onprem"}));
+  EXPECT_EQ((*found)->ttl_seconds, 3600);
+  EXPECT_EQ(store->list_runs()->size(), 2u);
+  ASSERT_TRUE(store->set_run_status(*first, k_run_down));
+  const auto latest = store->latest_active_run();
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->run_id, *second);
+}
+
+TEST_F(TempDirTest, ResourcesKeepCreationOrderAndMergeAttrs) {
+  auto store = *Store::open(tmp.path());
+  const std::string run = *store->insert_run(sample_run("20260601T030000Z-cloudedge-x"));
+  ResourceRecord row;
+  row.run_id = run;
+  row.provider = "aws";
+  row.kind = "key-pair";
+  row.name = "kp";
+  const long long a = *store->record_intent(row);
+  row.kind = "instance";
+  row.name = "router-a";
+  const long long b = *store->record_intent(row);
+  ASSERT_TRUE(store->mark_created(b, "i-1", {{"node", {{"site", "aws"}}}}));
+  ASSERT_TRUE(store->merge_attrs(b, {{"privateIp", "10.0.0.5"}}));
+  ASSERT_TRUE(store->set_resource_state(a, k_res_failed, "boom"));
+  const auto rows = *store->resources(run);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, k_res_failed);
+  EXPECT_EQ(rows[0].error, "boom");
+  EXPECT_EQ(rows[1].cloud_id, "i-1");
+  EXPECT_EQ(rows[1].state, k_res_created);
+  EXPECT_EQ(rows[1].attrs["node"]["site"], "aws");
+  EXPECT_EQ(rows[1].attrs["privateIp"], "10.0.0.5");
+}
+
+TEST_F(TempDirTest, EventsAndMeta) {
+  auto store = *Store::open(tmp.path());
+  ASSERT_TRUE(store->add_event("r", "up", {{"result", "completed"}}));
+  ASSERT_TRUE(store->add_event("r", "smoke", {{"passed", 12}}));
+  const auto events = *store->events("r");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind, "smoke");
+  EXPECT_EQ(events[1].detail["passed"], 12);
+  EXPECT_FALSE(*store->get_meta("r", "ssh"));
+  ASSERT_TRUE(store->set_meta("r", "ssh", {{"user", "root"}}));
+  ASSERT_TRUE(store->set_meta("r", "ssh", {{"user", "admin"}}));
+  EXPECT_EQ((**store->get_meta("r", "ssh"))["user"], "admin");
+}
+
+// Given a live process holding a run's lease, expect a refusal naming its pid; once that
+// process is dead, expect the lease to be taken over.
+TEST_F(TempDirTest, LeaseRefusesLiveHolderAndTakesOverDeadOne) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto store = Store::open(tmp.path());
+    if (!store) _exit(2);
+    auto lease = (*store)->acquire_lease("run-1", "up");
+    if (!lease) _exit(3);
+    const char ok = 'y';
+    if (write(ready[1], &ok, 1) != 1) _exit(4);
+    pause();
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  auto store = *Store::open(tmp.path());
+  auto refused = store->acquire_lease("run-1", "down");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ExitCode::refused);
+  EXPECT_NE(refused.error().message.find("pid " + std::to_string(child)), std::string::npos)
+      << refused.error().message;
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  auto taken = store->acquire_lease("run-1", "down");
+  ASSERT_TRUE(taken) << taken.error().message;
+  taken->release();
+  auto again = store->acquire_lease("run-1", "down");
+  EXPECT_TRUE(again);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+}  // namespace
+}  // namespace labctl::state

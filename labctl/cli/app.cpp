@@ -44,7 +44,10 @@ int run(int argc, char** argv) {
   register_runs(app, result);
   register_version(app, result);
   auto* help = app.add_subcommand("help", "Show this help");
-  help->callback([&app] { std::cout << app.help(); });
+  help->callback([&app] {
+    // app.help() would describe the selected subcommand ("help"); format the top level.
+    std::cout << app.get_formatter()->make_help(&app, "labctl", CLI::AppFormatMode::Normal);
+  });
 
   // Settings that must be in force before any callback runs.
   app.parse_complete_callback([&] {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything labctl needs to build, test and run its local lab on Debian 12.
+# Idempotent; run as root (or through sudo).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo -E "$0" "$@"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  # libraries (headers)
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libssh-dev libcurl4-openssl-dev libssl-dev
+  libsqlite3-dev libpugixml-dev libvalijson-dev libgtest-dev libgmock-dev
+  # the local lab and the SSH matrix
+  iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
+  # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser, node for ajv
+  python3 python3-botocore awscli chromium nodejs npm
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# sshd's privilege-separation directory (the lab starts its own sshd processes).
+mkdir -p /run/sshd

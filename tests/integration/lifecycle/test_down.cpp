@@ -1,0 +1,127 @@
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/lifecycle/lifecycle_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+const std::map<std::string, std::string> k_live{{"CE_DRY_RUN", "0"}};
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+TEST_F(LifecycleTest, DownIsIdempotent) {
+  const auto unknown = labctl({"down", "--run-id", "20260101T000000Z-cloudedge-nothing"}, k_live);
+  EXPECT_EQ(unknown.code, 0) << unknown.err;
+  EXPECT_NE(unknown.err.find("nothing to do"), std::string::npos);
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  EXPECT_EQ(testfs_files(run_id), 3u);
+  EXPECT_EQ(labctl({"down", "--run-id", run_id}, k_live).code, 0);
+  EXPECT_EQ(testfs_files(), 0u);
+  const auto again = labctl({"down", "--run-id", run_id}, k_live);
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.err.find("already down"), std::string::npos) << again.err;
+}
+
+TEST_F(LifecycleTest, DryDownChangesNothing) {
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  const std::string run_id = first_line(up.out);
+  const auto dry = labctl({"down", "--run-id", run_id});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_NE(dry.err.find("[dry] would delete testfs file node3"), std::string::npos) << dry.err;
+  EXPECT_EQ(testfs_files(run_id), 3u);
+  EXPECT_EQ(show(run_id)["status"], "up");
+}
+
+// Given a resource whose delete fails, expect exit 3, the run down_failed with the failure
+// kept in state, and the next `down` to retry and finish.
+TEST_F(LifecycleTest, FailedDeletesStayInStateAndAreRetried) {
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  const std::string run_id = first_line(up.out);
+  const auto failed = labctl({"down", "--run-id", run_id},
+                             {{"CE_DRY_RUN", "0"}, {"LABCTL_TESTFS_FAIL_DELETE", "node2"}});
+  EXPECT_EQ(failed.code, 3) << failed.err;
+  EXPECT_NE(failed.err.find("node2"), std::string::npos) << failed.err;
+  EXPECT_EQ(testfs_files(run_id), 1u);
+  const auto run = show(run_id);
+  EXPECT_EQ(run["status"], "down_failed");
+  const auto retried = labctl({"down", "--run-id", run_id}, k_live);
+  EXPECT_EQ(retried.code, 0) << retried.err;
+  EXPECT_EQ(testfs_files(), 0u);
+  EXPECT_EQ(show(run_id)["status"], "down");
+}
+
+TEST_F(LifecycleTest, ForceTakesTheLatestActiveRun) {
+  const auto none = labctl({"down", "--force"}, k_live);
+  EXPECT_EQ(none.code, 0);
+  EXPECT_NE(none.err.find("no active run"), std::string::npos) << none.err;
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  EXPECT_EQ(labctl({"down", "--force"}, k_live).code, 0);
+  EXPECT_EQ(show(first_line(up.out))["status"], "down");
+}
+
+TEST_F(LifecycleTest, ExpiredWithNoStateIsANoOp) {
+  const auto out = labctl({"down", "--expired"}, k_live);
+  EXPECT_EQ(out.code, 0) << out.err;
+  EXPECT_FALSE(std::filesystem::exists(state_dir / "state.db"));
+}
+
+// Given one run past its TTL and one within it, expect the janitor to remove only the first.
+TEST_F(LifecycleTest, ExpiredRemovesOnlyExpiredRuns) {
+  const auto short_run = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
+  const auto long_run = labctl({"up", "--profile", profile_path.string(), "--ttl", "1h"}, k_live);
+  ASSERT_EQ(short_run.code, 0);
+  ASSERT_EQ(long_run.code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const auto janitor = labctl({"down", "--expired"}, k_live);
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_EQ(testfs_files(first_line(short_run.out)), 0u);
+  EXPECT_EQ(testfs_files(first_line(long_run.out)), 3u);
+  EXPECT_EQ(show(first_line(short_run.out))["status"], "down");
+  EXPECT_EQ(show(first_line(long_run.out))["status"], "up");
+}
+
+// Given resources of an expired run and an EMPTY state directory (another machine's leak),
+// expect the janitor to find them by their tags and remove them.
+TEST_F(LifecycleTest, ExpiredFindsLeaksByTagWithoutState) {
+  const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
+  ASSERT_EQ(up.code, 0);
+  std::filesystem::remove_all(state_dir);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  const auto janitor = labctl({"down", "--expired"}, k_live);
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_EQ(testfs_files(), 0u);
+  EXPECT_NE(janitor.err.find("found by tag"), std::string::npos) << janitor.err;
+}
+
+// Given two janitors and an `up` racing, expect every process to succeed, every expired run
+// torn down exactly once, and the new run untouched.
+TEST_F(LifecycleTest, ConcurrentJanitorsAndUpNeverCorruptOrDoubleTeardown) {
+  std::vector<std::string> expired;
+  for (int i = 0; i < 4; ++i) {
+    const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
+    ASSERT_EQ(up.code, 0) << up.err;
+    expired.push_back(first_line(up.out));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto janitor_a = spawn({"down", "--expired"}, k_live);
+  auto janitor_b = spawn({"down", "--expired"}, k_live);
+  auto fresh = spawn({"up", "--profile", profile_path.string(), "--ttl", "1h"}, k_live);
+  EXPECT_EQ(janitor_a->wait(), 0) << janitor_a->err();
+  EXPECT_EQ(janitor_b->wait(), 0) << janitor_b->err();
+  ASSERT_EQ(fresh->wait(), 0) << fresh->err();
+  for (const auto& run_id : expired) {
+    const auto run = show(run_id);
+    EXPECT_EQ(run["status"], "down") << run_id;
+    int downs = 0;
+    for (const auto& event : run["events"]) downs += event["kind"] == "down" ? 1 : 0;
+    EXPECT_EQ(downs, 1) << run_id << " was torn down " << downs << " times";
+  }
+  EXPECT_EQ(testfs_files(first_line(fresh->out())), 3u);
+  EXPECT_EQ(show(first_line(fresh->out()))["status"], "up");
+}
+
+}  // namespace
+}  // namespace labctl::testing

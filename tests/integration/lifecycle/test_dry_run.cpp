@@ -1,0 +1,109 @@
+#include <set>
+#include <sstream>
+
+#include "tests/integration/lifecycle/lifecycle_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Given the full profile in dry mode, expect only the run-id on stdout, the AWS plan (with
+// tags in the create calls) on stderr, and the run listed.
+TEST_F(LifecycleTest, DryUpFullPrintsRunIdAndPlanAndIsListed) {
+  const auto up = labctl({"up", "--profile", "full", "--scenario", "my scen/ario!"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const auto out = lines(up.out);
+  ASSERT_EQ(out.size(), 1u) << up.out;
+  EXPECT_TRUE(looks_like_run_id(out[0])) << out[0];
+  EXPECT_NE(out[0].find("-cloudedge-my-scen-ario"), std::string::npos);
+  for (const char* fragment :
+       {"[dry] would send aws #", "CreateKeyPair", "CreateSecurityGroup", "RunInstances",
+        "TagSpecification.1.Tag.1.Key=routerd.cloudedge.run_id", "ClientToken=labctl-",
+        "provider oci: STUB", "provider azure: STUB", "ssh-verify", "nothing was sent"}) {
+    EXPECT_NE(up.err.find(fragment), std::string::npos) << fragment << "\n" << up.err;
+  }
+  const auto list = labctl({"runs", "list"});
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find(out[0]), std::string::npos) << list.out;
+  const auto run = show(out[0]);
+  EXPECT_EQ(run["status"], "up");
+  EXPECT_EQ(run["dryRun"], true);
+  EXPECT_EQ(run["providers"], nlohmann::json({"aws", "oci", "azure", "onprem"}));
+  EXPECT_TRUE(run["resources"].empty()) << "a dry run creates nothing";
+}
+
+TEST_F(LifecycleTest, ProviderOrderModes) {
+  const std::vector<std::pair<std::string, nlohmann::json>> cases{
+      {"declared", {"aws", "oci", "azure", "onprem"}},
+      {"cost-optimized", {"onprem", "oci", "aws", "azure"}},
+      {"slow-first", {"onprem", "oci", "aws", "azure"}},
+      {"fast-first", {"aws", "azure", "oci", "onprem"}}};
+  for (const auto& [mode, expected] : cases) {
+    const auto up = labctl({"up", "--profile", "full", "--provider-order", mode, "--ttl", "1h"});
+    ASSERT_EQ(up.code, 0) << mode << ": " << up.err;
+    const auto run = show(lines(up.out).at(0));
+    EXPECT_EQ(run["providers"], expected) << mode;
+    EXPECT_EQ(run["providerOrder"], mode);
+  }
+  const auto from_env = labctl({"up", "--profile", "full"}, {{"CE_PROVIDER_ORDER", "fast-first"}});
+  ASSERT_EQ(from_env.code, 0) << from_env.err;
+  EXPECT_EQ(show(lines(from_env.out).at(0))["providerOrder"], "fast-first");
+}
+
+TEST_F(LifecycleTest, ProviderListToleratesWhitespace) {
+  const auto up = labctl({"up", "--profile", "full", "--provider", " aws , oci "});
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_EQ(show(lines(up.out).at(0))["providers"], nlohmann::json({"aws", "oci"}));
+}
+
+TEST_F(LifecycleTest, DryRunValuesOnlyZeroIsLive) {
+  for (const std::string value : {"\x01unset", "1", "yes", "", "false", "00"}) {
+    const auto up = labctl({"up", "--profile", profile_path.string()}, {{"CE_DRY_RUN", value}});
+    ASSERT_EQ(up.code, 0) << up.err;
+    EXPECT_EQ(testfs_files(), 0u) << "CE_DRY_RUN=" << value << " must be dry";
+  }
+  const auto live = labctl({"up", "--profile", profile_path.string()}, {{"CE_DRY_RUN", "0"}});
+  ASSERT_EQ(live.code, 0) << live.err;
+  EXPECT_EQ(testfs_files(lines(live.out).at(0)), 3u);
+}
+
+// Given many `up`s in the same second from separate processes, expect distinct run-ids.
+TEST_F(LifecycleTest, RunIdsAreUniqueAcrossConcurrentProcesses) {
+  std::vector<std::unique_ptr<Spawned>> ups;
+  for (int i = 0; i < 6; ++i) ups.push_back(spawn({"up", "--profile", "full", "--scenario", "same"}));
+  std::set<std::string> ids;
+  for (auto& up : ups) {
+    ASSERT_EQ(up->wait(), 0) << up->err();
+    const auto out = lines(up->out());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(looks_like_run_id(out[0])) << out[0];
+    ids.insert(out[0]);
+  }
+  EXPECT_EQ(ids.size(), 6u);
+}
+
+TEST_F(LifecycleTest, JsonLogFormatIsNdjson) {
+  const auto up = labctl({"--log-format", "json", "up", "--profile", "full"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  std::size_t events = 0;
+  for (const auto& line : lines(up.err)) {
+    const auto event = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(event.is_discarded()) << line;
+    EXPECT_TRUE(event.contains("ts") && event.contains("level") && event.contains("event"));
+    EXPECT_EQ(event["run_id"], lines(up.out).at(0));
+    ++events;
+  }
+  EXPECT_GT(events, 10u);
+  const auto env_form = labctl({"up", "--profile", "full"}, {{"CE_LOG_FORMAT", "json"}});
+  ASSERT_EQ(env_form.code, 0);
+  EXPECT_EQ(env_form.err.front(), '{');
+}
+
+}  // namespace
+}  // namespace labctl::testing

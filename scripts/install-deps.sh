@@ -17,7 +17,7 @@ packages=(
   # the local lab and the SSH matrix
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
   # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser, node for ajv
-  python3 python3-botocore awscli chromium nodejs npm
+  python3 python3-botocore awscli chromium nodejs npm curl
 )
 missing=()
 for p in "${packages[@]}"; do

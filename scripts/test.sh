@@ -5,12 +5,16 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
-"$root/scripts/install-test-tools.sh"
+
+# Tests talk only to loopback and to namespaces they create: never to an instance-metadata
+# service, whatever a test forgets to set.
+export AWS_EC2_METADATA_DISABLED=true
 
 run_suite() {
   local build="$1"; shift
   "$root/scripts/build.sh" "$build" "$@"
-  (cd "$build" && ctest --output-on-failure --timeout 600 -j 2)
+  "$root/tests/integration/evidence/setup-tools.sh" "$build" >/dev/null
+  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2)
 }
 
 run_suite "$root/build"

@@ -55,6 +55,7 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
 
   const auto order = teardown_order(run, *all_rows);
   std::vector<std::string> errors;
+  ExitCode code = ExitCode::provider;  // refused wins: a fenced resource is a safety stop
   for (const auto& name : order) {
     auto provider = providers::make_provider(name);
     if (!provider) {
@@ -108,7 +109,10 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       }
       continue;
     }
-    if (auto done = (*provider)->teardown(ctx, rows); !done) errors.push_back(done.error().message);
+    if (auto done = (*provider)->teardown(ctx, rows); !done) {
+      errors.push_back(done.error().message);
+      if (done.error().code == ExitCode::refused) code = ExitCode::refused;
+    }
   }
   if (dry) return report;
 
@@ -144,7 +148,7 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
     for (const auto& e : errors) message += "\n  - " + e;
     message += "\n  the failures stay in state; run `labctl down --run-id " + run.run_id +
                "` again to retry";
-    return fail(ExitCode::provider, message);
+    return fail(code, message);
   }
   if (auto marked = store.set_run_status(run.run_id, state::k_run_down); !marked) {
     return std::unexpected(marked.error());

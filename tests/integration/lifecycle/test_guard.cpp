@@ -1,7 +1,7 @@
 #include <csignal>
 #include <sstream>
 
-#include "tests/integration/lifecycle/lifecycle_fixture.hpp"
+#include "tests/support/labctl_fixture.hpp"
 
 namespace labctl::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/integration/lifecycle/lifecycle_fixture.hpp"
+#include "tests/support/labctl_fixture.hpp"
 
 #include <regex>
 

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evidence/model.hpp"
+#include "labctl/error.hpp"
+
+namespace labctl::evidence {
+
+struct BundleContents {
+  nlohmann::json result;                  // result.json, already validated
+  std::vector<std::string> fail_reasons;  // for the human views
+  Inputs inputs;                          // copied verbatim
+  nlohmann::json timeline;                // timeline.json: {"runId", "events"}
+};
+
+// Every file name a bundle can hold; MANIFEST.sha256 lists all the others that were written.
+inline const std::vector<std::string> k_bundle_files{"result.json",
+                                                     "summary.md",
+                                                     "report.html",
+                                                     "timeline.json",
+                                                     "connectivity-matrix.json",
+                                                     "cloud-ingress-matrix.json",
+                                                     "failover-timing.json",
+                                                     "protocol-probe.json",
+                                                     "l2-loop-probe.json",
+                                                     "provider-state.json",
+                                                     "MANIFEST.sha256"};
+
+// Writes the bundle into `out_dir` (created 0755 when missing), every file atomically, and
+// MANIFEST.sha256 last: `HEX  name` lines (sha256sum -c compatible) under `#` header lines
+// naming labctl's version and commit. Bundle files of an earlier collect that this bundle does
+// not rewrite (an input not given this time) are removed, so the directory never mixes runs.
+// Returns the path of result.json.
+[[nodiscard]] Expected<std::filesystem::path> write_bundle(const std::filesystem::path& out_dir,
+                                                           const BundleContents& contents);
+
+// Removes a result.json and MANIFEST.sha256 left in `out_dir` by an earlier collect, so a
+// failed collect leaves nothing that claims a result.
+void remove_stale_result(const std::filesystem::path& out_dir);
+
+// Lower-case hex SHA-256 (OpenSSL EVP).
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+}  // namespace labctl::evidence

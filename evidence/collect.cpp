@@ -1,0 +1,227 @@
+#include "evidence/collect.hpp"
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "evidence/assemble.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/inputs.hpp"
+#include "evidence/journal.hpp"
+#include "evidence/scenarios.hpp"
+#include "evidence/text.hpp"
+#include "evidence/validate.hpp"
+#include "labctl/env.hpp"
+#include "labctl/log.hpp"
+#include "labctl/run_id.hpp"
+#include "labctl/state_store.hpp"
+
+using nlohmann::json;
+
+namespace labctl::evidence {
+namespace {
+
+// A user-given string quoted for an error message: control characters and quotes escaped, so a
+// hostile value cannot forge extra log lines.
+std::string quote_for_message(const std::string& text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Expected<void> check_flags(const CollectOptions& options) {
+  if (options.out_dir.empty()) return fail(ExitCode::usage, "evidence collect: --out is required");
+  if (options.run_id && !is_valid_run_id(*options.run_id)) {
+    return fail(ExitCode::usage,
+                cat("evidence collect: --run-id ", quote_for_message(*options.run_id),
+                    " is not a run id (want YYYYMMDDTHHMMSSZ-cloudedge-<scenario>, e.g. as printed "
+                    "by `labctl up`)"));
+  }
+  if (options.result && *options.result != "pass" && *options.result != "fail") {
+    return fail(ExitCode::usage, cat("evidence collect: --result must be pass or fail, not ",
+                                     quote_for_message(*options.result)));
+  }
+  if (options.scenario && options.scenario->empty()) {
+    return fail(ExitCode::usage, "evidence collect: --scenario must not be empty");
+  }
+  if (options.commit && options.commit->empty()) {
+    return fail(ExitCode::usage, "evidence collect: --commit must not be empty");
+  }
+  return {};
+}
+
+Expected<void> load_optional(const std::optional<std::filesystem::path>& path, InputKind kind,
+                             const char* flag, std::optional<InputDocument>& into) {
+  if (!path) return {};
+  auto document = load_input(*path, kind, flag);
+  if (!document) return std::unexpected(document.error());
+  into = std::move(*document);
+  return {};
+}
+
+Expected<Inputs> load_inputs(const CollectOptions& options) {
+  Inputs inputs;
+  for (auto ok :
+       {load_optional(options.matrix_json, InputKind::matrix, "--matrix-json", inputs.matrix),
+        load_optional(options.cloud_ingress_json, InputKind::matrix, "--cloud-ingress-matrix-json",
+                      inputs.cloud_ingress),
+        load_optional(options.provider_state_json, InputKind::provider_state,
+                      "--provider-state-json", inputs.provider_state),
+        load_optional(options.timing_json, InputKind::timing, "--timing-json", inputs.timing),
+        load_optional(options.protocol_json, InputKind::protocol, "--protocol-json",
+                      inputs.protocol),
+        load_optional(options.l2_loop_json, InputKind::l2_loop, "--l2-loop-json",
+                      inputs.l2_loop)}) {
+    if (!ok) return std::unexpected(ok.error());
+  }
+  return inputs;
+}
+
+std::string commit_under_test(ProcessRunner& processes) {
+  auto git = processes.run({.argv = {"git", "rev-parse", "HEAD"},
+                            .stdin_data = std::nullopt,
+                            .timeout = std::chrono::seconds(10),
+                            .extra_env = {},
+                            .cwd = {},
+                            .inherit_stderr = false});
+  if (!git || git->exit_code != 0) return "unknown";
+  std::string commit = git->out.substr(0, git->out.find_first_of(" \t\r\n"));
+  return commit.empty() ? "unknown" : commit;
+}
+
+// Everything the state store knows about the run, plus the inputs it can stand in for.
+struct StateView {
+  std::optional<RunFacts> facts;
+  json timeline_events = json::array();
+  std::string scenario;
+};
+
+Expected<StateView> read_state(state::Store& store, const state::RunRecord& run, Inputs& inputs) {
+  StateView view;
+  view.scenario = run.scenario;
+  RunFacts facts{.providers = run.providers,
+                 .ttl_seconds = run.ttl_seconds,
+                 .status = run.status,
+                 .dry_run = run.dry_run,
+                 .remaining_resources = {}};
+  auto resources = store.resources(run.run_id);
+  if (!resources) return std::unexpected(resources.error());
+  for (const state::ResourceRecord& resource : *resources) {
+    if (resource.state != state::k_res_deleted) {
+      facts.remaining_resources.push_back(
+          cat(resource.kind, " ", resource.name, " (", resource.state, ")"));
+    }
+  }
+  view.facts = std::move(facts);
+  auto events = store.events(run.run_id);
+  if (!events) return std::unexpected(events.error());
+  for (const state::EventRecord& event : *events) {
+    view.timeline_events.push_back(
+        {{"ts", event.ts}, {"kind", event.kind}, {"detail", event.detail}});
+  }
+  const std::pair<const char*, std::optional<InputDocument>*> stand_ins[] = {
+      {"matrix.latest", &inputs.matrix}, {"failover.timing", &inputs.timing}};
+  for (const auto& [key, slot] : stand_ins) {
+    if (*slot) continue;  // an explicit flag wins over the store
+    auto meta = store.get_meta(run.run_id, key);
+    if (!meta) return std::unexpected(meta.error());
+    if (!*meta) continue;
+    const InputKind kind = slot == &inputs.matrix ? InputKind::matrix : InputKind::timing;
+    auto document = input_from_json(std::move(**meta), kind, cat("state:", key));
+    if (!document) return std::unexpected(document.error());
+    *slot = std::move(*document);
+  }
+  return view;
+}
+
+// --scenario, else the run's scenario, else the run-id text after "-cloudedge-".
+std::string resolve_scenario(const CollectOptions& options, const StateView& state,
+                             const std::string& run_id) {
+  constexpr std::string_view k_marker = "-cloudedge-";
+  if (options.scenario) return *options.scenario;
+  if (!state.scenario.empty()) return state.scenario;
+  const auto at = run_id.find(k_marker);
+  return at == std::string::npos ? "adhoc" : run_id.substr(at + k_marker.size());
+}
+
+}  // namespace
+
+Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& processes,
+                                 const Clock& clock) {
+  if (auto ok = check_flags(options); !ok) return std::unexpected(ok.error());
+  auto inputs = load_inputs(options);
+  if (!inputs) return std::unexpected(inputs.error());
+
+  auto store = state::Store::open_existing(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  std::optional<state::RunRecord> run;
+  if (*store) {
+    auto found =
+        options.run_id ? (*store)->find_run(*options.run_id) : (*store)->latest_active_run();
+    if (!found) return std::unexpected(found.error());
+    run = std::move(*found);
+  }
+  StateView state_view;
+  if (run) {
+    auto view = read_state(**store, *run, *inputs);
+    if (!view) return std::unexpected(view.error());
+    state_view = std::move(*view);
+  } else if (options.run_id) {
+    log::info("evidence",
+              "evidence: the run is not in the state store; collecting from the given "
+              "files only (no timeline, default TTL)");
+  }
+
+  AssemblyRequest request;
+  request.run_id = options.run_id ? *options.run_id
+                   : run          ? run->run_id
+                                  : make_run_id(clock.now(), options.scenario.value_or("adhoc"));
+  request.scenario = resolve_scenario(options, state_view, request.run_id);
+  request.commit = options.commit ? *options.commit : commit_under_test(processes);
+  request.inputs = std::move(*inputs);
+  request.run = state_view.facts;
+  request.fencing = fencing_assertions(store->get(), request.run_id);
+  request.requested_result = options.result;
+
+  auto scenarios = load_scenarios(options.scenarios_file);
+  if (!scenarios) return std::unexpected(scenarios.error());
+  request.scenario_spec = find_scenario(*scenarios, request.scenario);
+  if (!request.scenario_spec) {
+    log::info("evidence",
+              cat("evidence: scenario ", quote_for_message(request.scenario), " is not in ",
+                  scenarios->origin, "; no expected assertions are enforced"));
+  }
+
+  auto assembly = assemble(request);
+  if (!assembly) {
+    remove_stale_result(options.out_dir);  // an earlier pass must not stand for this refusal
+    return std::unexpected(assembly.error());
+  }
+  auto errors = validate_result(assembly->document);
+  if (!errors) return std::unexpected(errors.error());
+  if (!errors->empty()) {
+    for (const ValidationError& error : *errors) {
+      log::error("evidence",
+                 cat("evidence: result.json invalid at ", error.path, ": ", error.reason),
+                 {{"path", error.path}, {"reason", error.reason}});
+    }
+    remove_stale_result(options.out_dir);
+    return fail(ExitCode::check_failed,
+                cat("evidence: result.json failed validation (", errors->size(),
+                    " errors above); nothing was written to ", options.out_dir.string()));
+  }
+
+  const std::string result = assembly->document["result"].get<std::string>();
+  for (const std::string& reason : assembly->fail_reasons) {
+    log::info("evidence", cat("evidence: fail because ", reason));
+  }
+  BundleContents contents{
+      .result = std::move(assembly->document),
+      .fail_reasons = std::move(assembly->fail_reasons),
+      .inputs = std::move(request.inputs),
+      .timeline = {{"runId", request.run_id}, {"events", state_view.timeline_events}}};
+  auto path = write_bundle(options.out_dir, contents);
+  if (!path) return std::unexpected(path.error());
+  log::info("evidence", cat("evidence: wrote ", path->string(), " (result=", result, ")"));
+  return CollectOutcome{.result_path = *path, .result = result};
+}
+
+}  // namespace labctl::evidence

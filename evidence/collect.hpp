@@ -1,0 +1,51 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "labctl/clock.hpp"
+#include "labctl/error.hpp"
+#include "labctl/process.hpp"
+
+namespace labctl::evidence {
+
+// The flags of `labctl evidence collect` (the original's, plus --scenarios).
+struct CollectOptions {
+  std::filesystem::path out_dir;                             // --out (required)
+  std::optional<std::string> run_id;                         // --run-id
+  std::optional<std::string> scenario;                       // --scenario
+  std::optional<std::string> commit;                         // --commit
+  std::optional<std::string> result;                         // --result pass|fail
+  std::optional<std::filesystem::path> matrix_json;          // --matrix-json
+  std::optional<std::filesystem::path> cloud_ingress_json;   // --cloud-ingress-matrix-json
+  std::optional<std::filesystem::path> provider_state_json;  // --provider-state-json
+  std::optional<std::filesystem::path> timing_json;          // --timing-json
+  std::optional<std::filesystem::path> protocol_json;        // --protocol-json
+  std::optional<std::filesystem::path> l2_loop_json;         // --l2-loop-json
+  std::optional<std::filesystem::path> scenarios_file;       // --scenarios
+};
+
+struct CollectOutcome {
+  std::filesystem::path result_path;  // <out>/result.json
+  std::string result;                 // "pass" or "fail"
+};
+
+// Collects one evidence bundle:
+//   run     --run-id (must match the schema's pattern), else the latest active run in the state
+//           store ($CE_STATE_DIR), else a new id from the scenario ("adhoc" by default);
+//   scenario --scenario, else the run's scenario, else the run-id text after "-cloudedge-";
+//   commit  --commit, else `git rev-parse HEAD` in the working directory, else "unknown";
+//   inputs  the given files; with a known run, the store's latest smoke matrix (meta
+//           "matrix.latest") and failover timing (meta "failover.timing") fill in for a missing
+//           --matrix-json / --timing-json, and its events become timeline.json.
+// Then assembles (assemble.hpp), validates against the compiled-in schema and writes the bundle
+// (bundle.hpp). Errors: usage (bad flag, unreadable or malformed input / scenarios file),
+// refused (--result pass the evidence does not support), check_failed (the assembly is invalid:
+// every validation error is logged). After a refusal or an invalid assembly nothing is written
+// and a result.json left by an earlier collect in --out is removed, so it cannot be mistaken for
+// this run's outcome.
+[[nodiscard]] Expected<CollectOutcome> collect(const CollectOptions& options,
+                                               ProcessRunner& processes, const Clock& clock);
+
+}  // namespace labctl::evidence

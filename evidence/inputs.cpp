@@ -1,0 +1,79 @@
+#include "evidence/inputs.hpp"
+
+#include <optional>
+
+#include "evidence/text.hpp"
+#include "labctl/atomic_file.hpp"
+
+using nlohmann::json;
+
+namespace labctl::evidence {
+namespace {
+
+bool array_of_objects(const json& value) {
+  if (!value.is_array()) return false;
+  for (const json& item : value) {
+    if (!item.is_object()) return false;
+  }
+  return true;
+}
+
+// Returns the shape problem, if any.
+std::optional<std::string> shape_problem(const json& value, InputKind kind) {
+  if (!value.is_object()) return "expected a JSON object";
+  switch (kind) {
+    case InputKind::matrix:
+      if (value.contains("flows") && !array_of_objects(value["flows"])) {
+        return "\"flows\" must be an array of objects";
+      }
+      if (value.contains("summary") && !value["summary"].is_object()) {
+        return "\"summary\" must be an object";
+      }
+      return std::nullopt;
+    case InputKind::timing:
+      if (value.contains("events") && !array_of_objects(value["events"])) {
+        return "\"events\" must be an array of objects";
+      }
+      return std::nullopt;
+    case InputKind::provider_state:
+    case InputKind::protocol:
+    case InputKind::l2_loop:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<InputDocument> load_input(const std::filesystem::path& path, InputKind kind,
+                                   const std::string& flag) {
+  auto text = read_file(path);
+  if (!text) {
+    return fail(ExitCode::usage, cat("evidence collect: ", flag, ": ", text.error().message));
+  }
+  json value;
+  try {
+    value = json::parse(*text);
+  } catch (const json::parse_error& e) {
+    return fail(ExitCode::usage,
+                cat("evidence collect: ", flag, " ", path.string(), ": not valid JSON at byte ",
+                    e.byte, " (", e.what(), "); pass the file the probe wrote, unedited"));
+  }
+  if (auto problem = shape_problem(value, kind)) {
+    return fail(ExitCode::usage,
+                cat("evidence collect: ", flag, " ", path.string(), ": ", *problem));
+  }
+  return InputDocument{
+      .value = std::move(value), .text = std::move(*text), .origin = path.string()};
+}
+
+Expected<InputDocument> input_from_json(json value, InputKind kind, std::string origin) {
+  if (auto problem = shape_problem(value, kind)) {
+    return fail(ExitCode::usage, cat("evidence collect: ", origin, ": ", *problem));
+  }
+  std::string text = value.dump(2) + "\n";
+  return InputDocument{
+      .value = std::move(value), .text = std::move(text), .origin = std::move(origin)};
+}
+
+}  // namespace labctl::evidence

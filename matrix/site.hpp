@@ -1,0 +1,72 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "labctl/error.hpp"
+
+namespace labctl::matrix {
+
+// Reads one environment variable; nullopt when unset. Injected so tests control the environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// The process environment (getenv).
+[[nodiscard]] EnvLookup process_env();
+// The first of `names` that is set and non-empty; nullopt when none is.
+[[nodiscard]] std::optional<std::string> first_set(const EnvLookup& env,
+                                                   const std::vector<std::string>& names);
+
+// An SSH endpoint: `[user@]host[:port]`.
+struct Endpoint {
+  std::string host;
+  int port = 22;
+  std::string user;
+  [[nodiscard]] bool operator==(const Endpoint&) const = default;
+};
+
+// Parses `[user@]host[:port]`; the user stays empty when not given. Errors name `what`.
+[[nodiscard]] Expected<Endpoint> parse_endpoint(const std::string& text, const std::string& what);
+
+// One matrix site: a client host we test from and to.
+struct Site {
+  std::string name;
+  std::string ip;  // the configured logical address (what peers must see)
+  // How we reach the client's sshd; empty host when unknown (its flows then fail with `ssh_error`).
+  Endpoint ssh;
+  std::optional<Endpoint> jump;
+  std::string ssh_error;        // why `ssh` could not be resolved
+  std::string expect_hostname;  // empty: no hostname expectation
+};
+
+// Parses the original's site spec "s=ip,...": split on ',', name before the first '=', all
+// whitespace removed, empty items skipped. Rejects (ExitCode::usage) an empty name or ip,
+// name == ip, and fewer than 2 sites. Duplicate names are allowed, as in the original.
+[[nodiscard]] Expected<std::vector<Site>> parse_sites(const std::string& spec);
+
+// The original's fallback: onprem/aws/azure/oci at ${ONPREM_CLIENT_IP:-10.77.60.10} etc.
+[[nodiscard]] std::string default_site_spec(const EnvLookup& env);
+
+// SITE upper-cased with '-' -> '_', the form used in per-site variable names.
+[[nodiscard]] std::string env_site_key(const std::string& site);
+
+// The first of CE_<S>_CLIENT_EXPECT_HOSTNAME, <S>_CLIENT_EXPECT_HOSTNAME, CE_<S>_EXPECT_HOSTNAME,
+// <S>_EXPECT_HOSTNAME; empty when none is set.
+[[nodiscard]] std::string expected_hostname(const EnvLookup& env, const std::string& site);
+
+// SSH endpoints as the run's state knows them (site -> endpoint, jump), overridden by env.
+struct StateEndpoint {
+  Endpoint ssh;
+  std::optional<Endpoint> jump;
+};
+
+// Fills ssh/jump/expect_hostname of every site. Precedence (flag > env > state > default):
+// host CE_<S>_CLIENT_SSH_HOST > <S>_CLIENT_SSH_HOST > state; user from the host text, else
+// CE_<S>_CLIENT_SSH_USER > <S>_CLIENT_SSH_USER > state > `default_user`; jump
+// CE_<S>_CLIENT_SSH_JUMP > <S>_CLIENT_SSH_JUMP > state (its user defaults to the site's user).
+void resolve_endpoints(std::vector<Site>& sites, const EnvLookup& env,
+                       const std::map<std::string, StateEndpoint>& from_state,
+                       const std::string& default_user);
+
+}  // namespace labctl::matrix

@@ -1,0 +1,211 @@
+#include "matrix/ssh_session.hpp"
+
+#include <array>
+#include <cstdlib>
+#include <mutex>
+#include <unistd.h>
+
+namespace labctl::matrix {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct KeyDeleter {
+  void operator()(ssh_key key) const { ssh_key_free(key); }
+};
+using KeyPtr = std::unique_ptr<ssh_key_struct, KeyDeleter>;
+
+struct ChannelDeleter {
+  void operator()(ssh_channel channel) const {
+    ssh_channel_close(channel);
+    ssh_channel_free(channel);
+  }
+};
+using ChannelPtr = std::unique_ptr<ssh_channel_struct, ChannelDeleter>;
+
+SshError classify(ssh_session session, const std::string& what) {
+  const std::string detail = ssh_get_error(session);
+  SshErrorKind kind = SshErrorKind::error;
+  if (detail.find("refused") != std::string::npos) kind = SshErrorKind::refused;
+  if (detail.find("imeout") != std::string::npos || detail.find("timed out") != std::string::npos) {
+    kind = SshErrorKind::timeout;
+  }
+  return {kind, what + ": " + detail};
+}
+
+SshExpected<std::string> server_fingerprint(ssh_session session, const std::string& where) {
+  ssh_key raw = nullptr;
+  if (ssh_get_server_publickey(session, &raw) != SSH_OK) {
+    return std::unexpected(classify(session, where + ": no server host key"));
+  }
+  KeyPtr key(raw);
+  unsigned char* hash = nullptr;
+  std::size_t length = 0;
+  if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &hash, &length) != 0) {
+    return std::unexpected(SshError{SshErrorKind::error, where + ": cannot hash the host key"});
+  }
+  char* text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, length);
+  ssh_clean_pubkey_hash(&hash);
+  std::string fingerprint = text != nullptr ? text : "";
+  ssh_string_free_char(text);
+  return fingerprint;
+}
+
+SshExpected<void> verify_host_key(ssh_session session, const Endpoint& endpoint,
+                                  const SshSettings& settings, const std::string& fingerprint) {
+  const std::string where = describe(endpoint);
+  const std::string file = settings.known_hosts.empty() ? "~/.ssh/known_hosts" : settings.known_hosts;
+  switch (ssh_session_is_known_server(session)) {
+    case SSH_KNOWN_HOSTS_OK:
+      return {};
+    case SSH_KNOWN_HOSTS_CHANGED:
+    case SSH_KNOWN_HOSTS_OTHER:
+      if (settings.policy == HostKeyPolicy::off) return {};
+      return std::unexpected(SshError{
+          SshErrorKind::host_key,
+          "host key mismatch for " + where + ": the server offered " + fingerprint +
+              ", which does not match its entry in " + file +
+              " (refusing to connect; if the host was rebuilt, update that entry)"});
+    case SSH_KNOWN_HOSTS_NOT_FOUND:
+    case SSH_KNOWN_HOSTS_UNKNOWN:
+      if (settings.policy != HostKeyPolicy::strict) return {};
+      return std::unexpected(SshError{
+          SshErrorKind::host_key,
+          "host key for " + where + " (" + fingerprint + ") is not in " + file +
+              " (add it, or set CE_SSH_STRICT_HOST_KEY_CHECKING=accept-new)"});
+    case SSH_KNOWN_HOSTS_ERROR:
+      break;
+  }
+  return std::unexpected(
+      SshError{SshErrorKind::host_key, "cannot check the host key of " + where + " against " + file +
+                                           ": " + ssh_get_error(session)});
+}
+
+SshExpected<void> authenticate(ssh_session session, const Endpoint& endpoint,
+                               const SshSettings& settings) {
+  const std::string where = describe(endpoint);
+  int rc = SSH_AUTH_DENIED;
+  std::string method;
+  if (!settings.key_file.empty()) {
+    ssh_key raw = nullptr;
+    if (ssh_pki_import_privkey_file(settings.key_file.c_str(), nullptr, nullptr, nullptr, &raw) !=
+        SSH_OK) {
+      return std::unexpected(SshError{
+          SshErrorKind::auth, "cannot read the private key " + settings.key_file +
+                                  " (SSH_KEY_FILE / the run's key_file; it must be an unencrypted "
+                                  "OpenSSH or PEM key)"});
+    }
+    KeyPtr key(raw);
+    rc = ssh_userauth_publickey(session, nullptr, key.get());
+    method = "key " + settings.key_file;
+  } else {
+    if (std::getenv("SSH_AUTH_SOCK") != nullptr) rc = ssh_userauth_agent(session, nullptr);
+    if (rc != SSH_AUTH_SUCCESS) rc = ssh_userauth_publickey_auto(session, nullptr, nullptr);
+    method = "ssh-agent and default identities";
+  }
+  if (rc == SSH_AUTH_SUCCESS) return {};
+  if (rc == SSH_AUTH_ERROR) return std::unexpected(classify(session, "authenticating to " + where));
+  return std::unexpected(SshError{SshErrorKind::auth, "authentication to " + where + " with " +
+                                                          method + " was refused"});
+}
+
+}  // namespace
+
+HostKeyPolicy parse_host_key_policy(const std::string& text) {
+  if (text == "no" || text == "off" || text == "false" || text == "0") return HostKeyPolicy::off;
+  if (text == "accept-new") return HostKeyPolicy::accept_new;
+  return HostKeyPolicy::strict;
+}
+
+void SessionDeleter::operator()(ssh_session session) const {
+  ssh_disconnect(session);
+  ssh_free(session);
+}
+
+std::string describe(const Endpoint& endpoint) {
+  return endpoint.user + "@" + endpoint.host + ":" + std::to_string(endpoint.port);
+}
+
+void ensure_libssh_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ssh_init();
+    std::atexit([] { ssh_finalize(); });
+  });
+}
+
+SshExpected<Connected> connect_session(const Endpoint& endpoint, int fd,
+                                       const SshSettings& settings) {
+  ensure_libssh_initialized();
+  SessionPtr session(ssh_new());
+  if (!session) {
+    if (fd >= 0) ::close(fd);
+    return std::unexpected(SshError{SshErrorKind::error, "ssh_new failed (out of memory)"});
+  }
+  ssh_session s = session.get();
+  unsigned int port = static_cast<unsigned int>(endpoint.port);
+  long timeout = settings.connect_timeout_s;
+  bool process_config = false;
+  ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &process_config);
+  ssh_options_set(s, SSH_OPTIONS_HOST, endpoint.host.c_str());
+  ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+  ssh_options_set(s, SSH_OPTIONS_USER, endpoint.user.c_str());
+  ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+  if (!settings.known_hosts.empty()) {
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, settings.known_hosts.c_str());
+  }
+  if (fd >= 0) {
+    socket_t socket = fd;
+    ssh_options_set(s, SSH_OPTIONS_FD, &socket);  // ssh_free closes it from here on
+  }
+  const std::string where = describe(endpoint);
+  if (ssh_connect(s) != SSH_OK) return std::unexpected(classify(s, "connecting to " + where));
+  auto fingerprint = server_fingerprint(s, where);
+  if (!fingerprint) return std::unexpected(fingerprint.error());
+  if (auto ok = verify_host_key(s, endpoint, settings, *fingerprint); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = authenticate(s, endpoint, settings); !ok) return std::unexpected(ok.error());
+  return Connected{std::move(session), std::move(*fingerprint)};
+}
+
+SshExpected<ExecResult> exec_blocking(ssh_session session, const std::string& command,
+                                      std::chrono::milliseconds timeout) {
+  const auto start = SteadyClock::now();
+  const auto deadline = start + timeout;
+  ChannelPtr channel(ssh_channel_new(session));
+  if (!channel || ssh_channel_open_session(channel.get()) != SSH_OK ||
+      ssh_channel_request_exec(channel.get(), command.c_str()) != SSH_OK) {
+    return std::unexpected(classify(session, "starting a command"));
+  }
+  ssh_channel_send_eof(channel.get());
+  ExecResult result;
+  std::array<char, 4096> buffer{};
+  while (!ssh_channel_is_eof(channel.get())) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() <= 0) {
+      return std::unexpected(SshError{SshErrorKind::timeout,
+                                      "command did not finish within " +
+                                          std::to_string(timeout.count()) + " ms"});
+    }
+    const int n = ssh_channel_read_timeout(channel.get(), buffer.data(),
+                                           static_cast<uint32_t>(buffer.size()), 0,
+                                           static_cast<int>(std::min<long long>(left.count(), 200)));
+    if (n == SSH_ERROR) return std::unexpected(classify(session, "reading command output"));
+    if (n > 0) result.out.append(buffer.data(), static_cast<std::size_t>(n));
+    for (int e; (e = ssh_channel_read_nonblocking(channel.get(), buffer.data(),
+                                                  static_cast<uint32_t>(buffer.size()), 1)) > 0;) {
+      result.err.append(buffer.data(), static_cast<std::size_t>(e));
+    }
+  }
+  for (int n; (n = ssh_channel_read_nonblocking(channel.get(), buffer.data(),
+                                                static_cast<uint32_t>(buffer.size()), 0)) > 0;) {
+    result.out.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  result.exit_status = ssh_channel_get_exit_status(channel.get());
+  result.elapsed_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+  return result;
+}
+
+}  // namespace labctl::matrix

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include <libssh/libssh.h>
+
+#include "matrix/site.hpp"
+
+namespace labctl::matrix {
+
+// Why an SSH operation failed; host_key failures are identity failures of that host.
+enum class SshErrorKind { refused, timeout, auth, host_key, error };
+
+struct SshError {
+  SshErrorKind kind = SshErrorKind::error;
+  std::string message;  // says which host and what to do
+};
+
+template <class T>
+using SshExpected = std::expected<T, SshError>;
+
+// Host-key policy from CE_SSH_STRICT_HOST_KEY_CHECKING: "yes" (default) accepts only keys that
+// are in known_hosts; "accept-new" also accepts hosts with no entry (a changed key still fails);
+// "no"/"off" accepts any key. known_hosts is never written.
+enum class HostKeyPolicy { strict, accept_new, off };
+[[nodiscard]] HostKeyPolicy parse_host_key_policy(const std::string& text);
+
+struct SshSettings {
+  std::string key_file;     // SSH_KEY_FILE; empty: ssh-agent (SSH_AUTH_SOCK), then ~/.ssh ids
+  std::string known_hosts;  // the user known_hosts file checked for every host
+  HostKeyPolicy policy = HostKeyPolicy::strict;
+  long connect_timeout_s = 8;  // TCP connect, and every blocking protocol step
+};
+
+struct SessionDeleter {
+  void operator()(ssh_session session) const;
+};
+using SessionPtr = std::unique_ptr<ssh_session_struct, SessionDeleter>;
+
+struct Connected {
+  SessionPtr session;
+  std::string hostkey_sha256;  // "SHA256:..." of the key the server proved it holds
+};
+
+// Connects to `endpoint`, verifies its host key and authenticates. With `fd` >= 0 the session
+// runs over that connected stream (a tunnel) and takes ownership of it, whatever the outcome;
+// with -1 it opens a TCP connection itself. The session is blocking and must then be used by
+// one thread at a time. ~/.ssh/config is not read: behaviour depends only on `settings`.
+[[nodiscard]] SshExpected<Connected> connect_session(const Endpoint& endpoint, int fd,
+                                                     const SshSettings& settings);
+
+struct ExecResult {
+  int exit_status = -1;
+  std::string out;
+  std::string err;
+  double elapsed_ms = 0;  // from the channel's start to the command's end
+};
+
+// Runs `command` on a session owned by the calling thread and collects its output, giving up
+// after `timeout`.
+[[nodiscard]] SshExpected<ExecResult> exec_blocking(ssh_session session, const std::string& command,
+                                                    std::chrono::milliseconds timeout);
+
+// "user@host:port" for messages.
+[[nodiscard]] std::string describe(const Endpoint& endpoint);
+
+// Calls ssh_init() once per process (thread-safe) and ssh_finalize() at exit.
+void ensure_libssh_initialized();
+
+}  // namespace labctl::matrix

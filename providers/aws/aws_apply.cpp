@@ -1,0 +1,258 @@
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "labctl/atomic_file.hpp"
+#include "labctl/env.hpp"
+#include "labctl/interrupt.hpp"
+#include "labctl/log.hpp"
+#include "providers/aws/aws_ops.hpp"
+
+namespace labctl::providers::aws {
+namespace {
+
+using Ids = std::map<std::string, std::string>;
+
+// The placeholder an operation's result fills: "{{vpc}}", "{{instance:aws-router-a}}", ...
+std::string placeholder_key(const Operation& op) {
+  return op.resource_kind == "instance" ? "instance:" + op.resource_name : op.resource_name;
+}
+
+// The plan's parameters with every "{{name}}" replaced by the id learnt for it.
+Expected<QueryParams> substitute(const Operation& op, const Ids& ids) {
+  QueryParams params;
+  for (const auto& [key, value] : op.params.items()) {
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    if (text.starts_with("{{") && text.ends_with("}}")) {
+      const std::string name = text.substr(2, text.size() - 4);
+      const auto found = ids.find(name);
+      if (found == ids.end()) {
+        return fail(ExitCode::provider, "aws " + op.action + ": the plan refers to " + text +
+                                            ", which no earlier step produced");
+      }
+      text = found->second;
+    }
+    params.add(key, text);
+  }
+  return params;
+}
+
+nlohmann::json params_json(const QueryParams& params) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, value] : params.entries()) j[key] = value;
+  return j;
+}
+
+// The id an action's response names, and facts worth keeping.
+std::pair<std::string, nlohmann::json> created_id(const std::string& action,
+                                                  const QueryParams& params,
+                                                  const Ec2Response& response) {
+  if (action == "CreateVpc") return {response.text("vpc/vpcId"), {}};
+  if (action == "CreateSubnet") return {response.text("subnet/subnetId"), {}};
+  if (action == "CreateInternetGateway") {
+    return {response.text("internetGateway/internetGatewayId"), {}};
+  }
+  if (action == "AttachInternetGateway") {
+    return {*params.find("InternetGatewayId"), {{"vpcId", *params.find("VpcId")}}};
+  }
+  if (action == "CreateRouteTable") return {response.text("routeTable/routeTableId"), {}};
+  if (action == "AssociateRouteTable") return {response.text("associationId"), {}};
+  if (action == "CreateSecurityGroup") return {response.text("groupId"), {}};
+  if (action == "CreateKeyPair") {
+    return {response.text("keyPairId"), {{"keyName", response.text("keyName")},
+                                         {"fingerprint", response.text("keyFingerprint")}}};
+  }
+  if (action == "RunInstances") return {response.text("instancesSet/item/instanceId"), {}};
+  // Mutations that create nothing of their own (a route, an ingress rule) live and die with
+  // their parent; the row records that they were sent.
+  const std::string* parent = params.find("GroupId");
+  if (parent == nullptr) parent = params.find("RouteTableId");
+  return {parent ? *parent : std::string(), {{"implicit", true}}};
+}
+
+// Writes the key pair's private key 0600 into the run's directory (0700); never logged.
+Expected<std::string> save_private_key(const std::string& run_id, const std::string& key_name,
+                                       const std::string& material) {
+  const auto dir = run_dir(run_id) / "aws";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(run_dir(run_id).c_str(), 0700);
+  ::chmod(dir.c_str(), 0700);
+  const auto path = dir / (key_name + ".pem");
+  if (auto written = write_file_atomic(path, material, 0600); !written) {
+    return std::unexpected(written.error());
+  }
+  return path.string();
+}
+
+Expected<std::string> newest_image(const Ec2Client& client, const QueryParams& params) {
+  auto images = client.call_paged("DescribeImages", params, "imagesSet/item");
+  if (!images) return std::unexpected(images.error().to_error());
+  std::string best_id, best_date;
+  for (const auto& item : images->items) {
+    const std::string date = text_at(item, "creationDate");
+    if (best_id.empty() || date > best_date) {
+      best_id = text_at(item, "imageId");
+      best_date = date;
+    }
+  }
+  if (best_id.empty()) {
+    return fail(ExitCode::usage, "aws: no image matches the profile's aws.image owner/name in " +
+                                     client.region() + "; fix aws.image or give an id");
+  }
+  return best_id;
+}
+
+// The site and role the profile gives a node (recorded with the instance's intent).
+nlohmann::json node_facts(const profile::Profile& profile, const std::string& node_name) {
+  for (const auto& site : profile.sites) {
+    for (const auto& node : site.nodes) {
+      if (node.name == node_name) return {{"site", site.name}, {"role", node.role}};
+    }
+  }
+  return nlohmann::json::object();
+}
+
+std::chrono::seconds wait_timeout() {
+  try {
+    return std::chrono::seconds(std::stol(env::get_or("CE_AWS_WAIT_TIMEOUT", "600")));
+  } catch (const std::exception&) {
+    return std::chrono::seconds(600);
+  }
+}
+
+// Polls the run's instances (tag filter, paged) until every one recorded in state is running;
+// then records addresses, ENIs and the node description the matrix reads.
+Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
+                            const QueryParams& params) {
+  const auto deadline = ctx.clock.steady_now() + wait_timeout();
+  auto interval = std::chrono::milliseconds(500);
+  while (true) {
+    auto rows = ctx.store.resources(ctx.run.run_id);
+    if (!rows) return std::unexpected(rows.error());
+    std::map<std::string, const state::ResourceRecord*> wanted;
+    for (const auto& row : *rows) {
+      if (row.provider == "aws" && row.kind == "instance" && !row.cloud_id.empty()) {
+        wanted[row.cloud_id] = &row;
+      }
+    }
+    auto pages = client.call_paged("DescribeInstances", params, "reservationSet/item", 0);
+    if (!pages) return std::unexpected(pages.error().to_error());
+    std::size_t running = 0;
+    std::map<std::string, pugi::xml_node> seen;
+    for (const auto& reservation : pages->items) {
+      for (const auto& instance : nodes_at(reservation, "instancesSet/item")) {
+        seen[text_at(instance, "instanceId")] = instance;
+      }
+    }
+    for (const auto& [id, row] : wanted) {
+      const auto it = seen.find(id);
+      if (it != seen.end() && text_at(it->second, "instanceState/name") == "running") ++running;
+    }
+    if (running == wanted.size()) {
+      for (const auto& [id, row] : wanted) {
+        const auto instance = seen.at(id);
+        const std::string site = row->attrs.value("site", "");
+        const std::string role = row->attrs.value("role", "");
+        const auto* profile_site = ctx.profile.find_site(site);
+        const std::string public_ip = text_at(instance, "ipAddress");
+        const std::string private_ip = text_at(instance, "privateIpAddress");
+        nlohmann::json attrs{
+            {"privateIp", private_ip},
+            {"publicIp", public_ip},
+            {"eniId", text_at(instance, "networkInterfaceSet/item/networkInterfaceId")},
+            {"role", role},
+            {"node",
+             {{"site", site},
+              {"role", role},
+              {"logical_address", profile_site ? profile_site->logical_address : private_ip},
+              {"ssh",
+               {{"host", public_ip.empty() ? private_ip : public_ip},
+                {"port", 22},
+                {"user", ctx.profile.aws.ssh_user},
+                {"jump", ""}}}}}};
+        if (auto merged = ctx.store.merge_attrs(row->id, attrs); !merged) return merged;
+      }
+      log::info("aws.running", "aws: " + std::to_string(running) + " instance(s) running");
+      return {};
+    }
+    if (ctx.clock.steady_now() >= deadline) {
+      return fail(ExitCode::provider,
+                  "aws: instances not running after " + std::to_string(wait_timeout().count()) +
+                      " s (" + std::to_string(running) + "/" + std::to_string(wanted.size()) +
+                      " running); raise CE_AWS_WAIT_TIMEOUT or check the EC2 console");
+    }
+    log::info("aws.wait", "aws: waiting for instances: " + std::to_string(running) + "/" +
+                              std::to_string(wanted.size()) + " running");
+    if (!ctx.clock.sleep_for(interval)) return fail(ExitCode::interrupted, "aws: interrupted");
+    interval = std::min(interval * 2, std::chrono::milliseconds(10000));
+  }
+}
+
+}  // namespace
+
+Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFactory& factory) {
+  if (auto credentials = factory.credentials(); !credentials) {
+    return std::unexpected(credentials.error());
+  }
+  Ids ids;
+  for (const auto& op : plan.operations) {
+    if (interrupt::requested()) return fail(ExitCode::interrupted, "aws: interrupted");
+    auto region_client = factory.client(op.region);
+    if (!region_client) return std::unexpected(region_client.error());
+    const auto& client = *region_client;
+    auto params = substitute(op, ids);
+    if (!params) return std::unexpected(params.error());
+    if (!op.mutating) {
+      if (op.action == "DescribeImages") {
+        auto image = newest_image(*client, *params);
+        if (!image) return std::unexpected(image.error());
+        ids["image"] = *image;
+      } else if (op.action == "DescribeSubnets") {
+        auto subnet = client->call(op.action, *params);
+        if (!subnet) return std::unexpected(subnet.error().to_error());
+        ids["vpc"] = subnet->text("subnetSet/item/vpcId");
+      } else if (op.action == "DescribeInstances") {
+        if (auto waited = wait_running(ctx, *client, *params); !waited) return waited;
+      }
+      continue;
+    }
+    state::ResourceRecord row;
+    row.run_id = ctx.run.run_id;
+    row.provider = "aws";
+    row.kind = op.resource_kind.empty() ? "mutation" : op.resource_kind;
+    row.name = op.resource_name;
+    row.region = op.region;
+    row.request = params_json(*params);
+    if (op.resource_kind == "instance") row.attrs = node_facts(ctx.profile, op.resource_name);
+    auto id = ctx.store.record_intent(row);
+    if (!id) return std::unexpected(id.error());
+    log::info("aws.send", "aws: " + op.action + " (" + op.region + ") " + op.resource_name);
+    auto response = client->call(op.action, *params);
+    if (!response) {
+      // Left as "intent": the call may have succeeded before the failure; teardown finds it
+      // by tag.
+      (void)ctx.store.set_resource_state(*id, state::k_res_intent, response.error().describe());
+      return std::unexpected(response.error().to_error());
+    }
+    auto [cloud_id, attrs] = created_id(op.action, *params, *response);
+    if (op.action == "CreateKeyPair") {
+      auto path = save_private_key(ctx.run.run_id, attrs["keyName"], response->text("keyMaterial"));
+      if (!path) return std::unexpected(path.error());
+      attrs["keyFile"] = *path;
+      (void)ctx.store.set_meta(
+          ctx.run.run_id, "ssh",
+          nlohmann::json{{"key_file", *path}, {"user", ctx.profile.aws.ssh_user}});
+    }
+    if (auto marked = ctx.store.mark_created(*id, cloud_id, attrs); !marked) return marked;
+    ids[placeholder_key(op)] = cloud_id;
+  }
+  return {};
+}
+
+std::filesystem::path run_dir(const std::string& run_id) {
+  return env::state_dir() / "runs" / run_id;
+}
+
+}  // namespace labctl::providers::aws

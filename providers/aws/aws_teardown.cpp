@@ -1,0 +1,251 @@
+#include <algorithm>
+#include <set>
+
+#include "labctl/env.hpp"
+#include "labctl/log.hpp"
+#include "providers/aws/aws_ops.hpp"
+#include "providers/aws/aws_resources.hpp"
+
+namespace labctl::providers::aws {
+namespace {
+
+// Rows that are not resources of their own: an ingress rule or a route ("mutation"), an
+// attachment or an association. They go with their parent; their ids are not taggable.
+int rank(const std::string& kind) {
+  if (const auto* type = resource_type(kind)) return type->order;
+  if (kind == "route-table-association") return 6;
+  if (kind == "internet-gateway-attachment") return 8;
+  return 3;  // mutation
+}
+
+bool gone(const AwsError& error) {
+  return error.code.ends_with(".NotFound") || error.code == "Gateway.NotAttached" ||
+         error.code == "InvalidAssociationID.NotFound";
+}
+
+bool dependency(const AwsError& error) {
+  return error.code == "DependencyViolation" || error.code == "InvalidNetworkInterface.InUse" ||
+         error.code == "VolumeInUse" || error.code == "ResourceInUse";
+}
+
+int dependency_retries() {
+  try {
+    return std::max(1, std::stoi(env::get_or("CE_AWS_DEPENDENCY_RETRIES", "8")));
+  } catch (const std::exception&) {
+    return 8;
+  }
+}
+
+class RegionTeardown {
+ public:
+  RegionTeardown(const RunContext& ctx, const Ec2Client& client)
+      : m_ctx(ctx), m_client(client) {}
+
+  // Returns the messages of rows that could not be deleted (also marked failed in state).
+  std::vector<std::string> run(std::vector<state::ResourceRecord> rows) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& a, const auto& b) { return rank(a.kind) < rank(b.kind); });
+    fence(rows);
+    std::vector<std::string> instances;
+    for (const auto& row : rows) {
+      if (m_decided.contains(row.id)) continue;
+      if (row.kind == "instance") instances.push_back(row.cloud_id);
+    }
+    if (!instances.empty()) terminate(rows, instances);
+    for (const auto& row : rows) {
+      if (m_decided.contains(row.id)) continue;
+      if (row.kind == "mutation") continue;  // decided with the rest, below
+      remove(row);
+    }
+    for (const auto& row : rows) {
+      if (row.kind != "mutation" || m_decided.contains(row.id)) continue;
+      // An ingress rule or route is gone once its parent is; it was never separately taggable.
+      (void)m_ctx.store.set_resource_state(row.id, state::k_res_deleted);
+    }
+    return m_failures;
+  }
+
+  // True if the tag fence refused any resource.
+  [[nodiscard]] bool refused() const { return m_refused; }
+
+ private:
+  void decide(const state::ResourceRecord& row, const std::string& state,
+              const std::string& error = {}) {
+    m_decided.insert(row.id);
+    (void)m_ctx.store.set_resource_state(row.id, state, error);
+    if (state == state::k_res_failed) {
+      m_failures.push_back(row.kind + " " + row.cloud_id + ": " + error);
+    }
+  }
+
+  // The tag fence: every resource must exist with routerd.cloudedge.run_id == this run, or not
+  // exist at all. A live resource without the tag is refused and left alone.
+  void fence(const std::vector<state::ResourceRecord>& rows) {
+    for (const auto& type : resource_types()) {
+      std::vector<std::string> ids;
+      for (const auto& row : rows) {
+        if (row.kind == type.kind && !row.cloud_id.empty()) ids.push_back(row.cloud_id);
+      }
+      if (ids.empty()) continue;
+      auto live = describe_resources(m_client, type, {{type.id_filter, ids}});
+      if (!live) {
+        for (const auto& row : rows) {
+          if (row.kind == type.kind) decide(row, state::k_res_failed, live.error().describe());
+        }
+        continue;
+      }
+      for (const auto& row : rows) {
+        if (row.kind != type.kind || row.cloud_id.empty()) continue;
+        const auto it = std::find_if(live->items.begin(), live->items.end(),
+                                     [&](const auto& r) { return r.id == row.cloud_id; });
+        if (it == live->items.end() || it->state == "terminated") {
+          decide(row, state::k_res_deleted);
+          continue;
+        }
+        const auto tag = it->tags.find(k_tag_run_id);
+        if (tag == it->tags.end() || tag->second != m_ctx.run.run_id) {
+          m_refused = true;
+          decide(row, state::k_res_failed,
+                 "refused: " + row.cloud_id + " is not tagged " + k_tag_run_id + "=" +
+                     m_ctx.run.run_id + "; labctl never mutates resources of another run");
+        }
+      }
+    }
+    for (const auto& row : rows) {
+      // An intent whose create never answered: nothing to address by id; discovery by tag
+      // (which the caller runs before and after) covers it.
+      if (row.cloud_id.empty()) decide(row, state::k_res_deleted);
+    }
+  }
+
+  void terminate(const std::vector<state::ResourceRecord>& rows,
+                 const std::vector<std::string>& ids) {
+    QueryParams params;
+    params.add_list("InstanceId", ids);
+    log::info("aws.terminate", "aws: TerminateInstances " + std::to_string(ids.size()) +
+                                   " instance(s) in " + m_client.region());
+    auto sent = m_client.call("TerminateInstances", params);
+    if (!sent && !gone(sent.error())) {
+      for (const auto& row : rows) {
+        if (row.kind == "instance" && !m_decided.contains(row.id)) {
+          decide(row, state::k_res_failed, sent.error().describe());
+        }
+      }
+      return;
+    }
+    const auto* type = resource_type("instance");
+    auto interval = std::chrono::milliseconds(500);
+    const auto deadline = m_ctx.clock.steady_now() + std::chrono::minutes(10);
+    while (true) {
+      auto live = describe_resources(m_client, *type, {{"instance-id", ids}});
+      const bool all_gone =
+          live && std::all_of(live->items.begin(), live->items.end(),
+                              [](const auto& r) { return r.state == "terminated"; });
+      if (all_gone || m_ctx.clock.steady_now() >= deadline) {
+        for (const auto& row : rows) {
+          if (row.kind != "instance" || m_decided.contains(row.id)) continue;
+          if (all_gone) {
+            decide(row, state::k_res_deleted);
+          } else {
+            decide(row, state::k_res_failed, "not terminated after 10 minutes");
+          }
+        }
+        return;
+      }
+      log::info("aws.wait", "aws: waiting for instances to terminate");
+      m_ctx.clock.sleep_for(interval);
+      interval = std::min(interval * 2, std::chrono::milliseconds(10000));
+    }
+  }
+
+  // Detaches/disassociates what a gateway or route table still has, then deletes it.
+  AwsResult<Ec2Response> send_delete(const state::ResourceRecord& row) {
+    if (row.kind == "route-table-association") {
+      return m_client.call("DisassociateRouteTable", {{"AssociationId", row.cloud_id}});
+    }
+    if (row.kind == "internet-gateway-attachment") {
+      return m_client.call("DetachInternetGateway",
+                           {{"InternetGatewayId", row.cloud_id},
+                            {"VpcId", row.attrs.value("vpcId", "")}});
+    }
+    const auto* type = resource_type(row.kind);
+    if (row.kind == "internet-gateway" || row.kind == "route-table") {
+      auto live = describe_resources(m_client, *type, {{type->id_filter, {row.cloud_id}}});
+      if (live && !live->items.empty()) {
+        const auto node = live->items.front().node;
+        for (const auto& a : nodes_at(node, "attachmentSet/item")) {
+          (void)m_client.call("DetachInternetGateway", {{"InternetGatewayId", row.cloud_id},
+                                                        {"VpcId", text_at(a, "vpcId")}});
+        }
+        for (const auto& a : nodes_at(node, "associationSet/item")) {
+          if (text_at(a, "main") == "true") continue;
+          (void)m_client.call("DisassociateRouteTable",
+                              {{"AssociationId", text_at(a, "routeTableAssociationId")}});
+        }
+      }
+    }
+    return m_client.call(type->remove, {{type->remove_param, row.cloud_id}});
+  }
+
+  void remove(const state::ResourceRecord& row) {
+    if (resource_type(row.kind) == nullptr && row.kind != "route-table-association" &&
+        row.kind != "internet-gateway-attachment") {
+      decide(row, state::k_res_failed, "unknown resource kind '" + row.kind + "'");
+      return;
+    }
+    auto delay = std::chrono::milliseconds(1000);
+    for (int attempt = 1;; ++attempt) {
+      auto sent = send_delete(row);
+      if (sent || gone(sent.error())) {
+        decide(row, state::k_res_deleted);
+        return;
+      }
+      if (!dependency(sent.error()) || attempt >= dependency_retries()) {
+        decide(row, state::k_res_failed, sent.error().describe());
+        return;
+      }
+      log::info("aws.dependency", "aws: " + row.kind + " " + row.cloud_id + ": " +
+                                      sent.error().code + "; retrying in " +
+                                      std::to_string(delay.count()) + " ms");
+      m_ctx.clock.sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(15000));
+    }
+  }
+
+  const RunContext& m_ctx;
+  const Ec2Client& m_client;
+  std::set<long long> m_decided;
+  std::vector<std::string> m_failures;
+  bool m_refused = false;
+};
+
+}  // namespace
+
+Expected<void> teardown_rows(const RunContext& ctx, const std::vector<state::ResourceRecord>& rows,
+                             Ec2ClientFactory& factory) {
+  std::map<std::string, std::vector<state::ResourceRecord>> by_region;
+  for (const auto& row : rows) by_region[row.region].push_back(row);
+  std::vector<std::string> failures;
+  bool refused = false;
+  for (auto& [region, region_rows] : by_region) {
+    if (region.empty()) {
+      for (const auto& row : region_rows) {
+        (void)ctx.store.set_resource_state(row.id, state::k_res_failed, "no region recorded");
+        failures.push_back(row.kind + " " + row.cloud_id + ": no region recorded");
+      }
+      continue;
+    }
+    auto client = factory.client(region);
+    if (!client) return std::unexpected(client.error());
+    RegionTeardown teardown(ctx, **client);
+    auto region_failures = teardown.run(std::move(region_rows));
+    refused = refused || teardown.refused();
+    failures.insert(failures.end(), region_failures.begin(), region_failures.end());
+  }
+  if (failures.empty()) return {};
+  std::string message = "aws: " + std::to_string(failures.size()) + " resource(s) not deleted:";
+  for (const auto& f : failures) message += "\n    " + f;
+  return fail(refused ? ExitCode::refused : ExitCode::provider, message);
+}
+
+}  // namespace labctl::providers::aws

@@ -1,0 +1,48 @@
+#include "providers/aws/ec2_client.hpp"
+
+namespace labctl::providers::aws {
+
+Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(bool live, bool debug_log) {
+  const EnvLookup env = process_env();
+  auto retry = retry_policy_from_env(env);
+  if (!retry) return std::unexpected(retry.error());
+  return std::make_shared<Ec2ClientFactory>(
+      env, live, *retry, system_clock(), make_curl_transport(curl_options_from_env()), debug_log);
+}
+
+Ec2ClientFactory::Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry,
+                                   std::shared_ptr<Clock> clock,
+                                   std::shared_ptr<HttpTransport> transport, bool debug_log)
+    : m_env(std::move(env)),
+      m_live(live),
+      m_debug_log(debug_log),
+      m_retry(retry),
+      m_clock(std::move(clock)),
+      m_transport(std::move(transport)),
+      m_chain(std::make_shared<CredentialChain>(m_env, m_transport, m_clock)) {}
+
+Expected<std::shared_ptr<Ec2Client>> Ec2ClientFactory::client(const std::string& region) {
+  if (!is_region_name(region)) {
+    return fail(ExitCode::usage, "\"" + region +
+                                     "\" is not an AWS region name (expected something like "
+                                     "us-east-1); check the profile's aws regions or AWS_REGION");
+  }
+  const std::lock_guard lock(m_mutex);
+  auto& client = m_clients[region];
+  if (!client) {
+    Ec2ClientOptions options;
+    options.region = region;
+    options.endpoint = resolve_ec2_endpoint(region, m_env);
+    options.live = m_live;
+    options.retry = m_retry;
+    options.debug_log = m_debug_log;
+    Ec2ClientDeps deps{m_transport, [chain = m_chain] { return chain->resolve(); }, m_clock,
+                       region_rate_limiter(region), nullptr};
+    client = std::make_shared<Ec2Client>(std::move(options), std::move(deps));
+  }
+  return client;
+}
+
+Expected<Credentials> Ec2ClientFactory::credentials() const { return m_chain->resolve(); }
+
+}  // namespace labctl::providers::aws

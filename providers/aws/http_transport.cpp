@@ -1,0 +1,178 @@
+#include "providers/aws/http_transport.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "labctl/env.hpp"
+#include "providers/aws/text.hpp"
+
+namespace labctl::providers::aws {
+
+namespace {
+
+// curl_global_init is not thread-safe; it must run once before any thread makes a handle.
+void global_init_once() {
+  static std::once_flag flag;
+  std::call_once(flag, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("libcurl global initialisation failed");
+    }
+  });
+}
+
+// One easy handle per thread: curl_easy_reset between requests clears options but keeps the
+// connection cache, so calls to the same endpoint reuse a kept-alive connection.
+class ThreadHandle {
+ public:
+  ThreadHandle() : m_handle(curl_easy_init()) {}
+  ~ThreadHandle() {
+    if (m_handle != nullptr) curl_easy_cleanup(m_handle);
+  }
+  ThreadHandle(const ThreadHandle&) = delete;
+  ThreadHandle& operator=(const ThreadHandle&) = delete;
+  [[nodiscard]] CURL* get() const { return m_handle; }
+
+ private:
+  CURL* m_handle;
+};
+
+struct ResponseSink {
+  HttpResponse response;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<ResponseSink*>(user);
+  sink->response.body.append(data, size * count);
+  return size * count;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<ResponseSink*>(user);
+  const std::string_view line(data, size * count);
+  // A new status line (after a 100 Continue or a redirect) starts a new header set.
+  if (line.starts_with("HTTP/")) {
+    sink->response.headers.clear();
+  } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+    sink->response.headers.emplace_back(std::string(text::trim(line.substr(0, colon))),
+                                        std::string(text::trim(line.substr(colon + 1))));
+  }
+  return size * count;
+}
+
+TransportErrorKind classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransportErrorKind::timeout;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2_STREAM:
+      return TransportErrorKind::connection_reset;
+    default:
+      return TransportErrorKind::transport;
+  }
+}
+
+// The URL without its query (which may carry request parameters) for error text.
+std::string url_for_message(const std::string& url) { return url.substr(0, url.find('?')); }
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(CurlTransportOptions options) : m_options(std::move(options)) {
+    global_init_once();
+  }
+
+  TransportResult send(const HttpRequest& request) override {
+    thread_local ThreadHandle handle;
+    CURL* curl = handle.get();
+    if (curl == nullptr) {
+      return std::unexpected(
+          TransportError{TransportErrorKind::transport, "curl_easy_init failed"});
+    }
+    curl_easy_reset(curl);
+
+    curl_slist* header_list = nullptr;
+    for (const auto& [name, value] : request.headers) {
+      header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+    }
+    // No "Expect: 100-continue" round trip; curl would add it for larger bodies.
+    header_list = curl_slist_append(header_list, "Expect:");
+
+    ResponseSink sink;
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    if (!m_options.ca_bundle.empty()) {
+      curl_easy_setopt(curl, CURLOPT_CAINFO, m_options.ca_bundle.c_str());
+    }
+    if (request.method == "GET") {
+      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+      // POSTFIELDS with an explicit size sends the body verbatim (binary-safe, no strlen).
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+      if (request.method != "POST") {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      }
+    }
+
+    const CURLcode code = curl_easy_perform(curl);
+    curl_slist_free_all(header_list);
+    if (code != CURLE_OK) {
+      const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+      return std::unexpected(TransportError{
+          classify(code), request.method + " " + url_for_message(request.url) + ": " + detail});
+    }
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &sink.response.status);
+    return std::move(sink.response);
+  }
+
+ private:
+  CurlTransportOptions m_options;
+};
+
+}  // namespace
+
+std::optional<std::string> find_header(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (text::iequals(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(TransportErrorKind kind) {
+  switch (kind) {
+    case TransportErrorKind::timeout:
+      return "timeout";
+    case TransportErrorKind::connection_reset:
+      return "connection reset";
+    case TransportErrorKind::transport:
+      break;
+  }
+  return "transport";
+}
+
+std::shared_ptr<HttpTransport> make_curl_transport(CurlTransportOptions options) {
+  return std::make_shared<CurlTransport>(std::move(options));
+}
+
+CurlTransportOptions curl_options_from_env() {
+  return CurlTransportOptions{env::get_or("AWS_CA_BUNDLE", "")};
+}
+
+}  // namespace labctl::providers::aws

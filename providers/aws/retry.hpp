@@ -1,0 +1,31 @@
+#pragma once
+
+#include <chrono>
+
+#include "labctl/error.hpp"
+#include "providers/aws/credentials.hpp"
+
+namespace labctl::providers::aws {
+
+// Capped exponential backoff with full jitter: before retry n (1-based) wait a uniformly random
+// time in [0, min(cap, base * 2^(n-1))]. Full jitter spreads a burst of throttled callers out
+// instead of having them retry in lock-step.
+struct RetryPolicy {
+  static constexpr int k_default_max_attempts = 5;
+  int max_attempts = k_default_max_attempts;  // total tries, including the first
+  std::chrono::milliseconds base{200};
+  std::chrono::milliseconds cap{20000};
+};
+
+// The upper bound of the wait before retry `retry_number` (1-based).
+[[nodiscard]] std::chrono::milliseconds backoff_ceiling(const RetryPolicy& policy,
+                                                        int retry_number);
+// The wait itself for `unit_random` in [0, 1).
+[[nodiscard]] std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry_number,
+                                                      double unit_random);
+
+// The policy with max_attempts from CE_AWS_MAX_ATTEMPTS (an integer 1..20) when set; an error
+// naming the variable when it is not such a number.
+[[nodiscard]] Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env);
+
+}  // namespace labctl::providers::aws

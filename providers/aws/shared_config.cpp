@@ -1,0 +1,68 @@
+#include "providers/aws/shared_config.hpp"
+
+#include <cctype>
+#include <fstream>
+#include <string_view>
+
+#include "providers/aws/text.hpp"
+
+namespace labctl::providers::aws {
+
+namespace {
+
+std::filesystem::path home_file(const EnvLookup& env, const char* variable, const char* name) {
+  if (const auto value = env(variable); value && !value->empty()) return *value;
+  const std::string home = env("HOME").value_or("");
+  return std::filesystem::path(home) / ".aws" / name;
+}
+
+std::optional<IniSection> section(const std::filesystem::path& path, const std::string& name) {
+  const auto ini = read_ini(path);
+  if (!ini) return std::nullopt;
+  const auto found = ini->find(name);
+  if (found == ini->end()) return std::nullopt;
+  return found->second;
+}
+
+}  // namespace
+
+SharedFiles shared_files(const EnvLookup& env) {
+  std::string profile = env("AWS_PROFILE").value_or("");
+  if (profile.empty()) profile = "default";
+  return SharedFiles{profile, home_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+                     home_file(env, "AWS_CONFIG_FILE", "config")};
+}
+
+std::optional<std::map<std::string, IniSection>> read_ini(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::map<std::string, IniSection> sections;
+  IniSection* current = nullptr;
+  std::string raw;
+  while (std::getline(in, raw)) {
+    const std::string_view line = text::trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      current = &sections[std::string(text::trim(line.substr(1, line.size() - 2)))];
+      continue;
+    }
+    if (current == nullptr || std::isspace(static_cast<unsigned char>(raw.front()))) continue;
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) continue;
+    (*current)[std::string(text::trim(line.substr(0, equals)))] =
+        std::string(text::trim(line.substr(equals + 1)));
+  }
+  return sections;
+}
+
+std::optional<IniSection> credentials_section(const SharedFiles& files) {
+  return section(files.credentials_file, files.profile);
+}
+
+std::optional<IniSection> config_section(const SharedFiles& files) {
+  if (auto named = section(files.config_file, "profile " + files.profile)) return named;
+  if (files.profile == "default") return section(files.config_file, "default");
+  return std::nullopt;
+}
+
+}  // namespace labctl::providers::aws

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""A stateful EC2 Query API fake on 127.0.0.1, validated against botocore's EC2 service model.
+
+Usage: /usr/bin/python3 ec2_fake.py --port 0 --port-file FILE [--log FILE]
+           [--run-delay-ms 200] [--terminated-visible-s 60] [--verify-secret AKID=SECRET]...
+           [--max-skew-s S] [--strict-render] [--keep-orphaned]
+Writes the bound port to FILE once listening and serves until SIGTERM, SIGINT or the death of
+its parent process. See README.md.
+"""
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ec2fake.engine import Fake  # noqa: E402
+from ec2fake.model import DEFAULT_MODEL_PATH, ServiceModel  # noqa: E402
+from ec2fake.server import FakeServer  # noqa: E402
+from ec2fake.state import Config  # noqa: E402
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks an ephemeral port")
+    parser.add_argument("--port-file", required=True, help="written with the port once listening")
+    parser.add_argument("--log", help="append one line per HTTP request here")
+    parser.add_argument("--run-delay-ms", type=int, default=200,
+                        help="time an instance spends in pending/stopping/shutting-down")
+    parser.add_argument("--terminated-visible-s", type=float, default=60.0,
+                        help="how long terminated instances stay in describes")
+    parser.add_argument("--verify-secret", action="append", default=[], metavar="AKID=SECRET",
+                        help="verify SigV4 signatures of this key (repeatable)")
+    parser.add_argument("--max-skew-s", type=float,
+                        help="refuse an X-Amz-Date this far from the clock (RequestExpired)")
+    parser.add_argument("--keep-orphaned", action="store_true",
+                        help="keep serving when the parent process dies (default: exit)")
+    parser.add_argument("--model", default=DEFAULT_MODEL_PATH, help="botocore ec2 service-2.json")
+    parser.add_argument("--strict-render", action="store_true",
+                        help="fail a response whose data has members the output shape lacks")
+    return parser.parse_args(argv)
+
+
+def _exit_with_parent(server):
+    """A test killed with SIGKILL must not leave its fake behind: poll for re-parenting."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        server.shutdown()
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def main(argv=None):
+    args = _arguments(argv)
+    secrets = dict(item.split("=", 1) for item in args.verify_secret)
+    fake = Fake(ServiceModel(args.model), Config(args.run_delay_ms, args.terminated_visible_s),
+                secrets, args.strict_render, args.max_skew_s)
+    server = FakeServer(("127.0.0.1", args.port), fake, args.log)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
+    if not args.keep_orphaned:
+        _exit_with_parent(server)
+    temporary = args.port_file + ".tmp"
+    with open(temporary, "w", encoding="ascii") as handle:
+        handle.write(f"{server.server_address[1]}\n")
+    os.replace(temporary, args.port_file)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

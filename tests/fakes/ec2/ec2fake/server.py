@@ -1,0 +1,161 @@
+"""HTTP/1.1 keep-alive server: EC2 Query requests on '/', the JSON control API under '/_fake/'."""
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import seed
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256  # a 16-region janitor opens many connections at once
+
+    def __init__(self, address, fake, log_path=None):
+        super().__init__(address, Handler)
+        self.fake = fake
+        self.log_lock = threading.Lock()
+        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def log(self, line):
+        if self.log_file:
+            with self.log_lock:
+                self.log_file.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+                self.log_file.flush()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Buffered output, flushed once per response, and no Nagle: separate small writes for
+    # headers and body would otherwise cost a delayed-ACK round (~40 ms) on kept-alive sockets.
+    wbufsize = 64 * 1024
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def version_string(self):
+        return "AmazonEC2"
+
+    def do_GET(self):  # noqa: N802  (http.server's naming)
+        self._serve()
+
+    def do_POST(self):  # noqa: N802
+        self._serve()
+
+    def log_message(self, format, *args):  # noqa: A002  (signature of the base class)
+        self.server.log(format % args)
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self):
+        body = self._read_body()
+        if self.path.startswith("/_fake/"):
+            self._control(body)
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        result = self.server.fake.handle(self.command, self.path, headers, body)
+        if result.fault == "drop":
+            self._drop(result.body)
+            return
+        self._send(result.status, "text/xml;charset=UTF-8", result.body)
+
+    def _send(self, status, content_type, body):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drop(self, body):
+        """Headers promising the whole body, half of it, then a reset connection."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.wfile.write(head + body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _control(self, body):
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            payload = json.loads(body) if body.strip() else {}
+            status, answer = _route(self.server.fake, self.command, parts.path, payload, query)
+        except Exception as err:  # noqa: BLE001  (a bad control request must not kill the fake)
+            status, answer = 400, {"error": f"{type(err).__name__}: {err}"}
+        self._send(status, "application/json", json.dumps(answer, default=str).encode())
+
+
+def _route(fake, method, path, payload, query):
+    if method == "GET":
+        if path == "/_fake/health":
+            return 200, {"ok": True}
+        if path == "/_fake/state":
+            return 200, seed.dump(fake, query.get("region"), query.get("images") == "1")
+        if path == "/_fake/calls":
+            with fake.lock:
+                return 200, {"calls": list(fake.calls)}
+        if path == "/_fake/faults":
+            with fake.lock:
+                return 200, {"faults": list(fake.faults)}
+        return 404, {"error": f"no GET {path}"}
+    posts = {
+        "/_fake/faults": lambda: {"faults": fake.add_fault(payload)},
+        "/_fake/faults/clear": lambda: _clear(fake, "faults"),
+        "/_fake/deny": lambda: {"denies": fake.set_deny(payload["access_key_id"],
+                                                         payload.get("actions", []))},
+        "/_fake/deny/clear": lambda: _clear(fake, "denies"),
+        "/_fake/calls/clear": lambda: _clear(fake, "calls"),
+        "/_fake/seed": lambda: {"created": seed.seed(fake, payload)},
+        "/_fake/reset": lambda: (fake.reset(), {"ok": True})[1],
+        "/_fake/config": lambda: _configure(fake, payload),
+        "/_fake/settle": lambda: _settle(fake),
+    }
+    if path not in posts:
+        return 404, {"error": f"no POST {path}"}
+    return 200, posts[path]()
+
+
+def _clear(fake, name):
+    with fake.lock:
+        setattr(fake, name, {} if name == "denies" else [])
+    return {"ok": True}
+
+
+def _configure(fake, payload):
+    if "run_delay_ms" in payload:
+        fake.config.run_delay_s = float(payload["run_delay_ms"]) / 1000.0
+    if "terminated_visible_s" in payload:
+        fake.config.terminated_visible_s = float(payload["terminated_visible_s"])
+    return {"run_delay_ms": fake.config.run_delay_s * 1000.0,
+            "terminated_visible_s": fake.config.terminated_visible_s}
+
+
+def _settle(fake):
+    """Completes every pending transition now (pending->running, stopping->stopped, ...)."""
+    with fake.lock:
+        regions = list(fake.regions.values())
+    for rs in regions:
+        with rs.lock:
+            rs.settle()
+    return {"ok": True}

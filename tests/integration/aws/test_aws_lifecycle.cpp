@@ -1,0 +1,197 @@
+#include <csignal>
+#include <sys/stat.h>
+
+#include "tests/integration/aws/ec2_fake_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Every file under `dir`, read whole, concatenated (for canary searches).
+std::string all_text_under(const std::filesystem::path& dir) {
+  std::string text;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) text += read_text(entry.path());
+  }
+  return text;
+}
+
+// Given the provider profile's aws part, expect a tagged lab in the fake (everything carries
+// the five tags), then a down that leaves nothing tagged with the run.
+TEST_F(Ec2FakeTest, UpAndDownProviderProfile) {
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws", "--ttl", "1h"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  const auto state = fake_get("/_fake/state")["regions"]["us-east-1"];
+  std::size_t running = 0;
+  for (const auto& instance : state["instances"]) {
+    if (instance["tags"].value("routerd.cloudedge.run_id", "") != run_id) continue;
+    ++running;
+    for (const char* key : {"routerd.cloudedge.owner", "routerd.cloudedge.ttl_expires_at",
+                            "routerd.cloudedge.provider", "routerd.cloudedge.purpose", "Name",
+                            "role"}) {
+      EXPECT_TRUE(instance["tags"].contains(key)) << key;
+    }
+  }
+  EXPECT_EQ(running, 3u);
+  for (const char* kind : {"volumes", "network_interfaces", "key_pairs", "security_groups",
+                           "vpcs", "subnets", "internet_gateways"}) {
+    std::size_t ours = 0;
+    for (const auto& item : state[kind]) {
+      ours += item["tags"].value("routerd.cloudedge.run_id", "") == run_id ? 1 : 0;
+    }
+    EXPECT_GE(ours, 1u) << kind << " not tagged with the run";
+  }
+  // SSH only from the operator CIDR, never the world.
+  for (const auto& group : state["security_groups"]) {
+    if (group["tags"].value("routerd.cloudedge.run_id", "") != run_id) continue;
+    const std::string rules = group["IpPermissions"].dump();  // ingress only
+    EXPECT_NE(rules.find("198.51.100.0/24"), std::string::npos) << rules;
+    EXPECT_EQ(rules.find("0.0.0.0/0"), std::string::npos) << rules;
+  }
+  const auto run = show(run_id);
+  std::size_t with_ips = 0;
+  for (const auto& r : run["resources"]) {
+    if (r["kind"] == "instance" && !r["attrs"].value("privateIp", "").empty() &&
+        !r["attrs"].value("eniId", "").empty()) {
+      ++with_ips;
+    }
+    if (r["kind"] == "key-pair") {
+      const std::string key_file = r["attrs"].value("keyFile", "");
+      struct stat st {};
+      ASSERT_EQ(stat(key_file.c_str(), &st), 0) << key_file;
+      EXPECT_EQ(st.st_mode & 0777, 0600u);
+    }
+  }
+  EXPECT_EQ(with_ips, 3u);
+
+  const auto down = live({"down", "--run-id", run_id});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
+  EXPECT_EQ(show(run_id)["status"], "down");
+  for (const auto& text : {up.err, up.out, down.err, all_text_under(state_dir)}) {
+    EXPECT_EQ(text.find(k_canary_secret), std::string::npos) << "the secret leaked";
+  }
+}
+
+// Given the full profile live, expect aws to come up, the oci stub to fail (exit 3), and the
+// guard to tear the aws part down again.
+TEST_F(Ec2FakeTest, FullProfileStubFailureTearsDownAws) {
+  const auto up = live({"up", "--profile", "full", "--ttl", "1h"});
+  EXPECT_EQ(up.code, 3) << up.err;
+  EXPECT_NE(up.err.find("provider oci: not implemented (stub); use CE_DRY_RUN=1"),
+            std::string::npos)
+      << up.err;
+  const auto runs = nlohmann::json::parse(labctl({"runs", "list", "--json"}).out);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0]["status"], "down");
+  EXPECT_EQ(tagged(runs[0]["runId"]), std::vector<std::string>{});
+  EXPECT_GE(calls("RunInstances"), 3u);
+}
+
+TEST_F(Ec2FakeTest, DryRunSendsNothing) {
+  const auto up = labctl({"up", "--profile", "provider"},
+                         [&] {
+                           auto env = aws_env();
+                           env["CE_DRY_RUN"] = "1";
+                           return env;
+                         }());
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_EQ(fake_get("/_fake/calls")["calls"].size(), 0u);
+}
+
+// Given RunInstances whose responses are lost (the fake handles the call, then drops the
+// connection), expect the retried call with the same ClientToken to create each node once.
+TEST_F(Ec2FakeTest, RetriedRunInstancesCreatesOnce) {
+  fake_post("/_fake/faults", {{"action", "RunInstances"}, {"kind", "drop"}, {"count", 3}});
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  EXPECT_GE(calls("RunInstances"), 6u);
+  std::size_t created = 0;
+  for (const auto& i : instances()) {
+    created += i["tags"].value("routerd.cloudedge.run_id", "") == first_line(up.out) ? 1 : 0;
+  }
+  EXPECT_EQ(created, 3u);
+}
+
+// Given a storm of throttling (every step of up and down throttled several times), expect both
+// to complete with the default retry budget, and every throttle answered by a retry.
+TEST_F(Ec2FakeTest, ThrottlingStormCompletes) {
+  const auto storm = [&](const std::vector<std::string>& actions) {
+    for (const auto& action : actions) {
+      fake_post("/_fake/faults", {{"action", action}, {"kind", "throttle"}, {"count", 3}});
+    }
+  };
+  storm({"DescribeImages", "CreateVpc", "CreateKeyPair", "CreateSecurityGroup", "RunInstances",
+         "DescribeInstances"});
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  std::size_t throttled = 0;
+  for (const auto& call : call_log()) {
+    throttled += call["error_code"] == "RequestLimitExceeded" ? 1 : 0;
+  }
+  EXPECT_EQ(throttled, 18u);
+  storm({"TerminateInstances", "DeleteSecurityGroup", "DeleteVpc"});
+  EXPECT_EQ(live({"down", "--run-id", first_line(up.out)}).code, 0);
+  EXPECT_EQ(tagged(first_line(up.out)), std::vector<std::string>{});
+}
+
+// The call the fake has carried out but not yet answered when labctl is killed; empty: kill
+// right after `up` finished.
+struct KillPoint {
+  const char* action;
+};
+
+class AwsSigkill : public Ec2FakeTest, public ::testing::WithParamInterface<KillPoint> {};
+
+// Given `up` killed with SIGKILL while the fake holds a call, expect `down --run-id` to leave
+// zero resources in the fake.
+TEST_P(AwsSigkill, DownRunIdCleansEverything) {
+  const std::string action = GetParam().action;
+  if (!action.empty()) {
+    fake_post("/_fake/faults", {{"action", action}, {"kind", "hang"}, {"count", 1},
+                                {"hang_seconds", 20}, {"when", "after"}});
+  }
+  auto up = spawn_live({"up", "--profile", "provider", "--provider", "aws"});
+  if (action.empty()) {
+    ASSERT_EQ(up->wait(), 0) << up->err();
+  } else {
+    ASSERT_TRUE(eventually([&] { return calls(action) >= 1; }, std::chrono::seconds(60)))
+        << up->err();
+  }
+  up->signal(SIGKILL);
+  (void)up->wait();
+  fake_post("/_fake/faults/clear", nlohmann::json::object());
+  const auto runs = nlohmann::json::parse(labctl({"runs", "list", "--json"}).out);
+  ASSERT_EQ(runs.size(), 1u);
+  const std::string run_id = runs[0]["runId"];
+  const auto down = live({"down", "--run-id", run_id});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, AwsSigkill,
+    ::testing::Values(KillPoint{"CreateKeyPair"},        // after the key pair
+                      KillPoint{"CreateSecurityGroup"},  // after the SG
+                      KillPoint{"RunInstances"},         // during RunInstances
+                      KillPoint{"DescribeInstances"},    // during the wait
+                      KillPoint{""}));                   // just after up
+
+// Given an expired lab and an EMPTY state directory (another machine's leak), expect the
+// janitor to find it by tag and remove it.
+TEST_F(Ec2FakeTest, StatelessJanitorRemovesExpiredLab) {
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws", "--ttl", "1s"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  std::filesystem::remove_all(state_dir);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto janitor = live({"down", "--expired"});
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace labctl::testing

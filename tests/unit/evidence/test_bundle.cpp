@@ -1,0 +1,147 @@
+#include "evidence/bundle.hpp"
+
+#include <sys/stat.h>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "evidence/assemble.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/evidence/fixtures.hpp"
+
+namespace labctl::evidence {
+namespace {
+
+using labctl::testing::read_text;
+using labctl::testing::TempDirTest;
+using nlohmann::json;
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+BundleContents contents_for(AssemblyRequest request) {
+  request.fencing = fencing_assertions(nullptr, request.run_id);
+  auto assembly = assemble(request);
+  EXPECT_TRUE(assembly.has_value());
+  return {.result = assembly->document,
+          .fail_reasons = assembly->fail_reasons,
+          .inputs = request.inputs,
+          .timeline = {{"runId", request.run_id},
+                       {"events",
+                        {{{"ts", "2026-06-01T00:00:01.000Z"},
+                          {"kind", "up"},
+                          {"detail", {{"note", "<b>&"}}}}}}}};
+}
+
+AssemblyRequest basic_request() {
+  AssemblyRequest request;
+  request.run_id = "20260601T000000Z-cloudedge-d3";
+  request.scenario = "d3";
+  request.commit = "offline";
+  request.inputs.matrix =
+      testing::doc(testing::make_matrix(testing::k_four_sites, {"onprem->aws"}));
+  request.inputs.timing = testing::doc(testing::passing_timing());
+  return request;
+}
+
+using Bundle = TempDirTest;
+
+TEST(Sha256, KnownVector) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_F(Bundle, WritesEveryFileAndAManifestThatMatches) {
+  const auto out = tmp.path() / "new" / "bundle";
+  const auto path = write_bundle(out, contents_for(basic_request()));
+  ASSERT_TRUE(path.has_value()) << path.error().message;
+  EXPECT_EQ(*path, out / "result.json");
+  struct stat st {};
+  ASSERT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+
+  const std::string manifest = read_text(out / "MANIFEST.sha256");
+  EXPECT_NE(manifest.find("# labctl-version: "), std::string::npos);
+  EXPECT_NE(manifest.find("# labctl-commit: "), std::string::npos);
+  const std::regex line("^([0-9a-f]{64})  (.+)$");
+  std::size_t listed = 0;
+  std::istringstream lines(manifest);
+  for (std::string text; std::getline(lines, text);) {
+    if (text.starts_with("#")) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(text, m, line)) << text;
+    EXPECT_EQ(m[1].str(), sha256_hex(read_text(out / m[2].str()))) << m[2].str();
+    ++listed;
+  }
+  // result, summary, report, timeline + the two inputs given (matrix, timing).
+  EXPECT_EQ(listed, 6u);
+  EXPECT_EQ(read_text(out / "connectivity-matrix.json"), basic_request().inputs.matrix->text);
+  EXPECT_FALSE(std::filesystem::exists(out / "protocol-probe.json"));
+  EXPECT_EQ(json::parse(read_text(out / "timeline.json"))["events"][0]["kind"], "up");
+}
+
+TEST_F(Bundle, ReportHasAnNxNGridAndNoExternalResources) {
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
+  const std::string html = read_text(tmp.path() / "report.html");
+  EXPECT_EQ(count(html, "<td class=\"cell "), 16u);
+  EXPECT_EQ(count(html, "data-result=\"fail\""), 1u);
+  EXPECT_EQ(count(html, "data-result=\"self\""), 4u);
+  EXPECT_NE(html.find("data-from=\"onprem\" data-to=\"aws\" data-result=\"fail\""),
+            std::string::npos);
+  for (const char* external :
+       {"<script", "<link", "<img", " src=", " href=", "url(", "@import", "http://", "https://"}) {
+    EXPECT_EQ(html.find(external), std::string::npos) << external;
+  }
+  EXPECT_NE(html.find("&lt;b&gt;&amp;"), std::string::npos);  // the timeline detail, escaped
+}
+
+TEST_F(Bundle, HostileStringsAreEscapedInEveryView) {
+  auto request = basic_request();
+  request.scenario = "x\"</td><script>alert(1)</script>\n# Heading | pipe";
+  request.commit = "`rm -rf` *bold* [link](http://evil.example)";
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(request)).has_value());
+  const std::string html = read_text(tmp.path() / "report.html");
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(html.find(" href="), std::string::npos);  // a URL in the input stays text
+  const std::string md = read_text(tmp.path() / "summary.md");
+  EXPECT_EQ(md.find("\n# Heading"), std::string::npos);
+  EXPECT_NE(md.find("\\\\n\\# Heading \\| pipe"), std::string::npos) << md;
+  EXPECT_NE(md.find("\\[link\\](http://evil.example)"), std::string::npos);
+  EXPECT_EQ(json::parse(read_text(tmp.path() / "result.json"))["scenario"], request.scenario);
+}
+
+TEST_F(Bundle, SummaryHasTheMatrixTruthTable) {
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
+  const std::string md = read_text(tmp.path() / "summary.md");
+  EXPECT_TRUE(md.starts_with("# CloudEdge lab evidence: 20260601T000000Z-cloudedge-d3\n"));
+  EXPECT_NE(md.find("| src \\\\ dst | onprem | aws | azure | oci |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| onprem | · | **FAIL** | pass | pass |"), std::string::npos) << md;
+  EXPECT_NE(md.find("- Result: **FAIL**"), std::string::npos);
+  EXPECT_NE(md.find("## Why the result is fail"), std::string::npos);
+  EXPECT_NE(md.find("| provider convergence | not measured |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| normal matrix | 11/12 flows passed, result fail, phase matrix"), std::string::npos);
+}
+
+TEST_F(Bundle, AnEarlierCollectsInputCopiesAreRemoved) {
+  auto request = basic_request();
+  request.inputs.protocol = testing::doc(testing::passing_protocol());
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(request)).has_value());
+  ASSERT_TRUE(std::filesystem::exists(tmp.path() / "protocol-probe.json"));
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "protocol-probe.json"));
+  EXPECT_EQ(read_text(tmp.path() / "MANIFEST.sha256").find("protocol-probe.json"),
+            std::string::npos);
+}
+
+TEST_F(Bundle, UnwritableOutIsAUsageError) {
+  labctl::testing::write_text(tmp.path() / "file", "x");
+  const auto path = write_bundle(tmp.path() / "file" / "sub", contents_for(basic_request()));
+  ASSERT_FALSE(path.has_value());
+  EXPECT_EQ(path.error().code, ExitCode::usage);
+}
+
+}  // namespace
+}  // namespace labctl::evidence

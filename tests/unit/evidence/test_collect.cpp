@@ -1,0 +1,179 @@
+#include "evidence/collect.hpp"
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "labctl/state_store.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/evidence/fixtures.hpp"
+
+namespace labctl::evidence {
+namespace {
+
+using labctl::testing::read_text;
+using labctl::testing::write_text;
+using nlohmann::json;
+
+// The process edge: records what collect asked to run and answers like git would.
+class RecordingRunner : public ProcessRunner {
+ public:
+  Expected<ProcessResult> run(const ProcessRequest& request) override {
+    calls.push_back(request.argv);
+    return ProcessResult{.exit_code = exit_code,
+                         .term_signal = 0,
+                         .timed_out = false,
+                         .out = "0123abcd\n",
+                         .err = ""};
+  }
+  std::vector<std::vector<std::string>> calls;
+  int exit_code = 0;
+};
+
+class FixedClock : public Clock {
+ public:
+  SystemTime now() const override { return *parse_rfc3339("2026-06-01T12:34:56Z"); }
+  std::chrono::steady_clock::time_point steady_now() const override { return {}; }
+  bool sleep_for(std::chrono::milliseconds) override { return true; }
+};
+
+class Collect : public labctl::testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    setenv("CE_STATE_DIR", (tmp.path() / "state").c_str(), 1);
+    unsetenv("CE_ACCEPTANCE_SCENARIOS");
+  }
+  void TearDown() override { unsetenv("CE_STATE_DIR"); }
+
+  // A run in the store with events and a stored smoke matrix, as up/smoke would leave it.
+  std::string add_run(const std::string& status, bool dry_run) {
+    auto store = state::Store::open(tmp.path() / "state");
+    EXPECT_TRUE(store.has_value());
+    state::RunRecord run;
+    run.run_id = "20260601T000000Z-cloudedge-d3-4site-directed-matrix";
+    run.scenario = "d3-4site-directed-matrix";
+    run.providers = {"onprem", "aws"};
+    run.ttl_seconds = 5400;
+    run.status = status;
+    run.dry_run = dry_run;
+    auto id = (*store)->insert_run(run);
+    EXPECT_TRUE(id.has_value());
+    EXPECT_TRUE((*store)->add_event(*id, "up", {{"providers", "onprem,aws"}}).has_value());
+    EXPECT_TRUE((*store)->add_event(*id, "smoke", {{"result", "pass"}}).has_value());
+    EXPECT_TRUE((*store)
+                    ->set_meta(*id, "matrix.latest", testing::make_matrix({"onprem", "aws"}))
+                    .has_value());
+    return *id;
+  }
+
+  CollectOptions options() const {
+    CollectOptions o;
+    o.out_dir = tmp.path() / "out";
+    return o;
+  }
+
+  RecordingRunner runner;
+  FixedClock clock;
+};
+
+TEST_F(Collect, NoStoreNoInputsWritesAFailBundleWithAGeneratedRunId) {
+  const auto outcome = collect(options(), runner, clock);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(outcome->result, "fail");
+  const json result = json::parse(read_text(outcome->result_path));
+  EXPECT_EQ(result["runId"], "20260601T123456Z-cloudedge-adhoc");
+  EXPECT_EQ(result["scenario"], "adhoc");
+  EXPECT_EQ(result["commit"], "0123abcd");
+  ASSERT_EQ(runner.calls.size(), 1u);
+  EXPECT_EQ(runner.calls[0], (std::vector<std::string>{"git", "rev-parse", "HEAD"}));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "state"));  // collect creates no store
+}
+
+TEST_F(Collect, CommitFallsBackToUnknownWithoutGit) {
+  runner.exit_code = 128;
+  const auto outcome = collect(options(), runner, clock);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(json::parse(read_text(outcome->result_path))["commit"], "unknown");
+}
+
+// Given a known run with a stored smoke matrix, expect its providers, TTL, state, events and
+// matrix in the bundle, and the scenario taken from the run.
+TEST_F(Collect, KnownRunFeedsTheBundle) {
+  const std::string run_id = add_run("up", false);
+  auto o = options();
+  o.commit = "offline";
+  const auto outcome = collect(o, runner, clock);  // no --run-id: the latest active run
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  const json result = json::parse(read_text(outcome->result_path));
+  EXPECT_EQ(result["runId"], run_id);
+  EXPECT_EQ(result["scenario"], "d3-4site-directed-matrix");
+  EXPECT_EQ(result["costGuard"], json({{"ttlHours", 1.5}, {"teardown", "pending"}}));
+  EXPECT_EQ(result["providers"]["aws"]["dataplane"], "pass");
+  EXPECT_EQ(result["providers"]["oci"]["dataplane"], "skip");
+  // d3 expects 12 directed flows; the stored 2-site matrix has 2, so the run fails honestly.
+  EXPECT_EQ(result["result"], "fail");
+  const json timeline = json::parse(read_text(o.out_dir / "timeline.json"));
+  ASSERT_EQ(timeline["events"].size(), 2u);
+  EXPECT_EQ(timeline["events"][1]["kind"], "smoke");
+  EXPECT_FALSE(timeline["events"][0]["ts"].get<std::string>().empty());
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir / "connectivity-matrix.json"));
+  EXPECT_TRUE(runner.calls.empty());  // --commit given: git is not asked
+}
+
+TEST_F(Collect, ExplicitMatrixWinsOverTheStoredOne) {
+  const std::string run_id = add_run("down", true);
+  write_text(tmp.path() / "m.json", testing::make_matrix(testing::k_four_sites).dump());
+  auto o = options();
+  o.run_id = run_id;
+  o.commit = "offline";
+  o.matrix_json = tmp.path() / "m.json";
+  const auto outcome = collect(o, runner, clock);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  const json result = json::parse(read_text(outcome->result_path));
+  EXPECT_EQ(result["result"], "pass");
+  EXPECT_EQ(result["costGuard"]["teardown"], "skipped");
+  EXPECT_EQ(read_text(o.out_dir / "connectivity-matrix.json"), read_text(tmp.path() / "m.json"));
+}
+
+TEST_F(Collect, HostileRunIdIsAUsageErrorNamingTheFlag) {
+  for (const char* bad : {"x\"; rm -rf /", "20260601T000000Z-cloudedge-a b",
+                          "20260601T000000Z-cloudedge-\n", "../../etc/passwd", ""}) {
+    auto o = options();
+    o.run_id = bad;
+    const auto outcome = collect(o, runner, clock);
+    ASSERT_FALSE(outcome.has_value()) << bad;
+    EXPECT_EQ(outcome.error().code, ExitCode::usage);
+    EXPECT_NE(outcome.error().message.find("--run-id"), std::string::npos);
+    EXPECT_EQ(outcome.error().message.find('\n'), std::string::npos) << "escaped in the message";
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out"));
+}
+
+TEST_F(Collect, MissingOutAndBadResultAreUsageErrors) {
+  CollectOptions no_out;
+  EXPECT_EQ(collect(no_out, runner, clock).error().message, "evidence collect: --out is required");
+  auto o = options();
+  o.result = "maybe";
+  EXPECT_EQ(collect(o, runner, clock).error().code, ExitCode::usage);
+}
+
+// Given a timing file whose values break the schema, expect every error reported, exit 1 and
+// no result.json (an earlier one is removed).
+TEST_F(Collect, InvalidAssemblyWritesNothing) {
+  write_text(tmp.path() / "out" / "result.json", "{\"stale\": true}");
+  write_text(
+      tmp.path() / "t.json",
+      R"({"status":"bogus","events":[{"provider":"aws","recoverySeconds":-1,"recoveryUnderThreshold":"pass"}]})");
+  auto o = options();
+  o.commit = "offline";
+  o.timing_json = tmp.path() / "t.json";
+  const auto outcome = collect(o, runner, clock);
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, ExitCode::check_failed);
+  EXPECT_NE(outcome.error().message.find("failed validation"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out" / "result.json"));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out" / "summary.md"));
+}
+
+}  // namespace
+}  // namespace labctl::evidence

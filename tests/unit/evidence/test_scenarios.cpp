@@ -1,0 +1,60 @@
+#include "evidence/scenarios.hpp"
+
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace labctl::evidence {
+namespace {
+
+using labctl::testing::TempDirTest;
+using labctl::testing::write_text;
+
+class Scenarios : public TempDirTest {
+ protected:
+  void TearDown() override { unsetenv("CE_ACCEPTANCE_SCENARIOS"); }
+};
+
+TEST_F(Scenarios, BuiltInHoldsTheOriginalNine) {
+  unsetenv("CE_ACCEPTANCE_SCENARIOS");
+  const auto set = load_scenarios(std::nullopt);
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->origin, "built-in scenarios");
+  ASSERT_EQ(set->scenarios.size(), 9u);
+  const auto d6 = find_scenario(*set, "d6-azure-active-stop-seize");
+  ASSERT_TRUE(d6.has_value());
+  EXPECT_EQ(d6->expected_assertions.size(), 7u);
+  EXPECT_EQ(d6->expected_flows, 12);
+  EXPECT_FALSE(find_scenario(*set, "d4-missing").has_value());
+}
+
+TEST_F(Scenarios, FlagWinsOverEnvironment) {
+  write_text(tmp.path() / "flag.json", R"({"scenarios":[{"id":"from-flag"}]})");
+  write_text(tmp.path() / "env.json",
+             R"({"scenarios":[{"id":"from-env","expectedAssertions":["no_nat"]}]})");
+  setenv("CE_ACCEPTANCE_SCENARIOS", (tmp.path() / "env.json").c_str(), 1);
+  EXPECT_TRUE(find_scenario(*load_scenarios(std::nullopt), "from-env").has_value());
+  EXPECT_TRUE(find_scenario(*load_scenarios(tmp.path() / "flag.json"), "from-flag").has_value());
+}
+
+TEST_F(Scenarios, MalformedFilesAreUsageErrorsNamingTheFile) {
+  const auto path = tmp.path() / "bad.json";
+  for (const char* text :
+       {"{oops", R"({"scenarios":{}})", R"({"scenarios":[{"id":""}]})",
+        R"({"scenarios":[{"id":"x","expectedAssertions":[1]}]})",
+        R"({"scenarios":[{"id":"x","matrix":{"expectedDirectedFlows":"12"}}]})"}) {
+    write_text(path, text);
+    const auto set = load_scenarios(path);
+    ASSERT_FALSE(set.has_value()) << text;
+    EXPECT_EQ(set.error().code, ExitCode::usage);
+    EXPECT_NE(set.error().message.find(path.string()), std::string::npos) << set.error().message;
+  }
+  const auto missing = load_scenarios(tmp.path() / "absent.json");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ExitCode::usage);
+}
+
+}  // namespace
+}  // namespace labctl::evidence

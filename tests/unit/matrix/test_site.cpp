@@ -1,0 +1,116 @@
+#include "matrix/site.hpp"
+
+#include <gtest/gtest.h>
+
+namespace labctl::matrix {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    const auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ParseSites, SplitsTrimsAndSkipsEmptyItems) {
+  const auto sites = parse_sites(" onprem = 10.0.0.1 ,, aws=10.0.0.2,");
+  ASSERT_TRUE(sites) << sites.error().message;
+  ASSERT_EQ(sites->size(), 2U);
+  EXPECT_EQ((*sites)[0].name, "onprem");
+  EXPECT_EQ((*sites)[0].ip, "10.0.0.1");
+  EXPECT_EQ((*sites)[1].name, "aws");
+}
+
+TEST(ParseSites, NameIsTextBeforeFirstEquals) {
+  const auto sites = parse_sites("a=1=2,b=3");
+  ASSERT_TRUE(sites);
+  EXPECT_EQ((*sites)[0].ip, "1=2");
+}
+
+TEST(ParseSites, DuplicateNamesAreAllowed) {
+  const auto sites = parse_sites("a=1,a=2");
+  ASSERT_TRUE(sites);
+  EXPECT_EQ(sites->size(), 2U);
+}
+
+// Given the original's usage errors, expect exit 2 with its exact messages.
+TEST(ParseSites, RejectsBadEntriesAsUsageErrors) {
+  for (const auto* spec : {"a=1,b", "a=1,=2", "a=1,b=", "a=1,x=x"}) {
+    const auto sites = parse_sites(spec);
+    ASSERT_FALSE(sites) << spec;
+    EXPECT_EQ(sites.error().code, ExitCode::usage);
+    EXPECT_NE(sites.error().message.find("bad site spec entry: '"), std::string::npos);
+    EXPECT_NE(sites.error().message.find("(want site=ip)"), std::string::npos);
+  }
+  const auto one = parse_sites("a=1");
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().code, ExitCode::usage);
+  EXPECT_EQ(one.error().message, "need at least 2 sites for a directed matrix");
+  EXPECT_EQ(parse_sites("a=1,b").error().message, "bad site spec entry: 'b' (want site=ip)");
+}
+
+TEST(DefaultSites, UsesClientIpVariablesWithOriginalDefaults) {
+  EXPECT_EQ(default_site_spec(env_of({})),
+            "onprem=10.77.60.10,aws=10.77.60.11,azure=10.77.60.12,oci=10.77.60.13");
+  EXPECT_EQ(default_site_spec(env_of({{"AWS_CLIENT_IP", "192.0.2.5"}})),
+            "onprem=10.77.60.10,aws=192.0.2.5,azure=10.77.60.12,oci=10.77.60.13");
+}
+
+TEST(ExpectedHostname, FollowsTheFourFallbacksInOrder) {
+  EXPECT_EQ(env_site_key("my-site"), "MY_SITE");
+  EXPECT_EQ(expected_hostname(env_of({}), "aws"), "");
+  EXPECT_EQ(expected_hostname(env_of({{"AWS_EXPECT_HOSTNAME", "d"}}), "aws"), "d");
+  EXPECT_EQ(expected_hostname(env_of({{"AWS_EXPECT_HOSTNAME", "d"}, {"CE_AWS_EXPECT_HOSTNAME", "c"}}), "aws"), "c");
+  EXPECT_EQ(expected_hostname(env_of({{"CE_AWS_EXPECT_HOSTNAME", "c"}, {"AWS_CLIENT_EXPECT_HOSTNAME", "b"}}), "aws"), "b");
+  EXPECT_EQ(expected_hostname(env_of({{"AWS_CLIENT_EXPECT_HOSTNAME", "b"}, {"CE_AWS_CLIENT_EXPECT_HOSTNAME", "a"}}), "aws"), "a");
+  EXPECT_EQ(expected_hostname(env_of({{"CE_MY_SITE_CLIENT_EXPECT_HOSTNAME", "x"}}), "my-site"), "x");
+}
+
+TEST(ParseEndpoint, AcceptsUserHostPortForms) {
+  auto e = parse_endpoint("admin@host.example:2222", "X");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->user, "admin");
+  EXPECT_EQ(e->host, "host.example");
+  EXPECT_EQ(e->port, 2222);
+  e = parse_endpoint("[2001:db8::1]:2200", "X");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->host, "2001:db8::1");
+  EXPECT_EQ(e->port, 2200);
+  e = parse_endpoint("2001:db8::1", "X");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->host, "2001:db8::1");
+  EXPECT_EQ(e->port, 22);
+  const auto bad = parse_endpoint("host:99999", "CE_AWS_CLIENT_SSH_HOST");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("CE_AWS_CLIENT_SSH_HOST"), std::string::npos);
+}
+
+// Given env and state both naming a host, expect env to win; CE_ forms beat plain ones.
+TEST(ResolveEndpoints, EnvBeatsStateAndCeBeatsPlain) {
+  auto sites = *parse_sites("aws=10.0.0.2,oci=10.0.0.3,azure=10.0.0.4");
+  std::map<std::string, StateEndpoint> state;
+  state["aws"] = {Endpoint{"state-aws", 2200, "ec2-user"}, Endpoint{"jump.state", 22, ""}};
+  state["oci"] = {Endpoint{"state-oci", 22, ""}, std::nullopt};
+  resolve_endpoints(sites,
+                    env_of({{"CE_AWS_CLIENT_SSH_HOST", "ce-aws"}, {"AWS_CLIENT_SSH_HOST", "plain-aws"},
+                            {"AWS_CLIENT_SSH_USER", "plainuser"},
+                            {"OCI_CLIENT_SSH_JUMP", "bastion@jump.example:2022"}}),
+                    state, "ubuntu");
+  EXPECT_EQ(sites[0].ssh.host, "ce-aws");
+  EXPECT_EQ(sites[0].ssh.port, 22);
+  EXPECT_EQ(sites[0].ssh.user, "plainuser");
+  ASSERT_TRUE(sites[0].jump);
+  EXPECT_EQ(sites[0].jump->host, "jump.state");
+  EXPECT_EQ(sites[0].jump->user, "plainuser");
+  EXPECT_EQ(sites[1].ssh.host, "state-oci");
+  EXPECT_EQ(sites[1].ssh.user, "ubuntu");
+  ASSERT_TRUE(sites[1].jump);
+  EXPECT_EQ(sites[1].jump->user, "bastion");
+  EXPECT_EQ(sites[1].jump->port, 2022);
+  EXPECT_TRUE(sites[2].ssh.host.empty());
+  EXPECT_NE(sites[2].ssh_error.find("CE_AZURE_CLIENT_SSH_HOST"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace labctl::matrix

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "labctl/clock.hpp"
+
+namespace labctl::testing {
+
+// A clock that only moves when told to or when someone sleeps on it; records every sleep so
+// tests can assert on the waits the code under test chose.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(SystemTime start = SystemTime(std::chrono::seconds(1'790'000'000)))
+      : m_now(start) {}
+
+  [[nodiscard]] SystemTime now() const override {
+    const std::lock_guard lock(m_mutex);
+    return m_now;
+  }
+  [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const override {
+    const std::lock_guard lock(m_mutex);
+    return std::chrono::steady_clock::time_point(m_now.time_since_epoch());
+  }
+  bool sleep_for(std::chrono::milliseconds duration) override {
+    const std::lock_guard lock(m_mutex);
+    m_sleeps.push_back(duration);
+    m_now += duration;
+    return true;
+  }
+  void advance(std::chrono::milliseconds duration) {
+    const std::lock_guard lock(m_mutex);
+    m_now += duration;
+  }
+  [[nodiscard]] std::vector<std::chrono::milliseconds> sleeps() const {
+    const std::lock_guard lock(m_mutex);
+    return m_sleeps;
+  }
+
+ private:
+  mutable std::mutex m_mutex;
+  SystemTime m_now;
+  std::vector<std::chrono::milliseconds> m_sleeps;
+};
+
+}  // namespace labctl::testing

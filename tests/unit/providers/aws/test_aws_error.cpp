@@ -1,0 +1,83 @@
+#include "providers/aws/aws_error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace labctl::providers::aws {
+namespace {
+
+std::string error_body(const std::string& code, const std::string& message) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" + code +
+         "</Code><Message>" + message +
+         "</Message></Error></Errors>"
+         "<RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>";
+}
+
+TEST(AwsError, ParsesCodeMessageAndRequestId) {
+  const AwsError error = parse_error_response(
+      "RunInstances", "us-east-1", 400,
+      error_body("InvalidParameterValue", "Value (x) for parameter instanceType is invalid."));
+  EXPECT_EQ(error.kind, AwsErrorKind::service);
+  EXPECT_FALSE(error.retryable);
+  EXPECT_EQ(error.code, "InvalidParameterValue");
+  EXPECT_EQ(error.request_id, "ea966190-f9aa-478e-9ede-example");
+  EXPECT_EQ(error.describe(),
+            "aws ec2 RunInstances (us-east-1): HTTP 400 InvalidParameterValue: Value (x) for "
+            "parameter instanceType is invalid. (request id ea966190-f9aa-478e-9ede-example)");
+  EXPECT_EQ(error.to_error().code, ExitCode::provider);
+}
+
+TEST(AwsError, ClassifiesThrottlingAuthAndServerErrors) {
+  const auto throttled =
+      parse_error_response("DescribeInstances", "eu-west-1", 503,
+                           error_body("RequestLimitExceeded", "Request limit exceeded."));
+  EXPECT_EQ(throttled.kind, AwsErrorKind::throttled);
+  EXPECT_TRUE(throttled.retryable);
+  const auto auth =
+      parse_error_response("RunInstances", "eu-west-1", 403,
+                           error_body("UnauthorizedOperation", "You are not authorized."));
+  EXPECT_EQ(auth.kind, AwsErrorKind::auth);
+  EXPECT_FALSE(auth.retryable);
+  const auto server = parse_error_response("RunInstances", "eu-west-1", 500,
+                                           error_body("InternalError", "An internal error."));
+  EXPECT_EQ(server.kind, AwsErrorKind::service);
+  EXPECT_TRUE(server.retryable);
+  const auto dependency = parse_error_response("DeleteSecurityGroup", "eu-west-1", 400,
+                                               error_body("DependencyViolation", "in use"));
+  EXPECT_FALSE(dependency.retryable);
+}
+
+// Given a non-XML body (a proxy's HTML page), expect an error that still has the status.
+TEST(AwsError, UnparseableBodyKeepsStatus) {
+  const auto error = parse_error_response("DescribeRegions", "us-east-1", 502, "<html>bad gateway");
+  EXPECT_EQ(error.http_status, 502);
+  EXPECT_TRUE(error.retryable);
+  EXPECT_NE(error.describe().find("HTTP 502 error: unparseable error response"), std::string::npos);
+}
+
+TEST(AwsError, BareForbiddenIsAuth) {
+  EXPECT_EQ(parse_error_response("X", "r", 403, "").kind, AwsErrorKind::auth);
+  EXPECT_EQ(parse_error_response("X", "r", 404, "").kind, AwsErrorKind::service);
+}
+
+TEST(AwsError, TransportErrorsRetryOnlyTimeoutsAndResets) {
+  const auto timeout = from_transport_error("X", "r", {TransportErrorKind::timeout, "slow"});
+  EXPECT_EQ(timeout.kind, AwsErrorKind::timeout);
+  EXPECT_TRUE(timeout.retryable);
+  const auto reset = from_transport_error("X", "r", {TransportErrorKind::connection_reset, "gone"});
+  EXPECT_EQ(reset.kind, AwsErrorKind::transport);
+  EXPECT_TRUE(reset.retryable);
+  const auto refused = from_transport_error("X", "r", {TransportErrorKind::transport, "refused"});
+  EXPECT_FALSE(refused.retryable);
+  AwsError retried = timeout;
+  retried.attempts = 5;
+  EXPECT_EQ(retried.describe(), "aws ec2 X (r): timeout: slow after 5 attempts");
+}
+
+TEST(AwsError, RefusedExitsWithRefusedCode) {
+  AwsError error;
+  error.kind = AwsErrorKind::refused;
+  EXPECT_EQ(error.to_error().code, ExitCode::refused);
+}
+
+}  // namespace
+}  // namespace labctl::providers::aws

@@ -1,7 +1,10 @@
 #include "faults/failover.hpp"
 
 #include <algorithm>
+#include <iostream>
 
+#include "faults/failover_timing.hpp"
+#include "labctl/atomic_file.hpp"
 #include "labctl/clock.hpp"
 #include "labctl/env.hpp"
 #include "labctl/log.hpp"
@@ -19,7 +22,26 @@ const std::vector<std::string>& known_faults() {
   return faults;
 }
 
-Expected<void> run_failover(const FailoverOptions& options) {
+namespace {
+
+// Records and publishes a measured failover; ok when it passed.
+Expected<ExitCode> publish_timing(state::Store& store, const std::string& run_id,
+                                  const nlohmann::ordered_json& timing, const std::string& out) {
+  if (!out.empty()) {
+    if (auto written = write_file_atomic(out, timing.dump(2) + "\n"); !written) {
+      return std::unexpected(written.error());
+    }
+    std::cout << out << '\n';
+  } else {
+    std::cout << timing.dump() << '\n';
+  }
+  (void)store.set_meta(run_id, "failover.timing", nlohmann::json::parse(timing.dump()));
+  return timing["status"] == "pass" ? ExitCode::ok : ExitCode::check_failed;
+}
+
+}  // namespace
+
+Expected<ExitCode> run_failover(const FailoverOptions& options) {
   if (options.providers.empty()) return fail(ExitCode::usage, "failover: --provider is required");
   if (options.fault.empty()) return fail(ExitCode::usage, "failover: --fault is required");
   const auto& faults = known_faults();
@@ -29,6 +51,13 @@ Expected<void> run_failover(const FailoverOptions& options) {
                                      join(faults, "|") + ")");
   }
   const auto names = split_provider_list(options.providers);
+  if (options.measure && names.size() != 1) {
+    return fail(ExitCode::usage, "failover --measure: give exactly one --provider");
+  }
+  if (options.measure && (options.threshold_seconds <= 0 || options.timeout_seconds <= 0)) {
+    return fail(ExitCode::usage,
+                "failover: --threshold-seconds and --timeout-seconds must be positive");
+  }
   std::vector<std::unique_ptr<providers::Provider>> selected;
   for (const auto& name : names) {
     auto provider = providers::make_provider(name);
@@ -41,9 +70,9 @@ Expected<void> run_failover(const FailoverOptions& options) {
   if (env::dry_run()) {
     for (const auto& name : names) {
       log::info("failover.plan", "[dry] would inject '" + options.fault + "' on provider '" +
-                                     name + "'");
+                                     name + "'" + (options.measure ? " and time it" : ""));
     }
-    return {};
+    return ExitCode::ok;
   }
 
   auto store = state::Store::open_existing(env::state_dir());
@@ -73,6 +102,16 @@ Expected<void> run_failover(const FailoverOptions& options) {
                                         run->purpose),
                               **store, *system_clock(), false};
     const std::string injected_at = format_rfc3339_ms(system_clock()->now());
+    if (options.measure) {
+      const MeasureOptions measure{options.threshold_seconds, options.timeout_seconds, 250};
+      auto timing = measure_failover(*provider, ctx, {options.fault, options.node}, measure);
+      if (!timing) return std::unexpected(timing.error());
+      (void)(*store)->add_event(run->run_id, "failover",
+                                {{"provider", name}, {"fault", options.fault},
+                                 {"injectedAt", injected_at}, {"result", "injected"},
+                                 {"timing", nlohmann::json::parse(timing->dump())}});
+      return publish_timing(**store, run->run_id, *timing, options.out);
+    }
     auto detail = provider->inject_fault(ctx, {options.fault, options.node});
     if (!detail) {
       (void)(*store)->add_event(run->run_id, "failover",
@@ -86,7 +125,7 @@ Expected<void> run_failover(const FailoverOptions& options) {
                                {"detail", *detail}});
     log::info("failover.done", "failover: injected '" + options.fault + "' on " + name);
   }
-  return {};
+  return ExitCode::ok;
 }
 
 }  // namespace labctl::faults

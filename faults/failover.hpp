@@ -15,10 +15,17 @@ struct FailoverOptions {
   std::string fault;      // --fault
   std::string node;       // --node (default: the run's active router)
   std::string run_id;     // --run-id (default: the latest active run)
+  bool measure = false;   // --measure: time detection, switchover and recovery
+  double threshold_seconds = 60;
+  int timeout_seconds = 120;
+  std::string out;        // --out: the failover-timing JSON, written atomically
 };
 
 // Validates the fault and providers, then (live) asks each provider to inject the fault into
 // the run and records a "failover" event with what was done; dry-run prints what it would do.
-[[nodiscard]] Expected<void> run_failover(const FailoverOptions& options);
+// With --measure (one provider), also times the failover (failover_timing.hpp), prints the
+// timing JSON on stdout (or writes --out and prints its path), stores it as the run's
+// "failover.timing" and returns check_failed unless it passed.
+[[nodiscard]] Expected<ExitCode> run_failover(const FailoverOptions& options);
 
 }  // namespace labctl::faults

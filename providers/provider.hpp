@@ -91,6 +91,11 @@ class Provider {
   // Injects a fault into a live run (failover). Default: not available for this provider.
   [[nodiscard]] virtual Expected<nlohmann::json> inject_fault(const RunContext& ctx,
                                                               const FaultRequest& request);
+
+  // The node holding `site`'s gateway address right now (the active router), "" while no
+  // router holds it. Failover timing polls it to detect the switch. Default: not available.
+  [[nodiscard]] virtual Expected<std::string> gateway_holder(const RunContext& ctx,
+                                                             const std::string& site);
 };
 
 // The provider names labctl knows, in the registry's order: aws, oci, azure, onprem, local.

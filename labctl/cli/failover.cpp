@@ -13,10 +13,14 @@ void register_failover(CLI::App& app, CommandResult& result) {
                   "stop-active|drain|heartbeat-stop|executor-fail|stale-replay|routerd-bgp-stop");
   sub->add_option("--node", options->node, "Target node (default: the active router)");
   sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)");
-  sub->callback([options, &result] {
-    value_or_throw(faults::run_failover(*options));
-    result.code = ExitCode::ok;
-  });
+  sub->add_flag("--measure", options->measure,
+                "Time detection, switchover and recovery (failover-timing JSON)");
+  sub->add_option("--threshold-seconds", options->threshold_seconds,
+                  "Recovery must be faster than this (default 60)");
+  sub->add_option("--timeout-seconds", options->timeout_seconds,
+                  "How long each stage may take (default 120)");
+  sub->add_option("--out", options->out, "Write the timing JSON here (atomically)");
+  sub->callback([options, &result] { result.code = value_or_throw(faults::run_failover(*options)); });
 }
 
 }  // namespace labctl::cli

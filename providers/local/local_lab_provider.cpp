@@ -66,6 +66,10 @@ class LocalProvider final : public Provider {
     return local::inject_lab_fault(ctx, request, env);
   }
 
+  Expected<std::string> gateway_holder(const RunContext& ctx, const std::string& site) override {
+    return local_gateway_holder(ctx.store, ctx.run.run_id, site, *m_runner);
+  }
+
  private:
   Expected<local::Topology> topology_for(const RunContext& ctx) const {
     return local::build_topology(ctx.run.run_id, ctx.profile,

@@ -327,7 +327,7 @@ class FiltersAndLifecycle(FakeTestCase):
             {"Name": "name", "Values": ["al2023-ami-2023.*-kernel-6.1-x86_64"]}])["Images"]
         newest = max(images, key=lambda i: i["CreationDate"])
         self.assertEqual(newest["Name"], "al2023-ami-2023.4.20240319.1-kernel-6.1-x86_64")
-        self.assertEqual(self.ec2.describe_images(Owners=["136693071363"])["Images"][0]
+        self.assertEqual(self.ec2.describe_images(Owners=["444455556666"])["Images"][0]
                          ["Name"][:9], "debian-12")
 
 

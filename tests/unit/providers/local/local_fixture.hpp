@@ -1,5 +1,9 @@
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +33,19 @@ class LocalFixture : public testing::TempDirTest {
     run_.dry_run = false;
     ASSERT_TRUE(store_->insert_run(run_));
     provider_ = make_local_provider({nullptr, tmp.path() / "meta"});
+  }
+
+  // Runs `body` in a child process without root (as user nobody when we are root, so the
+  // refusal is observable in CI too) and returns the child's exit code; -1 if it crashed.
+  static int as_unprivileged(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(99);
+      ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
   RunContext ctx() {

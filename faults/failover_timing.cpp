@@ -1,0 +1,159 @@
+#include "faults/failover_timing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "labctl/log.hpp"
+#include "matrix/external_runner.hpp"
+#include "matrix/plan.hpp"
+#include "matrix/smoke.hpp"
+
+namespace labctl::faults {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  const double s = std::chrono::duration<double>(to - from).count();
+  return std::round(std::max(0.0, s) * 1000.0) / 1000.0;
+}
+
+nlohmann::ordered_json stage(bool passed, const std::string& detail) {
+  return {{"result", passed ? "pass" : "fail"}, {"detail", detail}};
+}
+
+// One flow from another site's client into the faulted site's client, observed by the matrix
+// engine the smoke uses.
+class RecoveryProbe {
+ public:
+  static Expected<RecoveryProbe> create(const providers::RunContext& ctx, const std::string& site) {
+    matrix::SmokeOptions options;
+    options.run_id = ctx.run.run_id;
+    const auto env = matrix::process_env();
+    auto run = matrix::find_run(options, env);
+    if (!run) return std::unexpected(run.error());
+    auto plan = matrix::resolve_plan(options, env, *run ? &**run : nullptr);
+    if (!plan) return std::unexpected(plan.error());
+    RecoveryProbe probe;
+    probe.m_plan = std::move(*plan);
+    const auto& sites = probe.m_plan.sites;
+    const auto dst = std::find_if(sites.begin(), sites.end(),
+                                  [&](const auto& s) { return s.name == site; });
+    if (dst == sites.end() || sites.size() < 2) {
+      return fail(ExitCode::usage, "failover --measure: the run has no client at site '" + site +
+                                       "' to probe, or no second site to probe from");
+    }
+    const std::size_t dst_index = static_cast<std::size_t>(dst - sites.begin());
+    probe.m_flow = {dst_index == 0 ? 1u : 0u, dst_index};
+    if (probe.m_plan.runner.empty()) {
+      probe.m_runner = std::make_unique<matrix::SshRunner>(probe.m_plan.ssh);
+    } else {
+      probe.m_runner =
+          std::make_unique<matrix::ExternalRunner>(probe.m_plan.runner, system_process_runner());
+    }
+    return probe;
+  }
+
+  [[nodiscard]] matrix::Observation observe() {
+    auto seen = m_runner->run(m_plan.sites, {m_flow}, 1, [](std::size_t, const auto&) {});
+    return seen.empty() ? matrix::Observation{} : seen.front();
+  }
+
+  [[nodiscard]] bool passes(const matrix::Observation& seen) const {
+    return seen.ping_ok && seen.ssh_ok && seen.peer_ip == m_plan.sites[m_flow.src].ip;
+  }
+
+  [[nodiscard]] std::string describe() const {
+    return m_plan.sites[m_flow.src].name + "->" + m_plan.sites[m_flow.dst].name;
+  }
+
+ private:
+  matrix::MatrixPlan m_plan;
+  matrix::Flow m_flow;
+  std::unique_ptr<matrix::FlowRunner> m_runner;
+};
+
+// Polls `reached` every poll_ms until it holds or the deadline passes; returns when it held.
+template <class Check>
+std::optional<Clock::time_point> poll_until(Check reached, Clock::time_point deadline,
+                                            const MeasureOptions& options, labctl::Clock& clock) {
+  while (true) {
+    if (reached()) return Clock::now();
+    if (Clock::now() >= deadline) return std::nullopt;
+    if (!clock.sleep_for(std::chrono::milliseconds(options.poll_ms))) return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
+                                                  const providers::RunContext& ctx,
+                                                  const providers::FaultRequest& request,
+                                                  const MeasureOptions& options) {
+  const auto timeout = std::chrono::seconds(options.timeout_seconds);
+  const auto start = Clock::now();
+  auto injected = provider.inject_fault(ctx, request);
+  if (!injected) return std::unexpected(injected.error());
+  const std::string site = injected->value("site", "");
+  const std::string stopped = injected->value("node", "");
+  auto probe = RecoveryProbe::create(ctx, site);
+  if (!probe) return std::unexpected(probe.error());
+  log::info("failover.measure", "failover: measuring: site " + site + ", stopped " + stopped +
+                                    ", probe " + probe->describe());
+
+  std::string holder;
+  const auto detected = poll_until(
+      [&] {
+        auto now = provider.gateway_holder(ctx, site);
+        if (now) holder = *now;
+        return now && !now->empty() && *now != stopped;
+      },
+      start + timeout, options, ctx.clock);
+  std::optional<Clock::time_point> switched, recovered;
+  matrix::Observation last;
+  if (detected) {
+    switched = poll_until([&] { return (last = probe->observe()).ping_ok; },
+                          *detected + timeout, options, ctx.clock);
+  }
+  if (switched) {
+    recovered = probe->passes(last) ? switched
+                                    : poll_until([&] { return probe->passes(last = probe->observe()); },
+                                                 *switched + timeout, options, ctx.clock);
+  }
+  const double detection = detected ? seconds_between(start, *detected) : 0;
+  const double switchover = switched ? seconds_between(*detected, *switched) : 0;
+  const double recovery = recovered ? seconds_between(start, *recovered) : 0;
+  const bool under = recovered && recovery < options.threshold_seconds;
+
+  nlohmann::ordered_json event;
+  event["provider"] = std::string(provider.name());
+  event["fault"] = request.fault;
+  event["detectionSeconds"] = detection;
+  event["switchoverSeconds"] = switchover;
+  event["recoverySeconds"] = recovery;
+  event["recoveryUnderThreshold"] = under ? "pass" : "fail";
+  event["stages"] = {
+      {"inject", stage(true, injected->dump())},
+      {"detection", stage(detected.has_value(),
+                          detected ? "gateway of " + site + " now held by " + holder
+                                   : "gateway of " + site + " not taken over")},
+      {"switchover", stage(switched.has_value(),
+                           switched ? "probe " + probe->describe() + " pings again"
+                                    : "probe " + probe->describe() + " does not ping")},
+      {"recovery", stage(recovered.has_value(),
+                         recovered ? "probe " + probe->describe() + " passes every check"
+                                   : "probe " + probe->describe() + ": " + last.error)}};
+  nlohmann::ordered_json timing;
+  timing["status"] = detected && switched && recovered && under ? "pass" : "fail";
+  timing["thresholdSeconds"] = options.threshold_seconds;
+  timing["timeoutSeconds"] = options.timeout_seconds;
+  timing["events"] = nlohmann::ordered_json::array({event});
+  log::info("failover.timing", "failover: detection " + std::to_string(detection) +
+                                   " s, switchover " + std::to_string(switchover) +
+                                   " s, recovery " + std::to_string(recovery) + " s (" +
+                                   timing["status"].get<std::string>() + ")");
+  return timing;
+}
+
+}  // namespace labctl::faults

@@ -153,6 +153,27 @@ ResourceRecord read_resource(const Statement& s) {
   return r;
 }
 
+// Every row of `s`, each turned into a T by `read`.
+template <class T, class Read>
+Expected<std::vector<T>> all_rows(Statement& s, Read read) {
+  std::vector<T> out;
+  while (true) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
+
+// The first row of `s` as a T, or nullopt when there is none.
+template <class T, class Read>
+Expected<std::optional<T>> first_row(Statement& s, Read read) {
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<T>();
+  return std::optional<T>(read(s));
+}
+
 bool process_alive(long long pid) {
   if (pid <= 0) return false;
   if (::kill(static_cast<pid_t>(pid), 0) == 0) return true;
@@ -283,24 +304,14 @@ Expected<std::optional<RunRecord>> Store::find_run(const std::string& run_id) {
   Statement s(m_db, (std::string("SELECT ") + k_run_columns + " FROM runs WHERE run_id = ?")
                         .c_str());
   s.bind(1, run_id);
-  auto row = s.step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<RunRecord>();
-  return std::optional<RunRecord>(read_run(s));
+  return first_row<RunRecord>(s, read_run);
 }
 
 Expected<std::vector<RunRecord>> Store::list_runs() {
   Statement s(m_db, (std::string("SELECT ") + k_run_columns +
                      " FROM runs ORDER BY created_at DESC, rowid DESC")
                         .c_str());
-  std::vector<RunRecord> runs;
-  while (true) {
-    auto row = s.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    runs.push_back(read_run(s));
-  }
-  return runs;
+  return all_rows<RunRecord>(s, read_run);
 }
 
 Expected<std::optional<RunRecord>> Store::latest_active_run() {
@@ -308,10 +319,7 @@ Expected<std::optional<RunRecord>> Store::latest_active_run() {
                      " FROM runs WHERE status != 'down' ORDER BY created_at DESC, rowid DESC "
                      "LIMIT 1")
                         .c_str());
-  auto row = s.step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<RunRecord>();
-  return std::optional<RunRecord>(read_run(s));
+  return first_row<RunRecord>(s, read_run);
 }
 
 Expected<void> Store::set_run_status(const std::string& run_id, const std::string& status) {
@@ -371,14 +379,7 @@ Expected<std::vector<ResourceRecord>> Store::resources(const std::string& run_id
                      " FROM resources WHERE run_id = ? ORDER BY id ASC")
                         .c_str());
   s.bind(1, run_id);
-  std::vector<ResourceRecord> out;
-  while (true) {
-    auto row = s.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(read_resource(s));
-  }
-  return out;
+  return all_rows<ResourceRecord>(s, read_resource);
 }
 
 Expected<void> Store::add_event(const std::string& run_id, const std::string& kind,
@@ -393,14 +394,10 @@ Expected<std::vector<EventRecord>> Store::events(const std::string& run_id) {
               "SELECT id, run_id, ts, kind, detail_json FROM events WHERE run_id = ? "
               "ORDER BY id ASC");
   s.bind(1, run_id);
-  std::vector<EventRecord> out;
-  while (true) {
-    auto row = s.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), parse_json_column(s.text(4))});
-  }
-  return out;
+  return all_rows<EventRecord>(s, [](const Statement& row) {
+    return EventRecord{row.integer(0), row.text(1), row.text(2), row.text(3),
+                       parse_json_column(row.text(4))};
+  });
 }
 
 Expected<void> Store::set_meta(const std::string& run_id, const std::string& key,

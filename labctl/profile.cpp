@@ -239,12 +239,15 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   if (const auto* matrices = r.find("matrices")) {
     if (!matrices->IsMap()) throw ProfileError{r.at(*matrices) + "matrices must be a mapping"};
     for (auto it = matrices->begin(); it != matrices->end(); ++it) {
-      if (!it->second.IsSequence()) {
-        throw ProfileError{r.at(it->second) + "matrix \"" + it->first.as<std::string>() +
-                           "\" must be a list of site names"};
+      // Copies: yaml-cpp's iterator hands out a temporary proxy, so a reference into
+      // it->second would dangle in the loop below.
+      const std::string name = it->first.as<std::string>();
+      const YAML::Node list = it->second;
+      if (!list.IsSequence()) {
+        throw ProfileError{r.at(list) + "matrix \"" + name + "\" must be a list of site names"};
       }
-      auto& sites = p.matrices[it->first.as<std::string>()];
-      for (const auto& site : it->second) sites.push_back(site.as<std::string>());
+      auto& sites = p.matrices[name];
+      for (const auto& site : list) sites.push_back(site.as<std::string>());
     }
   }
   if (const auto* aws = r.find("aws")) read_aws(*aws, origin, p.aws);

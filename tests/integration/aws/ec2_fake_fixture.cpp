@@ -78,7 +78,8 @@ nlohmann::json Ec2FakeTest::fake_post(const std::string& path, const nlohmann::j
 std::vector<std::string> Ec2FakeTest::tagged(const std::string& run_id) const {
   std::vector<std::string> found;
   const auto state = fake_get("/_fake/state");
-  for (const auto& [region, kinds] : state.value("regions", nlohmann::json::object()).items()) {
+  const auto regions = state.value("regions", nlohmann::json::object());
+  for (const auto& [region, kinds] : regions.items()) {
     for (const auto& [kind, items] : kinds.items()) {
       if (!items.is_array()) continue;
       for (const auto& item : items) {

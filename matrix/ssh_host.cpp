@@ -57,22 +57,18 @@ class SessionHost::Loop {
   SshError run() {
     std::vector<ExecRequest> waiting_execs;
     while (true) {
+      std::vector<TunnelRequest> tunnels;
       {
         std::lock_guard lock(m_host.m_mutex);
         if (m_host.m_stop) break;
-        for (auto& r : m_host.m_tunnel_queue) m_waiting_tunnels.push_back(std::move(r));
+        for (auto& r : m_host.m_tunnel_queue) tunnels.push_back(std::move(r));
         m_host.m_tunnel_queue.clear();
         for (auto& r : m_host.m_exec_queue) waiting_execs.push_back(std::move(r));
         m_host.m_exec_queue.clear();
       }
-      // Tunnels are capped like exec channels: a burst of nested handshakes through one
-      // connection stays bounded, and the rest wait their turn in order.
-      bool progress = false;
-      while (!m_waiting_tunnels.empty() &&
-             std::ssize(m_tunnels) + std::ssize(m_opening_tunnels) < m_host.m_max_sessions) {
-        m_opening_tunnels.emplace_back(new_opening(), std::move(m_waiting_tunnels.front()));
-        m_waiting_tunnels.erase(m_waiting_tunnels.begin());
-        progress = true;
+      bool progress = !tunnels.empty();
+      for (auto& request : tunnels) {
+        m_opening_tunnels.emplace_back(new_opening(), std::move(request));
       }
       while (!waiting_execs.empty() &&
              std::ssize(m_execs) + std::ssize(m_opening_execs) < m_host.m_max_sessions) {
@@ -319,8 +315,6 @@ class SessionHost::Loop {
   }
 
   void fail_all(const SshError& reason, std::vector<ExecRequest>& waiting_execs) {
-    for (TunnelRequest& r : m_waiting_tunnels) r.done.set_value(std::unexpected(reason));
-    m_waiting_tunnels.clear();
     for (auto& [opening, request] : m_opening_tunnels) {
       request.done.set_value(std::unexpected(reason));
       if (opening.channel != nullptr) ssh_channel_free(opening.channel);
@@ -347,7 +341,6 @@ class SessionHost::Loop {
 
   SessionHost& m_host;
   ssh_session m_session;
-  std::vector<TunnelRequest> m_waiting_tunnels;
   std::list<std::pair<Opening, TunnelRequest>> m_opening_tunnels;
   std::list<std::pair<Opening, ExecRequest>> m_opening_execs;
   std::list<Tunnel> m_tunnels;

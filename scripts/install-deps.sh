@@ -16,9 +16,11 @@ packages=(
   libsqlite3-dev libpugixml-dev libvalijson-dev libgtest-dev libgmock-dev
   # the local lab and the SSH matrix
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
-  # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser, node for ajv
-  python3 python3-botocore awscli chromium nodejs npm curl
+  # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser
+  python3 python3-botocore awscli chromium curl
 )
+# node/npm (for ajv-cli in the evidence tests): Debian's, unless the machine already has them.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   register_evidence(app, result);
   register_down(app, result);
   register_runs(app, result);
+  register_iam_policy(app, result);
   register_version(app, result);
   auto* help = app.add_subcommand("help", "Show this help");
   help->callback([&app] {

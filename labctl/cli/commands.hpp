@@ -22,6 +22,7 @@ void register_smoke(CLI::App& app, CommandResult& result);
 void register_failover(CLI::App& app, CommandResult& result);
 void register_evidence(CLI::App& app, CommandResult& result);
 void register_version(CLI::App& app, CommandResult& result);
+void register_iam_policy(CLI::App& app, CommandResult& result);
 
 }  // namespace labctl::cli
 

@@ -1,8 +1,14 @@
 #include <filesystem>
+#include <iostream>
 #include <memory>
 
+#include "deploy/deploy.hpp"
 #include "labctl/cli/commands.hpp"
+#include "labctl/env.hpp"
 #include "labctl/error.hpp"
+#include "labctl/log.hpp"
+#include "labctl/profile.hpp"
+#include "labctl/state_store.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -13,8 +19,40 @@ struct DeployOptions {
   std::string run_id;
 };
 
-// Validates as the original did; pushing to nodes lands with the local-lab issue.
-void run_deploy(const DeployOptions& options) {
+std::string meta_text(const nlohmann::json& meta, const char* key) {
+  return meta.is_object() && meta.contains(key) && meta[key].is_string()
+             ? meta[key].get<std::string>()
+             : std::string();
+}
+
+// SSH settings: env (SSH_KEY_FILE, CE_SSH_KNOWN_HOSTS) over the run's "ssh" meta; strict host
+// keys unless CE_SSH_STRICT_HOST_KEY_CHECKING says otherwise.
+matrix::SshSettings ssh_settings(const nlohmann::json& meta) {
+  matrix::SshSettings ssh;
+  ssh.key_file = env::get_or("SSH_KEY_FILE", meta_text(meta, "key_file"));
+  std::string known = meta_text(meta, "known_hosts");
+  if (known.empty()) known = env::get_or("HOME", "/root") + "/.ssh/known_hosts";
+  ssh.known_hosts = env::get_or("CE_SSH_KNOWN_HOSTS", known);
+  ssh.policy = matrix::parse_host_key_policy(env::get_or("CE_SSH_STRICT_HOST_KEY_CHECKING", "yes"));
+  return ssh;
+}
+
+state::RunRecord find_run(state::Store& store, const std::string& run_id) {
+  if (!run_id.empty()) {
+    auto run = value_or_throw(store.find_run(run_id));
+    if (!run)
+      throw ErrorException(
+          {ExitCode::usage, "deploy: unknown run id " + run_id + " (see `labctl runs list`)"});
+    return *run;
+  }
+  auto run = value_or_throw(store.latest_active_run());
+  if (!run)
+    throw ErrorException(
+        {ExitCode::usage, "deploy: no active run; bring one up with `labctl up` or pass --run-id"});
+  return *run;
+}
+
+ExitCode run_deploy(const DeployOptions& options) {
   if (options.build.empty() && options.commit.empty()) {
     throw ErrorException(
         {ExitCode::usage, "deploy: one of --build <path> or --commit <ref> is required"});
@@ -22,9 +60,77 @@ void run_deploy(const DeployOptions& options) {
   if (!options.build.empty() && !std::filesystem::exists(options.build)) {
     throw ErrorException({ExitCode::usage, "deploy: --build path not found: " + options.build});
   }
-  throw ErrorException({ExitCode::provider,
-                        "deploy: pushing a build to lab nodes is not available in this build "
-                        "yet"});
+  if (!options.build.empty() && !std::filesystem::is_regular_file(options.build)) {
+    throw ErrorException({ExitCode::usage,
+                          "deploy: --build must be a file (an archive or a binary), not a "
+                          "directory: " + options.build});
+  }
+  auto store = value_or_throw(state::Store::open_existing(env::state_dir()));
+  if (!store) {
+    throw ErrorException({ExitCode::usage, "deploy: no state in " + env::state_dir().string() +
+                                               "; bring a run up with `labctl up` first"});
+  }
+  const auto run = find_run(*store, options.run_id);
+  const auto profile =
+      value_or_throw(profile::load(run.profile_path.empty() ? run.profile : run.profile_path));
+  const auto meta =
+      value_or_throw(store->get_meta(run.run_id, "ssh")).value_or(nlohmann::json::object());
+
+  deploy::Request request;
+  request.settings = profile.deploy;
+  request.ssh = ssh_settings(meta);
+  request.targets =
+      value_or_throw(deploy::run_targets(*store, run.run_id, meta_text(meta, "user")));
+  request.artifact = options.build.empty() ? std::filesystem::path(profile.deploy.artifact)
+                                           : std::filesystem::path(options.build);
+  if (request.targets.empty()) {
+    throw ErrorException(
+        {ExitCode::provider,
+         "deploy: run " + run.run_id + " has no node with an SSH endpoint to deploy to"});
+  }
+  if (env::dry_run()) {
+    auto plan = deploy::plan_json(request);
+    plan["runId"] = run.run_id;
+    if (options.build.empty())
+      plan["build"] = {{"commit", options.commit}, {"command", profile.deploy.build_command}};
+    std::cout << plan.dump() << '\n';
+    return ExitCode::ok;
+  }
+  std::optional<deploy::Built> built;
+  if (options.build.empty()) {
+    built = value_or_throw(deploy::build_commit(
+        *system_process_runner(), std::filesystem::current_path(), options.commit, profile.deploy));
+    request.artifact = built->artifact;
+  }
+  const auto results = deploy::push_all(request);
+  built.reset();
+  std::cerr << deploy::results_table(results);
+  auto summary = deploy::summary_json(request, results);
+  summary["runId"] = run.run_id;
+  if (!options.commit.empty() && options.build.empty()) summary["commit"] = options.commit;
+  for (const auto& node : summary["nodes"]) {
+    if (auto added = store->add_event(run.run_id, "deploy", nlohmann::json::parse(node.dump()));
+        !added) {
+      log::warn("deploy", "deploy: could not record node " + node["node"].get<std::string>() +
+                              ": " + added.error().message);
+    }
+  }
+  nlohmann::json event = {{"kind", "summary"},
+                          {"result", summary["result"]},
+                          {"summary", nlohmann::json::parse(summary["summary"].dump())},
+                          {"artifact", summary["artifact"]}};
+  if (auto added = store->add_event(run.run_id, "deploy", event); !added) {
+    log::warn("deploy", "deploy: could not record the summary: " + added.error().message);
+  }
+  std::cout << summary.dump() << '\n';
+  if (summary["result"] != "pass") {
+    log::error("deploy",
+               "deploy: " + std::to_string(summary["summary"]["failed"].get<std::size_t>()) +
+                   " of " + std::to_string(results.size()) +
+                   " node(s) failed (see the table above)");
+    return ExitCode::provider;
+  }
+  return ExitCode::ok;
 }
 
 }  // namespace
@@ -35,10 +141,7 @@ void register_deploy(CLI::App& app, CommandResult& result) {
   sub->add_option("--build", options->build, "A built artifact to push (wins over --commit)");
   sub->add_option("--commit", options->commit, "A git ref to build, then push");
   sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)");
-  sub->callback([options, &result] {
-    run_deploy(*options);
-    result.code = ExitCode::ok;
-  });
+  sub->callback([options, &result] { result.code = run_deploy(*options); });
 }
 
 }  // namespace labctl::cli

@@ -90,7 +90,8 @@ void show_run(const RunsOptions& options) {
     std::cout << out.dump() << '\n';
     return;
   }
-  for (const auto& [key, value] : run_json(*run).items()) {
+  const auto fields = run_json(*run);
+  for (const auto& [key, value] : fields.items()) {
     std::cout << std::left << std::setw(14) << key
               << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
   }

@@ -21,7 +21,16 @@ void register_up(CLI::App& app, CommandResult& result) {
   sub->add_option("--provider-order", options->provider_order,
                   "declared|cost-optimized|slow-first|fast-first (env CE_PROVIDER_ORDER)");
   sub->add_flag("--keep", options->keep, "On failure, leave the partial lab for inspection");
+  sub->add_flag("--check-permissions", options->check_permissions,
+                "Send the aws plan's mutating calls with DryRun=true (live credentials; creates "
+                "nothing, records no run); JSON summary on stdout, exit 4 if any is denied");
   sub->callback([options, &result] {
+    if (options->check_permissions) {
+      const auto report = value_or_throw(lifecycle::check_up_permissions(*options));
+      std::cout << report.summary.dump() << '\n' << std::flush;
+      result.code = report.code;
+      return;
+    }
     const std::string run_id = value_or_throw(lifecycle::run_up(*options));
     std::cout << run_id << '\n' << std::flush;
     result.code = ExitCode::ok;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "labctl/clock.hpp"
 #include "labctl/env.hpp"
@@ -98,6 +100,42 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
   return runs;
 }
 
+// Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 8), each worker on its
+// own database connection, so one slow run (instances terminating) does not hold up the rest.
+// Returns the error messages.
+std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids, bool dry) {
+  int parallelism = 8;
+  try {
+    parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "8")));
+  } catch (const std::exception&) {
+    log::warn("down.expired", "CE_JANITOR_PARALLELISM is not a number; using 8");
+  }
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  std::size_t next = 0;
+  const auto worker = [&] {
+    while (true) {
+      std::string run_id;
+      {
+        const std::lock_guard lock(mutex);
+        if (next >= run_ids.size()) return;
+        run_id = run_ids[next++];
+      }
+      auto store = state::Store::open(env::state_dir());
+      auto done = store ? down_one(**store, run_id, dry, true) : Expected<void>(std::unexpected(store.error()));
+      if (!done) {
+        const std::lock_guard lock(mutex);
+        errors.push_back(done.error().message);
+      }
+    }
+  };
+  std::vector<std::jthread> threads;
+  const auto count = std::min<std::size_t>(static_cast<std::size_t>(parallelism), run_ids.size());
+  for (std::size_t i = 0; i < count; ++i) threads.emplace_back(worker);
+  threads.clear();  // joins
+  return errors;
+}
+
 Expected<void> down_expired(bool dry) {
   std::vector<std::string> errors;
   auto discovered = discover_expired(errors);
@@ -146,16 +184,16 @@ Expected<void> down_expired(bool dry) {
   if (targets.empty()) {
     log::info("down.expired", "down --expired: no expired runs");
   }
+  std::vector<std::string> work;
   for (const auto& run_id : targets) {
     auto known = (*store)->find_run(run_id);
     if (known && !*known) {
       log::info("down.plan", "[dry] would tear down discovered run " + run_id);
       continue;
     }
-    if (auto done = down_one(**store, run_id, dry, true); !done) {
-      errors.push_back(done.error().message);
-    }
+    work.push_back(run_id);
   }
+  for (auto& error : teardown_concurrently(work, dry)) errors.push_back(std::move(error));
   if (!errors.empty()) {
     std::string message = "down --expired: " + std::to_string(errors.size()) + " problem(s):";
     for (const auto& e : errors) message += "\n  - " + e;

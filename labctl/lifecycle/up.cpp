@@ -1,5 +1,6 @@
 #include "labctl/lifecycle/up.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "labctl/clock.hpp"
@@ -12,6 +13,7 @@
 #include "labctl/provider_order.hpp"
 #include "labctl/run_id.hpp"
 #include "labctl/suggest.hpp"
+#include "providers/aws/aws_permissions.hpp"
 #include "providers/plan_printer.hpp"
 #include "providers/provider.hpp"
 
@@ -64,10 +66,16 @@ Expected<void> apply_all(std::vector<ProviderPlan>& plans, const state::RunRecor
   return {};
 }
 
-}  // namespace
+// What validation of the options settles before anything is written.
+struct Validated {
+  profile::Profile profile;
+  std::vector<std::string> providers;  // in bring-up order
+  std::string order_mode;
+  std::string ttl_text;
+  std::chrono::seconds ttl{};
+};
 
-Expected<std::string> run_up(const UpOptions& options) {
-  // 1. Validate everything before anything is written: profile, providers, order, TTL.
+Expected<Validated> validate(const UpOptions& options) {
   auto profile = profile::load(options.profile);
   if (!profile) return std::unexpected(profile.error());
 
@@ -95,26 +103,67 @@ Expected<std::string> run_up(const UpOptions& options) {
   if (auto ceiling = check_ttl_ceiling(*ttl, ttl_text); !ceiling) {
     return std::unexpected(ceiling.error());
   }
+  return Validated{std::move(*profile), std::move(*ordered), order_mode, ttl_text, *ttl};
+}
+
+// The run record for a validated `up` (not yet inserted).
+state::RunRecord new_run(const UpOptions& options, const Validated& v) {
+  const SystemTime now = system_clock()->now();
+  state::RunRecord run;
+  run.scenario = sanitize_scenario(options.scenario.value_or(v.profile.name));
+  run.run_id = make_run_id(now, run.scenario);
+  run.profile = options.profile;
+  run.profile_path = v.profile.path.string();
+  run.providers = v.providers;
+  run.provider_order = v.order_mode.empty() ? "declared" : v.order_mode;
+  run.owner = env::owner();
+  run.purpose = env::purpose();
+  run.ttl_text = v.ttl_text;
+  run.ttl_seconds = v.ttl.count();
+  run.ttl_expires_at = format_rfc3339(now + v.ttl);
+  run.created_at = format_rfc3339(now);
+  run.dry_run = env::dry_run();
+  run.keep = options.keep;
+  return run;
+}
+
+}  // namespace
+
+Expected<PermissionReport> check_up_permissions(const UpOptions& options) {
+  auto validated = validate(options);
+  if (!validated) return std::unexpected(validated.error());
+  if (std::ranges::find(validated->providers, "aws") == validated->providers.end()) {
+    return fail(ExitCode::usage, "up --check-permissions: the run has no aws part (give "
+                                 "--provider aws or a profile listing aws)");
+  }
+  auto store = state::Store::open(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  const state::RunRecord run = new_run(options, *validated);  // a check: never inserted
+  auto provider = providers::make_provider("aws");
+  if (!provider) return std::unexpected(provider.error());
+  providers::RunContext ctx{run, validated->profile,
+                            make_tags(run.run_id, run.owner, run.ttl_expires_at, "aws",
+                                      run.purpose),
+                            **store, *system_clock(), true};
+  auto plan = (*provider)->plan_up(ctx);
+  if (!plan) return std::unexpected(plan.error());
+  auto checks = providers::aws::check_permissions(*plan);
+  if (!checks) return std::unexpected(checks.error());
+  return PermissionReport{providers::aws::to_json(*checks),
+                          providers::aws::permissions_exit_code(*checks)};
+}
+
+Expected<std::string> run_up(const UpOptions& options) {
+  // 1. Validate everything before anything is written: profile, providers, order, TTL.
+  auto validated = validate(options);
+  if (!validated) return std::unexpected(validated.error());
+  const profile::Profile* profile = &validated->profile;
+  const std::string& ttl_text = validated->ttl_text;
 
   // 2. Record the run.
   auto store = state::Store::open(env::state_dir());
   if (!store) return std::unexpected(store.error());
-  const SystemTime now = system_clock()->now();
-  state::RunRecord run;
-  run.scenario = sanitize_scenario(options.scenario.value_or(profile->name));
-  run.run_id = make_run_id(now, run.scenario);
-  run.profile = options.profile;
-  run.profile_path = profile->path.string();
-  run.providers = *ordered;
-  run.provider_order = order_mode.empty() ? "declared" : order_mode;
-  run.owner = env::owner();
-  run.purpose = env::purpose();
-  run.ttl_text = ttl_text;
-  run.ttl_seconds = ttl->count();
-  run.ttl_expires_at = format_rfc3339(now + *ttl);
-  run.created_at = format_rfc3339(now);
-  run.dry_run = env::dry_run();
-  run.keep = options.keep;
+  state::RunRecord run = new_run(options, *validated);
   auto id = (*store)->insert_run(run);
   if (!id) return std::unexpected(id.error());
   run.run_id = *id;

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "labctl/error.hpp"
 
 namespace labctl::lifecycle {
@@ -15,11 +17,21 @@ struct UpOptions {
   std::optional<std::string> scenario;          // --scenario; default: the profile name
   std::optional<std::string> provider_order;    // --provider-order; else CE_PROVIDER_ORDER
   bool keep = false;                            // leave a partial lab on failure
+  bool check_permissions = false;               // DryRun the aws plan; see check_up_permissions
 };
 
 // Validates everything before writing anything (profile, providers, order, TTL, ceiling),
 // records the run, prints each provider's plan on stderr and, in live mode, applies it under
 // the teardown guard. Returns the run-id (the caller prints it on stdout).
 [[nodiscard]] Expected<std::string> run_up(const UpOptions& options);
+
+// `up --check-permissions`: validates like run_up, builds the aws plan for a run that is never
+// recorded, and sends each mutating call with EC2's DryRun=true (nothing is created). The
+// summary is {"checks":[...]}; code is ok (all allowed), refused (any denied) or provider.
+struct PermissionReport {
+  nlohmann::json summary;
+  ExitCode code = ExitCode::ok;
+};
+[[nodiscard]] Expected<PermissionReport> check_up_permissions(const UpOptions& options);
 
 }  // namespace labctl::lifecycle

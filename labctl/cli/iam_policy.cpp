@@ -1,0 +1,44 @@
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "labctl/cli/commands.hpp"
+#include "labctl/error.hpp"
+#include "providers/aws/aws_iam.hpp"
+
+namespace labctl::cli {
+namespace {
+
+struct IamPolicyOptions {
+  std::string profile;
+  bool executor = false;
+  std::string run_id;
+};
+
+}  // namespace
+
+void register_iam_policy(CLI::App& app, CommandResult& result) {
+  auto options = std::make_shared<IamPolicyOptions>();
+  auto* sub = app.add_subcommand(
+      "iam-policy", "Print the least-privilege IAM policy JSON for a profile's AWS operations");
+  sub->add_option("--profile", options->profile,
+                  "minimal|provider|full|soak|local, or a path to a profile .yaml");
+  sub->add_flag("--executor", options->executor,
+                "The executor's policy for one run (with --run-id; not available yet)");
+  sub->add_option("--run-id", options->run_id, "The run the executor policy is for");
+  sub->callback([options, &result] {
+    if (options->executor || !options->run_id.empty()) {
+      throw ErrorException(Error{ExitCode::usage,
+                                 "iam-policy: --executor --run-id is not available yet (it comes "
+                                 "with the executor); use iam-policy --profile P"});
+    }
+    if (options->profile.empty()) {
+      throw ErrorException(Error{ExitCode::usage, "iam-policy: --profile is required"});
+    }
+    const auto policy = value_or_throw(providers::aws::iam_policy_for_profile(options->profile));
+    std::cout << policy.dump(2) << '\n' << std::flush;
+    result.code = ExitCode::ok;
+  });
+}
+
+}  // namespace labctl::cli

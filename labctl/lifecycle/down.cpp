@@ -100,15 +100,15 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
   return runs;
 }
 
-// Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 8), each worker on its
+// Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 16), each worker on its
 // own database connection, so one slow run (instances terminating) does not hold up the rest.
 // Returns the error messages.
 std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids, bool dry) {
-  int parallelism = 8;
+  int parallelism = 16;
   try {
-    parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "8")));
+    parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "16")));
   } catch (const std::exception&) {
-    log::warn("down.expired", "CE_JANITOR_PARALLELISM is not a number; using 8");
+    log::warn("down.expired", "CE_JANITOR_PARALLELISM is not a number; using 16");
   }
   std::mutex mutex;
   std::vector<std::string> errors;

@@ -2,7 +2,7 @@
 add_library(labctl_warnings INTERFACE)
 target_compile_options(labctl_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual
   -Wimplicit-fallthrough)
 if(LABCTL_WERROR)
   target_compile_options(labctl_warnings INTERFACE -Werror)

@@ -56,6 +56,10 @@ struct DiscoverQuery {
   bool expired_only = false;  // true: resources whose ttl_expires_at tag is before `now`
   SystemTime now;
   const profile::Profile* profile = nullptr;  // for region allowlists; may be null
+  // Where the run's recorded resources live (their regions); when non-empty a provider looks
+  // there only, instead of its whole allowlist. A run is created in one region, so this keeps
+  // a janitor tearing down many runs from scanning every region once per run.
+  std::vector<std::string> locations;
 };
 
 // Which fault to inject, and where.

@@ -84,7 +84,7 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
   for (const auto& name : providers::discoverable_names()) {
     auto provider = providers::make_provider(name);
     if (!provider) continue;
-    providers::DiscoverQuery query{"", true, system_clock()->now(), nullptr};
+    providers::DiscoverQuery query{"", true, system_clock()->now(), nullptr, {}};
     auto found = (*provider)->discover(query);
     if (!found) {
       errors.push_back(found.error().message);
@@ -236,7 +236,7 @@ Expected<void> run_down(const DownOptions& options) {
   for (const auto& name : providers::discoverable_names()) {
     auto provider = providers::make_provider(name);
     if (!provider) continue;
-    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr});
+    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr, {}});
     if (found && !found->empty()) providers_found.push_back(name);
   }
   if (providers_found.empty()) {

@@ -25,6 +25,17 @@ profile::Profile load_profile_for(const state::RunRecord& run) {
   return empty;
 }
 
+// The distinct regions/locations of the rows of `provider`.
+std::vector<std::string> locations_of(const std::vector<state::ResourceRecord>& rows,
+                                      const std::string& provider) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    if (row.provider != provider || row.region.empty()) continue;
+    if (std::find(out.begin(), out.end(), row.region) == out.end()) out.push_back(row.region);
+  }
+  return out;
+}
+
 // Providers in teardown order: reverse bring-up order, then any other provider with rows.
 std::vector<std::string> teardown_order(const state::RunRecord& run,
                                         const std::vector<state::ResourceRecord>& rows) {
@@ -73,7 +84,8 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
     if (!run.dry_run) {
       // Tagged resources this machine never recorded (another machine's run, or a crash
       // between the send and the intent row) are adopted into state, then deleted.
-      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile};
+      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
+                                     locations_of(*all_rows, name)};
       auto found = (*provider)->discover(query);
       if (!found) {
         errors.push_back(found.error().message);
@@ -133,7 +145,8 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
     for (const auto& name : order) {
       auto provider = providers::make_provider(name);
       if (!provider) continue;
-      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile};
+      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
+                                     locations_of(*after, name)};
       auto left = (*provider)->discover(query);
       if (left && !left->empty()) {
         errors.push_back(name + ": " + std::to_string(left->size()) +

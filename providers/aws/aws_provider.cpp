@@ -30,7 +30,8 @@ class AwsProvider final : public Provider {
   // Without credentials there is nothing to scan: the janitor says so and goes on (the state
   // and other providers may still have work), as `down --expired` must run without a cloud.
   Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
-    const auto regions = aws::janitor_regions(query.profile);
+    const auto regions =
+        query.locations.empty() ? aws::janitor_regions(query.profile) : query.locations;
     auto factory = aws::client_factory(false);
     if (!factory) return std::unexpected(factory.error());
     if (auto credentials = (*factory)->credentials(); !credentials) {

@@ -226,12 +226,13 @@ TEST_F(LocalLab, ExpiredLabIsFoundAndRemovedWithoutState) {
   bring_up(lab);
   if (HasFatalFailure()) return;
   auto fresh = providers::make_local_provider({nullptr, lab.meta_dir()});
-  providers::DiscoverQuery live{"", true, system_clock()->now() - std::chrono::hours(1), nullptr};
+  providers::DiscoverQuery live{"", true, system_clock()->now() - std::chrono::hours(1), nullptr,
+                                {}};
   auto none = fresh->discover(live);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty()) << "a lab not yet expired at `now` was reported expired";
 
-  auto found = fresh->discover({"", true, system_clock()->now(), nullptr});
+  auto found = fresh->discover({"", true, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(found) << found.error().message;
   ASSERT_FALSE(found->empty());
   std::vector<state::ResourceRecord> rows;
@@ -259,7 +260,7 @@ TEST_F(LocalLab, ExpiredLabIsFoundAndRemovedWithoutState) {
   auto down = fresh->teardown(ctx, rows);
   ASSERT_TRUE(down) << down.error().message;
   EXPECT_TRUE(lab_leftovers(lab).empty()) << ::testing::PrintToString(lab_leftovers(lab));
-  auto after = fresh->discover({lab.run().run_id, false, system_clock()->now(), nullptr});
+  auto after = fresh->discover({lab.run().run_id, false, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->empty());
 }

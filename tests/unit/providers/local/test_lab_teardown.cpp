@@ -29,21 +29,21 @@ TEST_F(LocalDiscover, FindsExpiredLabsByTheirMetadataTtl) {
   testing::write_text(meta / "garbage.json", "{not json");
   const auto now = *parse_rfc3339("2026-11-24T10:00:00Z");
 
-  auto expired = provider_->discover({"", true, now, nullptr});
+  auto expired = provider_->discover({"", true, now, nullptr, {}});
   ASSERT_TRUE(expired) << expired.error().message;
   ASSERT_EQ(expired->size(), 1u);
   EXPECT_EQ((*expired)[0].run_id, "20261124T080000Z-cloudedge-old");
   EXPECT_EQ((*expired)[0].kind, "file");
   EXPECT_EQ((*expired)[0].ttl_expires_at, "2026-11-24T09:00:00Z");
 
-  auto one = provider_->discover({"20261124T090000Z-cloudedge-new", false, now, nullptr});
+  auto one = provider_->discover({"20261124T090000Z-cloudedge-new", false, now, nullptr, {}});
   ASSERT_TRUE(one);
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].cloud_id, (meta / "20261124T090000Z-cloudedge-new.json").string());
 }
 
 TEST_F(LocalDiscover, EmptyWithoutMetadataDirectory) {
-  auto found = provider_->discover({"", true, system_clock()->now(), nullptr});
+  auto found = provider_->discover({"", true, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(found);
   EXPECT_TRUE(found->empty());
 }

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <thread>
 
 #include "labctl/sqlite_util.hpp"
 #include "labctl/suggest.hpp"
@@ -232,9 +234,17 @@ Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
   }
   sqlite3_busy_timeout(db, 15000);
   std::unique_ptr<Store> store(new Store(dir, db));
-  if (auto pragma = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                             "PRAGMA foreign_keys=ON;");
-      !pragma) {
+  // Switching a new database to WAL takes an exclusive lock for which SQLite does not call the
+  // busy handler, so processes opening a fresh state dir together retry here (up to ~15 s).
+  constexpr const char* k_pragmas =
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+  auto pragma = exec(db, k_pragmas);
+  for (int attempt = 0; !pragma && attempt < 300 && (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pragma = exec(db, k_pragmas);
+  }
+  if (!pragma) {
     return fail(ExitCode::provider, "state database " + db_path.string() + ": " +
                                         pragma.error().message +
                                         " (is it a labctl state database?)");

@@ -18,10 +18,25 @@
 namespace labctl::lifecycle {
 namespace {
 
+// The providers that, asked now, still find resources tagged with `run_id`.
+std::vector<std::string> providers_holding(const std::string& run_id) {
+  std::vector<std::string> found_in;
+  for (const auto& name : providers::discoverable_names()) {
+    auto provider = providers::make_provider(name);
+    if (!provider) continue;
+    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr, {}});
+    if (found && !found->empty()) found_in.push_back(name);
+  }
+  return found_in;
+}
+
 // Leases, re-reads and tears down one run. A run another process holds is skipped (nullopt
 // error-free) when `skip_if_held`, so two janitors never tear down the same run twice.
+// A run the state records as down is torn down again only when `recheck_leak` and a fresh
+// discovery, made under the lease, still finds its resources: a janitor's earlier scan may
+// predate another janitor's completed teardown, so that scan alone proves nothing.
 Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry,
-                        bool skip_if_held) {
+                        bool skip_if_held, bool recheck_leak) {
   auto lease = store.acquire_lease(run_id, "down");
   if (!lease) {
     if (skip_if_held && lease.error().code == ExitCode::refused) {
@@ -34,8 +49,19 @@ Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry
   if (!run) return std::unexpected(run.error());
   if (!*run) return fail(ExitCode::provider, "down: run " + run_id + " vanished from state");
   if ((*run)->status == state::k_run_down) {
-    log::info("down.noop", "down: run " + run_id + " is already down; nothing to do");
-    return {};
+    const auto leaked_in = recheck_leak ? providers_holding(run_id) : std::vector<std::string>{};
+    if (leaked_in.empty()) {
+      log::info("down.noop", "down: run " + run_id + " is already down; nothing to do");
+      return {};
+    }
+    log::warn("down.leak", "down: run " + run_id + " is recorded as down but " +
+                               join(leaked_in, ",") + " still holds resources tagged with it; " +
+                               "tearing down again");
+    if (!dry) {
+      if (auto marked = store.set_run_status(run_id, state::k_run_down_failed); !marked) {
+        return std::unexpected(marked.error());
+      }
+    }
   }
   auto report = teardown_run(store, **run, dry);
   if (!report) return std::unexpected(report.error());
@@ -49,12 +75,7 @@ Expected<void> adopt_run(state::Store& store, const std::string& run_id,
                          const std::string& ttl_expires_at) {
   auto existing = store.find_run(run_id);
   if (!existing) return std::unexpected(existing.error());
-  if (*existing) {
-    if ((*existing)->status == state::k_run_down) {
-      return store.set_run_status(run_id, state::k_run_down_failed);
-    }
-    return {};
-  }
+  if (*existing) return {};  // known; down_one re-checks a "down" run under its lease
   state::RunRecord run;
   run.run_id = run_id;
   run.profile = "discovered";
@@ -103,7 +124,10 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
 // Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 16), each worker on its
 // own database connection, so one slow run (instances terminating) does not hold up the rest.
 // Returns the error messages.
-std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids, bool dry) {
+// `found_by_tag` are the runs discovery found, which down_one re-checks if already down.
+std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids,
+                                               const std::set<std::string>& found_by_tag,
+                                               bool dry) {
   int parallelism = 16;
   try {
     parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "16")));
@@ -122,7 +146,8 @@ std::vector<std::string> teardown_concurrently(const std::vector<std::string>& r
         run_id = run_ids[next++];
       }
       auto store = state::Store::open(env::state_dir());
-      auto done = store ? down_one(**store, run_id, dry, true) : Expected<void>(std::unexpected(store.error()));
+      auto done = store ? down_one(**store, run_id, dry, true, found_by_tag.contains(run_id))
+                        : Expected<void>(std::unexpected(store.error()));
       if (!done) {
         const std::lock_guard lock(mutex);
         errors.push_back(done.error().message);
@@ -193,7 +218,11 @@ Expected<void> down_expired(bool dry) {
     }
     work.push_back(run_id);
   }
-  for (auto& error : teardown_concurrently(work, dry)) errors.push_back(std::move(error));
+  std::set<std::string> found_by_tag;
+  for (const auto& [run_id, found] : discovered) found_by_tag.insert(run_id);
+  for (auto& error : teardown_concurrently(work, found_by_tag, dry)) {
+    errors.push_back(std::move(error));
+  }
   if (!errors.empty()) {
     std::string message = "down --expired: " + std::to_string(errors.size()) + " problem(s):";
     for (const auto& e : errors) message += "\n  - " + e;
@@ -229,16 +258,10 @@ Expected<void> run_down(const DownOptions& options) {
   if (*store) {
     auto known = (*store)->find_run(run_id);
     if (!known) return std::unexpected(known.error());
-    if (*known) return down_one(**store, run_id, dry, false);
+    if (*known) return down_one(**store, run_id, dry, false, false);
   }
   // Unknown to this machine's state: look for it by tag (another machine's run).
-  std::vector<std::string> providers_found;
-  for (const auto& name : providers::discoverable_names()) {
-    auto provider = providers::make_provider(name);
-    if (!provider) continue;
-    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr, {}});
-    if (found && !found->empty()) providers_found.push_back(name);
-  }
+  const auto providers_found = providers_holding(run_id);
   if (providers_found.empty()) {
     log::info("down.noop", "down: run " + run_id + " is unknown to the state in " +
                                env::state_dir().string() +
@@ -255,7 +278,7 @@ Expected<void> run_down(const DownOptions& options) {
   if (auto adopted = adopt_run(**store, run_id, providers_found, ""); !adopted) {
     return std::unexpected(adopted.error());
   }
-  return down_one(**store, run_id, dry, false);
+  return down_one(**store, run_id, dry, false, false);
 }
 
 }  // namespace labctl::lifecycle

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "faults/executor_faults.hpp"
 #include "faults/failover_timing.hpp"
 #include "labctl/atomic_file.hpp"
 #include "labctl/clock.hpp"
@@ -53,6 +54,10 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
   const auto names = split_provider_list(options.providers);
   if (options.measure && names.size() != 1) {
     return fail(ExitCode::usage, "failover --measure: give exactly one --provider");
+  }
+  if (options.measure && is_executor_fault(options.fault)) {
+    return fail(ExitCode::usage, "failover --measure times router failovers; '" + options.fault +
+                                     "' exercises the executor and is judged from the journal");
   }
   if (options.measure && (options.threshold_seconds <= 0 || options.timeout_seconds <= 0)) {
     return fail(ExitCode::usage,
@@ -112,7 +117,9 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
                                  {"timing", nlohmann::json::parse(timing->dump())}});
       return publish_timing(**store, run->run_id, *timing, options.out);
     }
-    auto detail = provider->inject_fault(ctx, {options.fault, options.node});
+    auto detail = is_executor_fault(options.fault) && name == "aws"
+                      ? inject_executor_fault(**store, *run, options.fault)
+                      : provider->inject_fault(ctx, {options.fault, options.node});
     if (!detail) {
       (void)(*store)->add_event(run->run_id, "failover",
                                 {{"provider", name}, {"fault", options.fault},

@@ -19,11 +19,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2;
 constexpr const char* k_db_name = "state.db";
 
-// Version 1. Later versions append migrations; a database newer than this binary is refused.
-constexpr const char* k_schema_v1 = R"sql(
+// Version 1, then version 2 (the provider-action journal). Every statement is IF NOT EXISTS, so
+// running the whole script migrates any older database; a database newer than this binary is
+// refused.
+constexpr const char* k_schema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY,
@@ -80,6 +82,31 @@ CREATE TABLE IF NOT EXISTS leases (
   command TEXT NOT NULL,
   acquired_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS action_executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  provider_ref TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_json TEXT NOT NULL,
+  parameters_json TEXT NOT NULL,
+  undo_json TEXT NOT NULL,
+  observed_json TEXT NOT NULL,
+  risk_level TEXT NOT NULL,
+  status TEXT NOT NULL,
+  address TEXT NOT NULL,
+  epoch INTEGER,
+  approved_by TEXT NOT NULL,
+  approved_at TEXT NOT NULL,
+  executed_at TEXT NOT NULL,
+  result_message TEXT NOT NULL,
+  error TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS action_executions_run ON action_executions(run_id);
 )sql";
 
 std::string now_text() { return format_rfc3339_ms(std::chrono::system_clock::now()); }
@@ -270,7 +297,7 @@ Store::~Store() {
 Expected<void> Store::migrate() {
   Transaction tx(m_db);
   if (auto begun = tx.begin(); !begun) return begun;
-  if (auto created = exec(m_db, k_schema_v1); !created) return created;
+  if (auto created = exec(m_db, k_schema); !created) return created;
   Statement select(m_db, "SELECT MAX(version) FROM schema_version");
   auto row = select.step();
   if (!row) return std::unexpected(row.error());

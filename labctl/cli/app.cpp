@@ -43,6 +43,9 @@ int run(int argc, char** argv) {
   register_down(app, result);
   register_runs(app, result);
   register_iam_policy(app, result);
+  register_action(app, result);
+  register_executor(app, result);
+  register_preflight(app, result);
   register_version(app, result);
   auto* help = app.add_subcommand("help", "Show this help");
   help->callback([&app] {

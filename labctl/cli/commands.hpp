@@ -23,6 +23,9 @@ void register_failover(CLI::App& app, CommandResult& result);
 void register_evidence(CLI::App& app, CommandResult& result);
 void register_version(CLI::App& app, CommandResult& result);
 void register_iam_policy(CLI::App& app, CommandResult& result);
+void register_action(CLI::App& app, CommandResult& result);
+void register_executor(CLI::App& app, CommandResult& result);
+void register_preflight(CLI::App& app, CommandResult& result);
 
 }  // namespace labctl::cli
 

@@ -4,6 +4,7 @@
 
 #include "labctl/cli/commands.hpp"
 #include "labctl/error.hpp"
+#include "executor/iam.hpp"
 #include "providers/aws/aws_iam.hpp"
 
 namespace labctl::cli {
@@ -24,13 +25,18 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
   sub->add_option("--profile", options->profile,
                   "minimal|provider|full|soak|local, or a path to a profile .yaml");
   sub->add_flag("--executor", options->executor,
-                "The executor's policy for one run (with --run-id; not available yet)");
+                "The executor's least-privilege policy for one run's ENIs (with --run-id)");
   sub->add_option("--run-id", options->run_id, "The run the executor policy is for");
   sub->callback([options, &result] {
     if (options->executor || !options->run_id.empty()) {
-      throw ErrorException(Error{ExitCode::usage,
-                                 "iam-policy: --executor --run-id is not available yet (it comes "
-                                 "with the executor); use iam-policy --profile P"});
+      if (!options->executor || options->run_id.empty() || !options->profile.empty()) {
+        throw ErrorException(Error{ExitCode::usage,
+                                   "iam-policy: use either --profile P, or --executor --run-id ID"});
+      }
+      const auto policy = value_or_throw(executor::executor_policy(options->run_id));
+      std::cout << policy.dump(2) << '\n' << std::flush;
+      result.code = ExitCode::ok;
+      return;
     }
     if (options->profile.empty()) {
       throw ErrorException(Error{ExitCode::usage, "iam-policy: --profile is required"});

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "labctl/cli/commands.hpp"
+#include "labctl/cli/table.hpp"
 #include "labctl/env.hpp"
 #include "labctl/error.hpp"
 #include "labctl/state_store.hpp"
@@ -30,13 +31,6 @@ std::unique_ptr<state::Store> open_store_or_null() {
   return value_or_throw(state::Store::open_existing(env::state_dir()));
 }
 
-void print_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& widths) {
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    std::cout << std::left << std::setw(static_cast<int>(widths[i]) + 2) << cells[i];
-  }
-  std::cout << '\n';
-}
-
 void list_runs(const RunsOptions& options) {
   auto store = open_store_or_null();
   std::vector<state::RunRecord> runs;
@@ -54,13 +48,7 @@ void list_runs(const RunsOptions& options) {
     rows.push_back({run.run_id, run.status, run.profile, join(run.providers, ","),
                     run.dry_run ? "dry" : "live", run.ttl_expires_at});
   }
-  std::vector<std::size_t> widths;
-  for (const auto& h : header) widths.push_back(h.size());
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  print_row(header, widths);
-  for (const auto& row : rows) print_row(row, widths);
+  print_table(header, rows);
 }
 
 void show_run(const RunsOptions& options) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "executor/aws_runner.hpp"
 #include "labctl/clock.hpp"
 #include "labctl/log.hpp"
 #include "labctl/profile.hpp"
@@ -63,6 +64,14 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
     }
   }
   log::info("down.start", "down: tearing down run_id=" + run.run_id + (dry ? " [dry]" : ""));
+
+  // Restore-prior first (runbook §6): the run's succeeded provider actions are undone in reverse
+  // order before anything is deleted. A problem (drift, a failed call) is reported, not fatal:
+  // the cost-bearing resources must go either way, and the ENI goes with its instance.
+  executor::Gate gate(store, executor::make_aws_runner(!dry), !dry);
+  for (const auto& problem : gate.undo_run(run.run_id)) {
+    log::warn("down.undo", "down: undo of a provider action: " + problem);
+  }
 
   const auto order = teardown_order(run, *all_rows);
   std::vector<std::string> errors;

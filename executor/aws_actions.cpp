@@ -1,0 +1,250 @@
+#include "executor/aws_actions.hpp"
+
+#include <algorithm>
+
+#include "labctl/run_id.hpp"
+#include "labctl/suggest.hpp"
+#include "labctl/tags.hpp"
+
+namespace labctl::executor {
+namespace {
+
+using providers::aws::Ec2Client;
+using providers::aws::text_at;
+
+nlohmann::json eni_facts(const EniState& eni) {
+  return {{"eni", eni.id},
+          {"sourceDestCheck", eni.source_dest_check},
+          {"secondaryIps", eni.secondary_ips},
+          {"instanceId", eni.instance_id}};
+}
+
+Outcome finished(std::string status, std::string message, nlohmann::json observed,
+                 bool undo_available = false) {
+  return {{std::move(status), std::move(message), std::move(observed), undo_available, ""},
+          ExitCode::ok};
+}
+
+Outcome failed(ExitCode code, const std::string& message, nlohmann::json observed = {}) {
+  return {{"failed", message, observed.is_null() ? nlohmann::json::object() : observed, false,
+           message},
+          code};
+}
+
+// The runbook's "the action would affect a non-lab resource" stop.
+std::optional<Outcome> tag_fence(const EniState& eni, const std::string& run_id) {
+  const auto tag = eni.tags.find(k_tag_run_id);
+  const std::string found = tag == eni.tags.end() ? "" : tag->second;
+  if (run_id.empty() ? is_valid_run_id(found) : found == run_id) return std::nullopt;
+  return failed(ExitCode::refused,
+                "hard stop: " + eni.id + " is not a lab resource (its " + k_tag_run_id + " tag is " +
+                    (found.empty() ? "missing" : "'" + found + "'") +
+                    (run_id.empty() ? "" : ", want '" + run_id + "'") + "); refusing to touch it");
+}
+
+Outcome call_failed(const providers::aws::AwsError& error, const nlohmann::json& observed) {
+  return failed(ExitCode::provider, error.describe() + " (not retried by the executor)", observed);
+}
+
+Outcome ambiguous(const std::string& what, const nlohmann::json& observed) {
+  return failed(ExitCode::refused,
+                "hard stop: ambiguous result: " + what +
+                    "; recorded as failed and not retried — inspect the ENI before going on",
+                observed);
+}
+
+Outcome assign(const Ec2Client& client, const ActionRequest& request, const EniState& before) {
+  const auto& address = request.target.address;
+  nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
+  const bool seize = request.parameters.value("allowReassignment", false);
+  if (request.mode == k_mode_dry_run) {
+    return finished("succeeded",
+                    "dry-run: " + before.id + " has secondary IPs [" +
+                        join(before.secondary_ips, ",") + "]; would assign " + address + " to " +
+                        before.id + (seize ? " (AllowReassignment: seize)" : ""),
+                    eni_facts(before));
+  }
+  if (before.holds(address)) {
+    return failed(ExitCode::refused,
+                  "hard stop: " + address + " is already assigned to " + before.id +
+                      "; the lab is dirty — investigate before capturing",
+                  observed);
+  }
+  providers::aws::QueryParams params{{"NetworkInterfaceId", before.id},
+                                     {"PrivateIpAddress.1", address}};
+  if (seize) params.add("AllowReassignment", "true");
+  if (auto sent = client.call("AssignPrivateIpAddresses", params); !sent) {
+    return call_failed(sent.error(), observed);
+  }
+  auto after = describe_eni(client, before.id);
+  if (!after) return ambiguous("assign sent but " + before.id + " cannot be described", observed);
+  observed["secondaryIps"] = after->secondary_ips;
+  if (!after->holds(address)) {
+    return ambiguous("AssignPrivateIpAddresses succeeded but " + before.id + " does not list " +
+                         address,
+                     observed);
+  }
+  const std::string previous = request.parameters.value("previousHolder", "");
+  if (!previous.empty()) {
+    auto old_holder = describe_eni(client, previous);
+    observed["previousHolder"] = previous;
+    observed["previousHolderHasAddress"] = !old_holder || old_holder->holds(address);
+  }
+  return finished("succeeded", "assigned " + address + " to " + before.id, observed, true);
+}
+
+Outcome unassign(const Ec2Client& client, const ActionRequest& request, const EniState& before) {
+  const auto& address = request.target.address;
+  nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
+  if (request.mode == k_mode_dry_run) {
+    return finished("succeeded",
+                    "dry-run: " + before.id + " has secondary IPs [" +
+                        join(before.secondary_ips, ",") + "]; would unassign " + address,
+                    eni_facts(before));
+  }
+  if (!before.holds(address)) {
+    return failed(ExitCode::refused,
+                  "refused: drift: " + before.id + " no longer holds " + address +
+                      " (someone else moved or removed it); nothing unassigned",
+                  observed);
+  }
+  if (auto sent = client.call("UnassignPrivateIpAddresses",
+                              {{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}});
+      !sent) {
+    return call_failed(sent.error(), observed);
+  }
+  auto after = describe_eni(client, before.id);
+  if (!after || after->holds(address)) {
+    return ambiguous("UnassignPrivateIpAddresses succeeded but " + before.id + " still lists " +
+                         address,
+                     observed);
+  }
+  observed["secondaryIps"] = after->secondary_ips;
+  return finished("succeeded", "unassigned " + address + " from " + before.id, observed);
+}
+
+// Sets SourceDestCheck to `value`, then verifies it by describing again.
+Outcome set_source_dest_check(const Ec2Client& client, const EniState& before, bool value,
+                              nlohmann::json observed, bool undo_available) {
+  const std::string text = value ? "true" : "false";
+  if (auto sent = client.call("ModifyNetworkInterfaceAttribute",
+                              {{"NetworkInterfaceId", before.id}, {"SourceDestCheck.Value", text}});
+      !sent) {
+    return call_failed(sent.error(), observed);
+  }
+  auto after = describe_eni(client, before.id);
+  if (!after || after->source_dest_check != value) {
+    return ambiguous("ModifyNetworkInterfaceAttribute succeeded but " + before.id +
+                         " does not show SourceDestCheck=" + text,
+                     observed);
+  }
+  observed["sourceDestCheck"] = value;
+  return finished("succeeded", "set SourceDestCheck=" + text + " on " + before.id, observed,
+                  undo_available);
+}
+
+Outcome forwarding_on(const Ec2Client& client, const ActionRequest& request,
+                      const EniState& before) {
+  // The prior value comes from the describe made above, BEFORE the modify (runbook §2).
+  nlohmann::json observed{{"priorSourceDestCheck", before.source_dest_check}};
+  if (request.mode == k_mode_dry_run) {
+    nlohmann::json facts = eni_facts(before);
+    facts["priorSourceDestCheck"] = before.source_dest_check;
+    return finished("succeeded",
+                    "dry-run: " + before.id + " SourceDestCheck=" +
+                        (before.source_dest_check ? "true" : "false") +
+                        "; would set SourceDestCheck=false",
+                    facts);
+  }
+  if (!before.source_dest_check) {
+    observed["sourceDestCheck"] = false;
+    return finished("succeeded", before.id + " already had SourceDestCheck=false; nothing changed",
+                    observed, true);
+  }
+  return set_source_dest_check(client, before, false, observed, true);
+}
+
+Outcome forwarding_off(const Ec2Client& client, const ActionRequest& request,
+                       const EniState& before) {
+  const auto prior = request.parameters.find("priorSourceDestCheck");
+  if (prior == request.parameters.end() || !prior->is_boolean()) {
+    return failed(ExitCode::refused,
+                  "hard stop: undo not describable: " + std::string(k_forwarding_off) +
+                      " needs parameters.priorSourceDestCheck (true|false) recorded by the "
+                      "ensure-forwarding-enabled it undoes; never re-enabling blindly");
+  }
+  nlohmann::json observed{{"priorSourceDestCheck", prior->get<bool>()},
+                          {"sourceDestCheckBeforeUndo", before.source_dest_check}};
+  if (!prior->get<bool>()) {
+    return finished("skipped",
+                    "SourceDestCheck was already false on " + before.id +
+                        " before ensure-forwarding-enabled ran; left as is (restore-prior)",
+                    observed);
+  }
+  if (request.mode == k_mode_dry_run) {
+    return finished("succeeded",
+                    "dry-run: " + before.id + " SourceDestCheck=" +
+                        (before.source_dest_check ? "true" : "false") +
+                        "; would restore SourceDestCheck=true (the recorded prior value)",
+                    observed);
+  }
+  if (before.source_dest_check) {
+    return failed(ExitCode::refused,
+                  "refused: drift: " + before.id +
+                      " already shows SourceDestCheck=true, not the false ensure-forwarding-"
+                      "enabled set; someone else changed it — not overwriting",
+                  observed);
+  }
+  return set_source_dest_check(client, before, true, observed, false);
+}
+
+}  // namespace
+
+bool EniState::holds(const std::string& address) const {
+  return primary_ip == address ||
+         std::find(secondary_ips.begin(), secondary_ips.end(), address) != secondary_ips.end();
+}
+
+Expected<EniState> describe_eni(const Ec2Client& client, const std::string& eni_id) {
+  auto response = client.call("DescribeNetworkInterfaces", {{"NetworkInterfaceId.1", eni_id}});
+  if (!response) return std::unexpected(response.error().to_error());
+  const auto items = response->items("networkInterfaceSet/item");
+  if (items.empty()) {
+    return fail(ExitCode::provider, "aws ec2 DescribeNetworkInterfaces (" + client.region() +
+                                        "): " + eni_id + " not found");
+  }
+  const auto& node = items.front();
+  EniState eni;
+  eni.id = text_at(node, "networkInterfaceId");
+  eni.source_dest_check = text_at(node, "sourceDestCheck") != "false";
+  eni.primary_ip = text_at(node, "privateIpAddress");
+  for (const auto& ip : providers::aws::nodes_at(node, "privateIpAddressesSet/item")) {
+    if (text_at(ip, "primary") != "true") eni.secondary_ips.push_back(text_at(ip, "privateIpAddress"));
+  }
+  eni.subnet_id = text_at(node, "subnetId");
+  eni.vpc_id = text_at(node, "vpcId");
+  eni.owner_id = text_at(node, "ownerId");
+  eni.instance_id = text_at(node, "attachment/instanceId");
+  for (const auto& tag : providers::aws::nodes_at(node, "tagSet/item")) {
+    eni.tags[text_at(tag, "key")] = text_at(tag, "value");
+  }
+  return eni;
+}
+
+Outcome perform_aws(const Ec2Client& client, const ActionRequest& request,
+                    const std::string& run_id) {
+  auto before = describe_eni(client, request.target.nic_ref);
+  if (!before) {
+    const bool mutating = request.mode == k_mode_execute;
+    return failed(mutating ? ExitCode::refused : ExitCode::provider,
+                  (mutating ? "hard stop: the state before the action cannot be described: "
+                            : "") + before.error().message);
+  }
+  if (auto stop = tag_fence(*before, run_id)) return *stop;
+  if (request.action == k_assign) return assign(client, request, *before);
+  if (request.action == k_unassign) return unassign(client, request, *before);
+  if (request.action == k_forwarding_on) return forwarding_on(client, request, *before);
+  return forwarding_off(client, request, *before);
+}
+
+}  // namespace labctl::executor

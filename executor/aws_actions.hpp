@@ -1,0 +1,52 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "executor/contract.hpp"
+#include "labctl/exit_code.hpp"
+#include "providers/aws/ec2_client.hpp"
+
+namespace labctl::executor {
+
+// An ENI as DescribeNetworkInterfaces reports it.
+struct EniState {
+  std::string id;
+  bool source_dest_check = true;
+  std::string primary_ip;
+  std::vector<std::string> secondary_ips;
+  std::string subnet_id;
+  std::string vpc_id;
+  std::string owner_id;
+  std::string instance_id;  // "" when detached
+  std::map<std::string, std::string> tags;
+
+  [[nodiscard]] bool holds(const std::string& address) const;
+};
+
+// Describes one ENI (read-only; allowed in dry-run).
+[[nodiscard]] Expected<EniState> describe_eni(const providers::aws::Ec2Client& client,
+                                              const std::string& eni_id);
+
+// What one action did: the contract's result, and the exit code it maps to (ok; provider for a
+// failed call; refused for a hard stop — runbook §8 — which is also a failed result).
+struct Outcome {
+  ActionResult result;
+  ExitCode code = ExitCode::ok;
+};
+
+// Performs `request` against EC2, read-only in dry-run mode. `run_id` is the run whose tags the
+// ENI must carry (every action on an ENI without them is refused as a non-lab resource); empty:
+// the ENI must carry some lab run's routerd.cloudedge.run_id tag (the plugin form without
+// context.runId). Rules (the runbook's): the prior state is described BEFORE any mutation and
+// returned in observed; after a mutation the ENI is described again and a result that does not
+// show the change is an ambiguous result (hard stop, never retried); ensure-forwarding-disabled
+// restores parameters.priorSourceDestCheck only (false: skipped) and refuses when the current
+// value is no longer the one the action set (drift); unassign refuses an address the ENI no
+// longer holds; assign refuses an address the ENI already holds (a dirty lab).
+[[nodiscard]] Outcome perform_aws(const providers::aws::Ec2Client& client,
+                                  const ActionRequest& request, const std::string& run_id);
+
+}  // namespace labctl::executor

@@ -1,0 +1,431 @@
+#include "executor/gate.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "labctl/clock.hpp"
+#include "labctl/log.hpp"
+#include "labctl/suggest.hpp"
+#include "labctl/time.hpp"
+
+namespace labctl::executor {
+namespace {
+
+constexpr const char* k_fail_profile_meta = "executor.fail_profile";
+
+journal::ActionRow row_of(const ActionRequest& request, const std::string& run_id,
+                          const std::string& source) {
+  journal::ActionRow row;
+  row.idempotency_key = request.idempotency_key;
+  row.source = source;
+  row.run_id = run_id;
+  row.provider = request.provider;
+  row.provider_ref = request.provider_ref;
+  row.action = request.action;
+  row.target = target_json(request.target);
+  row.parameters = request.parameters;
+  if (const auto undo = undo_action_of(request.action); !undo.empty()) {
+    row.undo = {{"action", undo}, {"parameters", nlohmann::json::object()}};
+  }
+  const bool seize = request.parameters.value("allowReassignment", false);
+  row.risk_level = seize ? "high" : "medium";
+  row.address = request.target.address;
+  if (const auto epoch = request.parameters.find("ownershipEpoch");
+      epoch != request.parameters.end() && epoch->is_number_integer()) {
+    row.epoch = epoch->get<long long>();
+  }
+  return row;
+}
+
+std::string key_for(const std::string& run_id, const std::string& action, const std::string& eni,
+                    const std::string& address, long long epoch) {
+  return run_id + "/" + action + "/" + eni + "/" + (address.empty() ? "-" : address) + "/e" +
+         std::to_string(epoch);
+}
+
+// Records a hard stop on a journal row: failed, with the reason as message and error.
+Expected<void> journal_stop(state::Store& store, const std::string& key, const std::string& why) {
+  return journal::record_result(store, key, journal::k_failed, why, nlohmann::json::object(), why);
+}
+
+}  // namespace
+
+ActionRequest request_of(const journal::ActionRow& row, const std::string& mode) {
+  ActionRequest request;
+  request.action = row.action;
+  request.provider = row.provider;
+  request.provider_ref = row.provider_ref;
+  request.target = target_from_json(row.target);
+  request.parameters = row.parameters;
+  request.mode = mode;
+  request.idempotency_key = row.idempotency_key;
+  request.context = {{"runId", row.run_id}};
+  return request;
+}
+
+Expected<std::vector<ActionRequest>> plan_capture(state::Store& store, const CaptureTarget& target) {
+  auto current = journal::current_epoch(store, target.run_id, target.address);
+  if (!current) return std::unexpected(current.error());
+  const long long epoch = current->value_or(0) + 1;
+  const Target where{target.eni, "", target.region};
+  ActionRequest forwarding{k_forwarding_on, "aws", "", where, nlohmann::json::object(),
+                           k_mode_dry_run,
+                           key_for(target.run_id, k_forwarding_on, target.eni, "", epoch),
+                           {{"runId", target.run_id}}};
+  ActionRequest capture = forwarding;
+  capture.action = k_assign;
+  capture.target.address = target.address;
+  capture.parameters = {{"ownershipEpoch", epoch}};
+  if (!target.previous_holder.empty()) {
+    capture.parameters["allowReassignment"] = true;
+    capture.parameters["previousHolder"] = target.previous_holder;
+  }
+  capture.idempotency_key = key_for(target.run_id, k_assign, target.eni, target.address, epoch);
+  return std::vector<ActionRequest>{forwarding, capture};
+}
+
+nlohmann::ordered_json plan_document(const std::string& run_id,
+                                     const std::vector<ActionRequest>& actions) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& action : actions) list.push_back(to_json(action));
+  return {{"apiVersion", k_api_version}, {"kind", "ActionPlan"}, {"runId", run_id},
+          {"actions", list}};
+}
+
+Expected<std::vector<ActionRequest>> read_plan(const nlohmann::json& document) {
+  std::vector<ActionRequest> requests;
+  if (document.is_object() && document.value("kind", "") == "ExecuteActionRequest") {
+    auto one = parse_request(document);
+    if (!one) return std::unexpected(one.error());
+    requests.push_back(*one);
+    return requests;
+  }
+  if (!document.is_object() || document.value("kind", "") != "ActionPlan" ||
+      !document.contains("actions") || !document["actions"].is_array()) {
+    return fail(ExitCode::usage, "expected an ActionPlan ({\"kind\":\"ActionPlan\",\"actions\":"
+                                 "[...]}, as `labctl action plan` writes) or one "
+                                 "ExecuteActionRequest");
+  }
+  for (std::size_t i = 0; i < document["actions"].size(); ++i) {
+    auto parsed = parse_request(document["actions"][i]);
+    if (!parsed) {
+      return fail(ExitCode::usage, "actions[" + std::to_string(i) + "]: " + parsed.error().message);
+    }
+    requests.push_back(*parsed);
+  }
+  return requests;
+}
+
+Expected<std::optional<std::string>> Gate::fence_reason(const journal::ActionRow& row) {
+  if (row.action != k_assign || !row.epoch) return std::optional<std::string>();
+  auto current = journal::current_epoch(m_store, row.run_id, row.address);
+  if (!current) return std::unexpected(current.error());
+  if (!*current || *row.epoch >= **current) return std::optional<std::string>();
+  return std::optional<std::string>("stale action fenced: epoch " + std::to_string(*row.epoch) +
+                                    " < current " + std::to_string(**current));
+}
+
+// "unassign-secondary-ip removes only addresses we assigned": a succeeded assign of the same
+// address to the same ENI in this run must stand behind it.
+Expected<std::optional<std::string>> Gate::unassign_refusal(const journal::ActionRow& row) {
+  if (row.action != k_unassign) return std::optional<std::string>();
+  auto rows = journal::list(m_store, row.run_id);
+  if (!rows) return std::unexpected(rows.error());
+  for (const auto& other : *rows) {
+    if (other.action == k_assign && other.status == journal::k_succeeded &&
+        other.address == row.address && other.target.value("nicRef", "") ==
+                                             row.target.value("nicRef", "")) {
+      return std::optional<std::string>();
+    }
+  }
+  return std::optional<std::string>("hard stop: labctl unassigns only addresses it assigned; the "
+                                    "journal has no succeeded assign of " + row.address + " to " +
+                                    row.target.value("nicRef", "") + " in run " + row.run_id);
+}
+
+Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
+                                                 const std::vector<ActionRequest>& requests,
+                                                 const std::string& source) {
+  std::set<std::string> providers;
+  for (const auto& request : requests) providers.insert(request.provider);
+  std::string plan_stop;
+  if (providers.size() > 1) {
+    plan_stop = "hard stop: more than one provider in one plan (" +
+                join(std::vector<std::string>(providers.begin(), providers.end()), ",") +
+                "); the executor takes exactly one";
+  } else if (!providers.empty() && *providers.begin() != "aws") {
+    plan_stop = "hard stop: no executor for provider '" + *providers.begin() + "' (only aws)";
+  }
+  std::vector<ImportReport> reports;
+  bool refused = false;
+  for (const auto& request : requests) {
+    const auto row = row_of(request, run_id, source);
+    auto outcome = journal::import_action(m_store, row);
+    if (!outcome) return std::unexpected(outcome.error());
+    if (*outcome == journal::ImportOutcome::duplicate) {
+      reports.push_back({row.idempotency_key, "duplicate", "already in the journal; unchanged"});
+      continue;
+    }
+    std::string stop = plan_stop;
+    if (stop.empty()) {
+      auto refusal = unassign_refusal(row);
+      if (!refusal) return std::unexpected(refusal.error());
+      stop = refusal->value_or("");
+    }
+    if (stop.empty()) {
+      // Read-only: the ENI must be the run's (and describable) before anything is approved.
+      const auto probe = m_runner(request_of(row, k_mode_dry_run), run_id, "");
+      if (probe.code != ExitCode::ok) stop = probe.result.message;
+    }
+    if (!stop.empty()) {
+      if (auto journaled = journal_stop(m_store, row.idempotency_key, stop); !journaled) {
+        return std::unexpected(journaled.error());
+      }
+      reports.push_back({row.idempotency_key, "refused", stop});
+      refused = true;
+      continue;
+    }
+    auto fenced = fence_reason(row);
+    if (!fenced) return std::unexpected(fenced.error());
+    if (*fenced) {
+      if (auto journaled = journal::record_result(m_store, row.idempotency_key, journal::k_skipped,
+                                                  **fenced, nlohmann::json::object(), "");
+          !journaled) {
+        return std::unexpected(journaled.error());
+      }
+      reports.push_back({row.idempotency_key, "fenced", **fenced});
+      continue;
+    }
+    reports.push_back({row.idempotency_key,
+                       *outcome == journal::ImportOutcome::reset ? "reset" : "inserted",
+                       "pending approval"});
+  }
+  if (refused) {
+    std::string message = "action import: refused:";
+    for (const auto& r : reports) {
+      if (r.outcome == "refused") message += "\n  - " + r.key + ": " + r.message;
+    }
+    return fail(ExitCode::refused, message);
+  }
+  return reports;
+}
+
+Expected<Outcome> Gate::run_row(const journal::ActionRow& row) {
+  std::string identity;
+  auto scoped = m_store.get_meta(row.run_id, k_fail_profile_meta);
+  if (!scoped) return std::unexpected(scoped.error());
+  if (*scoped && (*scoped)->is_string()) {
+    identity = (*scoped)->get<std::string>();
+    // Consumed by this action only: the fault scopes down "the next provider action".
+    if (auto cleared = m_store.set_meta(row.run_id, k_fail_profile_meta, nullptr); !cleared) {
+      return std::unexpected(cleared.error());
+    }
+    log::warn("executor.scoped", "executor: running " + row.idempotency_key +
+                                     " with the scoped-down credentials profile '" + identity +
+                                     "' (failover --fault executor-fail)");
+  }
+  if (auto claimed = journal::transition(m_store, row.idempotency_key, {journal::k_approved},
+                                         journal::k_running);
+      !claimed || !*claimed) {
+    if (!claimed) return std::unexpected(claimed.error());
+    return fail(ExitCode::refused, "action " + row.idempotency_key +
+                                       " is no longer approved (another process claimed it)");
+  }
+  auto outcome = m_runner(request_of(row, k_mode_execute), row.run_id, identity);
+  if (!identity.empty()) outcome.result.observed["identity"] = "scoped:" + identity;
+  if (auto recorded = journal::record_result(m_store, row.idempotency_key, outcome.result.status,
+                                             outcome.result.message, outcome.result.observed,
+                                             outcome.result.error);
+      !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  if (!identity.empty()) {
+    const bool closed = outcome.result.status == journal::k_failed;
+    (void)m_store.add_event(row.run_id, "failover",
+                            {{"fault", "executor-fail"},
+                             {"result", closed ? "failed-closed" : "NOT-failed-closed"},
+                             {"key", row.idempotency_key},
+                             {"error", outcome.result.error}});
+  }
+  return outcome;
+}
+
+Expected<Outcome> Gate::execute(const std::string& key, bool approved) {
+  auto found = journal::find(m_store, key);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return fail(ExitCode::usage, "action execute: no action " + key + " in the journal (see "
+                                 "labctl action list)");
+  }
+  const auto& row = **found;
+  if (!approved) {
+    return fail(ExitCode::refused, "action execute: a bare execute is refused; review it with "
+                                   "`labctl action show " + key + "`, approve it with `labctl "
+                                   "action approve " + key + " --by NAME`, then run `labctl "
+                                   "action execute " + key + " --approved`");
+  }
+  if (row.status == journal::k_succeeded || row.status == journal::k_running) {
+    log::info("executor.noop", "action " + key + " is " + row.status + "; not run again");
+    return Outcome{{row.status, "already " + row.status + "; not run again", row.observed,
+                    !row.undo.empty(), ""},
+                   ExitCode::ok};
+  }
+  if (row.status != journal::k_approved) {
+    const std::string hint = row.status == journal::k_pending
+                                 ? "not approved (approval required): labctl action approve " +
+                                       key + " --by NAME"
+                                 : row.status == journal::k_rolled_back
+                                       ? "rolled back; plan and import a new action"
+                                       : "re-import it to retry (labctl action import)";
+    return fail(ExitCode::refused, "action execute: " + key + " is " + row.status + ": " + hint);
+  }
+  auto fenced = fence_reason(row);
+  if (!fenced) return std::unexpected(fenced.error());
+  if (*fenced) {
+    if (auto recorded = journal::record_result(m_store, key, journal::k_skipped, **fenced,
+                                               row.observed, "");
+        !recorded) {
+      return std::unexpected(recorded.error());
+    }
+    return Outcome{{journal::k_skipped, **fenced, row.observed, false, ""}, ExitCode::refused};
+  }
+  if (!m_live) {
+    log::info("executor.dry", "[dry] CE_DRY_RUN is not 0: running " + key +
+                                  " in dry-run mode (describe only); the journal is unchanged");
+    return m_runner(request_of(row, k_mode_dry_run), row.run_id, "");
+  }
+  return run_row(row);
+}
+
+Expected<Outcome> Gate::undo(const std::string& key) {
+  auto found = journal::find(m_store, key);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return fail(ExitCode::usage, "action undo: no action " + key + " in the journal");
+  const auto& row = **found;
+  if (row.status != journal::k_succeeded) {
+    return fail(ExitCode::refused, "action undo: " + key + " is " + row.status +
+                                       "; only a succeeded action can be undone");
+  }
+  journal::ActionRow undo_row = row;
+  undo_row.idempotency_key = key + ":undo";
+  undo_row.source = "undo";
+  undo_row.action = row.undo.value("action", "");
+  undo_row.undo = nlohmann::json::object();
+  undo_row.epoch.reset();
+  // routerd's rule: the undo's parameters are its own over what the action observed.
+  undo_row.parameters = row.observed;
+  undo_row.parameters.update(row.undo.value("parameters", nlohmann::json::object()));
+  undo_row.observed = nlohmann::json::object();
+  std::string stop;
+  if (undo_row.action.empty()) {
+    stop = "hard stop: undo not describable: " + row.action + " has no undo";
+  } else if (undo_row.action == k_forwarding_off &&
+             !undo_row.parameters.contains("priorSourceDestCheck")) {
+    stop = "hard stop: undo not describable: " + key + " recorded no priorSourceDestCheck";
+  }
+  if (!m_live && stop.empty()) {
+    log::info("executor.dry", "[dry] would undo " + key + " with " + undo_row.action);
+    return m_runner(request_of(undo_row, k_mode_dry_run), row.run_id, "");
+  }
+  auto imported = journal::import_action(m_store, undo_row);
+  if (!imported) return std::unexpected(imported.error());
+  if (*imported == journal::ImportOutcome::duplicate) {
+    auto existing = journal::find(m_store, undo_row.idempotency_key);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing && (*existing)->status != journal::k_pending) {
+      return fail(ExitCode::refused, "action undo: " + undo_row.idempotency_key + " is already " +
+                                         (*existing)->status);
+    }
+  }
+  if (!stop.empty()) {
+    if (auto journaled = journal_stop(m_store, undo_row.idempotency_key, stop); !journaled) {
+      return std::unexpected(journaled.error());
+    }
+    return fail(ExitCode::refused, "action undo: " + stop);
+  }
+  // `action undo` is itself the human decision, so the undo row is approved by it.
+  if (auto approved = journal::approve(m_store, undo_row.idempotency_key, "undo:" + key);
+      !approved) {
+    return std::unexpected(approved.error());
+  }
+  auto refreshed = journal::find(m_store, undo_row.idempotency_key);
+  if (!refreshed) return std::unexpected(refreshed.error());
+  auto outcome = run_row(**refreshed);
+  if (!outcome) return outcome;
+  if (outcome->result.status != journal::k_failed) {
+    if (auto rolled = journal::transition(m_store, key, {journal::k_succeeded},
+                                          journal::k_rolled_back);
+        !rolled) {
+      return std::unexpected(rolled.error());
+    }
+  }
+  return outcome;
+}
+
+std::vector<std::string> Gate::undo_run(const std::string& run_id) {
+  std::vector<std::string> problems;
+  auto rows = journal::list(m_store, run_id);
+  if (!rows) return {rows.error().message};
+  // A capture whose address a newer epoch seized has nothing left to undo: the address moved.
+  std::set<std::string> superseded;
+  for (const auto& row : *rows) {
+    auto fenced = fence_reason(row);
+    if (fenced && *fenced) superseded.insert(row.idempotency_key);
+  }
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
+    if (it->status != journal::k_succeeded || it->undo.empty()) continue;
+    if (superseded.contains(it->idempotency_key)) {
+      log::info("down.undo", "down: " + it->idempotency_key + " was superseded by a newer "
+                             "ownership epoch; its address moved on, nothing to undo");
+      continue;
+    }
+    log::info("down.undo", "down: undoing " + it->idempotency_key + " (" + it->action + ")");
+    auto outcome = undo(it->idempotency_key);
+    if (!outcome) {
+      problems.push_back(outcome.error().message);
+    } else if (outcome->code != ExitCode::ok) {
+      problems.push_back(it->idempotency_key + ": " + outcome->result.message);
+    }
+  }
+  return problems;
+}
+
+Expected<journal::ActionRow> Gate::replay_stale(const std::string& run_id) {
+  auto rows = journal::list(m_store, run_id);
+  if (!rows) return std::unexpected(rows.error());
+  std::optional<journal::ActionRow> stale;
+  for (const auto& row : *rows) {
+    if (row.action != k_assign || !row.epoch || row.source == "stale-replay") continue;
+    if (row.status != journal::k_succeeded && row.status != journal::k_rolled_back) continue;
+    auto current = journal::current_epoch(m_store, run_id, row.address);
+    if (!current) return std::unexpected(current.error());
+    if (*current && *row.epoch < **current) stale = row;
+  }
+  if (!stale) {
+    return fail(ExitCode::usage,
+                "failover --fault stale-replay: run " + run_id + " has no capture superseded by "
+                "a newer ownership epoch; capture the address again first (labctl action plan "
+                "--seize-from ..., import, approve, execute)");
+  }
+  ActionRequest replay = request_of(*stale, k_mode_execute);
+  replay.idempotency_key = stale->idempotency_key + ":replay:" +
+                           format_rfc3339_ms(system_clock()->now());
+  replay.parameters["replayOf"] = stale->idempotency_key;
+  auto imported = import(run_id, {replay}, "stale-replay");
+  if (!imported) return std::unexpected(imported.error());
+  auto row = journal::find(m_store, replay.idempotency_key);
+  if (!row) return std::unexpected(row.error());
+  if ((*row)->status == journal::k_pending) {
+    // Not fenced: a safety failure. Never run it; record it so evidence fails the assertion.
+    const std::string why = "stale replay was NOT fenced (epoch " +
+                            std::to_string(*stale->epoch) + "); left unexecuted";
+    if (auto journaled = journal_stop(m_store, replay.idempotency_key, why); !journaled) {
+      return std::unexpected(journaled.error());
+    }
+    row = journal::find(m_store, replay.idempotency_key);
+    if (!row) return std::unexpected(row.error());
+  }
+  return **row;
+}
+
+}  // namespace labctl::executor

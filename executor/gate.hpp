@@ -1,0 +1,94 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "executor/aws_actions.hpp"
+#include "executor/contract.hpp"
+#include "labctl/action_journal.hpp"
+#include "labctl/state_store.hpp"
+
+// The gated, journaled path every provider action takes (runbook §5–§8, DESIGN.md "Provider
+// actions"): import (pending) -> approve -> execute --approved -> succeeded, undo -> rolledBack.
+// The journal decides: a succeeded key never runs again, a stale epoch is fenced, nothing
+// mutates without approval, and every hard stop is a journal entry plus exit 4.
+namespace labctl::executor {
+
+// Runs one request against its provider. `credentials_profile` non-empty: with that shared
+// credentials profile instead of the usual chain (the executor-fail fault's scoped identity).
+using ActionRunner = std::function<Outcome(const ActionRequest& request, const std::string& run_id,
+                                           const std::string& credentials_profile)>;
+
+// What `action plan` builds for capturing `address` on `eni`.
+struct CaptureTarget {
+  std::string run_id;
+  std::string eni;
+  std::string address;
+  std::string region;
+  std::string previous_holder;  // non-empty: a seize from that ENI (AllowReassignment)
+};
+
+// ensure-forwarding-enabled then assign-secondary-ip (dry-run mode), the capture carrying the
+// next ownership epoch for the address: one above the newest succeeded capture in the journal.
+[[nodiscard]] Expected<std::vector<ActionRequest>> plan_capture(state::Store& store,
+                                                                const CaptureTarget& target);
+
+// An ActionPlan document: {apiVersion, kind: ActionPlan, runId, actions: [requests]}.
+[[nodiscard]] nlohmann::ordered_json plan_document(const std::string& run_id,
+                                                   const std::vector<ActionRequest>& actions);
+// Reads an ActionPlan, or a single ExecuteActionRequest, into requests (usage error if neither).
+[[nodiscard]] Expected<std::vector<ActionRequest>> read_plan(const nlohmann::json& document);
+
+struct ImportReport {
+  std::string key;
+  std::string outcome;  // inserted, reset, duplicate, fenced, refused
+  std::string message;
+};
+
+class Gate {
+ public:
+  Gate(state::Store& store, ActionRunner runner, bool live)
+      : m_store(store), m_runner(std::move(runner)), m_live(live) {}
+
+  // Imports `requests` for `run_id` as pending. Hard stops (more than one provider, a provider
+  // without an executor, an ENI without the run's tags, an unassign of an address labctl did not
+  // assign) journal every row as failed and return refused; a stale capture epoch journals the
+  // row as skipped ("stale action fenced: epoch E < current C").
+  [[nodiscard]] Expected<std::vector<ImportReport>> import(const std::string& run_id,
+                                                           const std::vector<ActionRequest>& requests,
+                                                           const std::string& source);
+
+  // Runs an approved action (live) and records the result. Refused: a bare execute
+  // (`approved` false), a pending/failed/skipped/rolledBack row, a stale epoch (fenced: the row
+  // becomes skipped). A succeeded row is not run again (ok, no call sent). In dry-run the action
+  // runs in dry-run mode and the journal is unchanged.
+  [[nodiscard]] Expected<Outcome> execute(const std::string& key, bool approved);
+
+  // Undoes a succeeded action with its recorded prior state (key "<key>:undo", journaled); on
+  // success or a restore-prior skip the original row becomes rolledBack.
+  [[nodiscard]] Expected<Outcome> undo(const std::string& key);
+
+  // `down`: undoes the run's succeeded actions in reverse order. Returns the problems (drift,
+  // failures) as messages; never stops at the first.
+  [[nodiscard]] std::vector<std::string> undo_run(const std::string& run_id);
+
+  // The stale-replay fault: replays the newest capture superseded by a newer epoch, with its
+  // old epoch, under a new key; returns the replay's journal row (fenced or not).
+  [[nodiscard]] Expected<journal::ActionRow> replay_stale(const std::string& run_id);
+
+ private:
+  [[nodiscard]] Expected<Outcome> run_row(const journal::ActionRow& row);
+  [[nodiscard]] Expected<std::optional<std::string>> fence_reason(const journal::ActionRow& row);
+  [[nodiscard]] Expected<std::optional<std::string>> unassign_refusal(const journal::ActionRow& row);
+
+  state::Store& m_store;
+  ActionRunner m_runner;
+  bool m_live;
+};
+
+// The request a journal row describes, in `mode`.
+[[nodiscard]] ActionRequest request_of(const journal::ActionRow& row, const std::string& mode);
+
+}  // namespace labctl::executor

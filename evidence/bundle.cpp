@@ -61,11 +61,13 @@ Expected<fs::path> write_bundle(const fs::path& out_dir, const BundleContents& c
       {"protocol-probe.json", &contents.inputs.protocol},
       {"l2-loop-probe.json", &contents.inputs.l2_loop},
       {"provider-state.json", &contents.inputs.provider_state},
+      {"preflight.json", &contents.preflight},
   };
   for (const auto& [name, input] : copies) {
     if (*input) files.emplace_back(name, (*input)->text);
   }
-  const BundleView view{contents.result, contents.fail_reasons, contents.inputs, contents.timeline};
+  const BundleView view{contents.result, contents.fail_reasons, contents.inputs, contents.timeline,
+                        contents.preflight};
   files.emplace_back("timeline.json", contents.timeline.dump(2) + "\n");
   files.emplace_back("summary.md", render_summary(view));
   files.emplace_back("report.html", render_html(view));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ struct BundleContents {
   std::vector<std::string> fail_reasons;  // for the human views
   Inputs inputs;                          // copied verbatim
   nlohmann::json timeline;                // timeline.json: {"runId", "events"}
+  // preflight.json: the read-only preflight `labctl preflight` stored for the run (run meta
+  // "preflight"), copied as given; absent when the run has none.
+  std::optional<InputDocument> preflight;
 };
 
 // Every file name a bundle can hold; MANIFEST.sha256 lists all the others that were written.
@@ -30,6 +34,7 @@ inline const std::vector<std::string> k_bundle_files{"result.json",
                                                      "protocol-probe.json",
                                                      "l2-loop-probe.json",
                                                      "provider-state.json",
+                                                     "preflight.json",
                                                      "MANIFEST.sha256"};
 
 // Writes the bundle into `out_dir` (created 0755 when missing), every file atomically, and

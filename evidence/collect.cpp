@@ -92,7 +92,26 @@ struct StateView {
   std::optional<RunFacts> facts;
   json timeline_events = json::array();
   std::string scenario;
+  std::optional<InputDocument> preflight;  // run meta "preflight", as `labctl preflight` left it
 };
+
+// The run's preflight document (run meta "preflight"), if any. It is the lead-in to a live
+// mutation, not a probe the result rests on, so a malformed one is reported and left out
+// rather than failing the collect.
+Expected<std::optional<InputDocument>> read_preflight(state::Store& store,
+                                                      const std::string& run_id) {
+  auto meta = store.get_meta(run_id, "preflight");
+  if (!meta) return std::unexpected(meta.error());
+  if (!*meta) return std::optional<InputDocument>();
+  if (!(*meta)->is_object()) {
+    log::warn("evidence", "evidence: the run's stored preflight (meta \"preflight\") is not a "
+                          "JSON object; preflight.json is left out (re-run `labctl preflight`)");
+    return std::optional<InputDocument>();
+  }
+  std::string text = (*meta)->dump(2) + "\n";
+  return std::optional<InputDocument>(InputDocument{
+      .value = std::move(**meta), .text = std::move(text), .origin = "state:preflight"});
+}
 
 Expected<StateView> read_state(state::Store& store, const state::RunRecord& run, Inputs& inputs) {
   StateView view;
@@ -129,6 +148,9 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
     if (!document) return std::unexpected(document.error());
     *slot = std::move(*document);
   }
+  auto preflight = read_preflight(store, run.run_id);
+  if (!preflight) return std::unexpected(preflight.error());
+  view.preflight = std::move(*preflight);
   return view;
 }
 
@@ -217,7 +239,8 @@ Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& p
       .result = std::move(assembly->document),
       .fail_reasons = std::move(assembly->fail_reasons),
       .inputs = std::move(request.inputs),
-      .timeline = {{"runId", request.run_id}, {"events", state_view.timeline_events}}};
+      .timeline = {{"runId", request.run_id}, {"events", state_view.timeline_events}},
+      .preflight = std::move(state_view.preflight)};
   auto path = write_bundle(options.out_dir, contents);
   if (!path) return std::unexpected(path.error());
   log::info("evidence", cat("evidence: wrote ", path->string(), " (result=", result, ")"));

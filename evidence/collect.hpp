@@ -38,7 +38,9 @@ struct CollectOutcome {
 //   commit  --commit, else `git rev-parse HEAD` in the working directory, else "unknown";
 //   inputs  the given files; with a known run, the store's latest smoke matrix (meta
 //           "matrix.latest") and failover timing (meta "failover.timing") fill in for a missing
-//           --matrix-json / --timing-json, and its events become timeline.json.
+//           --matrix-json / --timing-json, and its events become timeline.json; the preflight
+//           `labctl preflight` stored (meta "preflight") becomes preflight.json and the
+//           summary's Preflight section (result.json is unchanged).
 // Then assembles (assemble.hpp), validates against the compiled-in schema and writes the bundle
 // (bundle.hpp). Errors: usage (bad flag, unreadable or malformed input / scenarios file),
 // refused (--result pass the evidence does not support), check_failed (the assembly is invalid:

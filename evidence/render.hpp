@@ -18,6 +18,7 @@ struct BundleView {
   const std::vector<std::string>& fail_reasons;  // why result is fail
   const Inputs& inputs;
   const nlohmann::json& timeline;  // timeline.json: {"runId", "events":[...]}
+  const std::optional<InputDocument>& preflight;  // the run's preflight document, if any
 };
 
 // The connectivity matrix as an N x N truth table over its sites (in order of appearance).

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -67,6 +68,41 @@ void matrix_section(std::string& out, const BundleView& view) {
   out += "\n" + md(matrix_summary(view.result["qualificationTimings"]["normalMatrix"])) + "\n";
 }
 
+// A JSON bool as text; "not recorded" for anything else.
+std::string flag_text(const json& document, const char* key) {
+  const auto it = document.find(key);
+  if (it == document.end() || !it->is_boolean()) return "not recorded";
+  return it->get<bool>() ? "true" : "false";
+}
+
+// The read-only preflight run before any mutation (runbook §4): which ENI and address, whether
+// the address was already on the ENI (a dirty lab), the SourceDestCheck the executor will
+// record as prior, and every check.
+void preflight_section(std::string& out, const json& preflight) {
+  const json eni = preflight.contains("eni") && preflight["eni"].is_object() ? preflight["eni"]
+                                                                             : json::object();
+  const std::string address = str(preflight, "address");
+  std::string assigned = "not recorded";
+  if (const auto ips = eni.find("privateIps"); ips != eni.end() && ips->is_array()) {
+    assigned = std::ranges::find(*ips, json(address)) != ips->end() ? "yes" : "no";
+  }
+  out += "\n## Preflight (read-only, before any mutation)\n\n";
+  out += cat("- Result: ", md(str(preflight, "result")), " (collected ",
+             md(str(preflight, "collectedAt")), ")\n");
+  out += cat("- ENI: ", md(str(eni, "id")), ", sourceDestCheck: ", flag_text(eni, "sourceDestCheck"),
+             "\n");
+  out += cat("- Address: ", md(address), ", addressAlreadyAssigned: ", assigned, "\n");
+  const auto checks = preflight.find("checks");
+  if (checks == preflight.end() || !checks->is_array() || checks->empty()) return;
+  out += "\n| check | status | detail |\n|---|---|---|\n";
+  for (const json& check : *checks) {
+    if (!check.is_object()) continue;
+    const std::string state = str(check, "status");
+    out += cat("| ", md(str(check, "name")), " | ", state == k_fail ? "**fail**" : md(state),
+               " | ", md(str(check, "detail")), " |\n");
+  }
+}
+
 }  // namespace
 
 std::string render_summary(const BundleView& view) {
@@ -94,6 +130,7 @@ std::string render_summary(const BundleView& view) {
     out += cat("| ", md(name), " | ", md(str(state, "dataplane")), " | ",
                md(str(state, "providerState")), " |\n");
   }
+  if (view.preflight) preflight_section(out, view.preflight->value);
   out += "\n## Assertions\n\n| # | assertion | result | detail |\n|---|---|---|---|\n";
   std::size_t index = 0;
   for (const json& assertion : result["assertions"]) {
@@ -114,6 +151,7 @@ std::string render_summary(const BundleView& view) {
   }
   out +=
       "\nFiles: result.json (schema-validated), report.html, timeline.json, the input copies, "
+      "preflight.json when the run has a preflight, "
       "MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`).\n";
   return out;
 }

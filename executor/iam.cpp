@@ -32,7 +32,9 @@ Expected<nlohmann::ordered_json> executor_policy(const std::string& run_id) {
   if (!rows) return std::unexpected(rows.error());
   for (const auto& row : *rows) {
     const std::string eni = row.attrs.value("eniId", "");
-    if (row.provider == "aws" && !eni.empty()) enis.insert({row.region, eni});
+    // Routers are what captures an address; clients never need their ENI mutated.
+    const bool router = row.attrs.value("role", "").starts_with("router");
+    if (row.provider == "aws" && router && !eni.empty()) enis.insert({row.region, eni});
   }
   auto actions = journal::list(store, run_id);
   if (!actions) return std::unexpected(actions.error());

@@ -35,8 +35,9 @@ std::vector<std::string> providers_holding(const std::string& run_id) {
 // A run the state records as down is torn down again only when `recheck_leak` and a fresh
 // discovery, made under the lease, still finds its resources: a janitor's earlier scan may
 // predate another janitor's completed teardown, so that scan alone proves nothing.
+// `adopted`: this janitor just recorded the run from its discovery (see teardown_run).
 Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry,
-                        bool skip_if_held, bool recheck_leak) {
+                        bool skip_if_held, bool recheck_leak, bool adopted = false) {
   auto lease = store.acquire_lease(run_id, "down");
   if (!lease) {
     if (skip_if_held && lease.error().code == ExitCode::refused) {
@@ -63,30 +64,36 @@ Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry
       }
     }
   }
-  auto report = teardown_run(store, **run, dry);
+  auto report = teardown_run(store, **run, dry, adopted);
   if (!report) return std::unexpected(report.error());
   return {};
 }
 
-// A run the state does not know but a provider found by tag: record it so its teardown is
-// tracked like any other (profile "discovered", providers = where it was found).
-Expected<void> adopt_run(state::Store& store, const std::string& run_id,
-                         const std::vector<std::string>& providers,
-                         const std::string& ttl_expires_at) {
+// What discovery found of one run: the providers holding it, its TTL tag, the resources.
+struct FoundRun {
+  std::vector<std::string> providers;
+  std::string ttl_expires_at;
+  std::vector<std::pair<std::string, providers::Discovered>> resources;  // (provider, found)
+};
+
+// A run the state does not know but a provider found by tag: record it, and what was found of
+// it, so its teardown is tracked like any other (profile "discovered", providers = where it was
+// found) and looks only where its resources are. True if recorded now, false if already known.
+Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const FoundRun& found) {
   auto existing = store.find_run(run_id);
   if (!existing) return std::unexpected(existing.error());
-  if (*existing) return {};  // known; down_one re-checks a "down" run under its lease
+  if (*existing) return false;  // known; down_one re-checks a "down" run under its lease
   state::RunRecord run;
   run.run_id = run_id;
   run.profile = "discovered";
   const auto marker = run_id.find("-cloudedge-");
   run.scenario = marker == std::string::npos ? "adhoc" : run_id.substr(marker + 11);
-  run.providers = providers;
+  run.providers = found.providers;
   run.provider_order = "declared";
   run.owner = "unknown";
   run.purpose = "unknown";
   run.ttl_text = "unknown";
-  run.ttl_expires_at = ttl_expires_at;
+  run.ttl_expires_at = found.ttl_expires_at;
   run.created_at = format_rfc3339(system_clock()->now());
   run.status = state::k_run_up;
   run.dry_run = false;
@@ -95,13 +102,26 @@ Expected<void> adopt_run(state::Store& store, const std::string& run_id,
   if (*id != run_id) {
     return fail(ExitCode::provider, "down: could not record discovered run " + run_id);
   }
-  return {};
+  for (const auto& [provider, d] : found.resources) {
+    state::ResourceRecord row;
+    row.run_id = run_id;
+    row.provider = provider;
+    row.kind = d.kind;
+    row.name = d.kind + ":" + d.cloud_id;
+    row.region = d.region;
+    row.cloud_id = d.cloud_id;
+    row.state = state::k_res_created;
+    row.attrs = {{"discovered", true}};
+    if (auto recorded = store.record_intent(row); !recorded) {
+      return std::unexpected(recorded.error());
+    }
+  }
+  return true;
 }
 
 // Every provider's discovery of expired resources, grouped by run-id.
-std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover_expired(
-    std::vector<std::string>& errors) {
-  std::map<std::string, std::pair<std::vector<std::string>, std::string>> runs;
+std::map<std::string, FoundRun> discover_expired(std::vector<std::string>& errors) {
+  std::map<std::string, FoundRun> runs;
   for (const auto& name : providers::discoverable_names()) {
     auto provider = providers::make_provider(name);
     if (!provider) continue;
@@ -113,9 +133,12 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
     }
     for (const auto& d : *found) {
       if (!is_valid_run_id(d.run_id)) continue;  // not ours: never touch it
-      auto& [names, expires] = runs[d.run_id];
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-      if (expires.empty()) expires = d.ttl_expires_at;
+      auto& run = runs[d.run_id];
+      if (std::find(run.providers.begin(), run.providers.end(), name) == run.providers.end()) {
+        run.providers.push_back(name);
+      }
+      if (run.ttl_expires_at.empty()) run.ttl_expires_at = d.ttl_expires_at;
+      run.resources.emplace_back(name, d);
     }
   }
   return runs;
@@ -124,10 +147,11 @@ std::map<std::string, std::pair<std::vector<std::string>, std::string>> discover
 // Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 16), each worker on its
 // own database connection, so one slow run (instances terminating) does not hold up the rest.
 // Returns the error messages.
-// `found_by_tag` are the runs discovery found, which down_one re-checks if already down.
+// `found_by_tag` are the runs discovery found, which down_one re-checks if already down;
+// `adopted` the ones this janitor recorded from that discovery.
 std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids,
                                                const std::set<std::string>& found_by_tag,
-                                               bool dry) {
+                                               const std::set<std::string>& adopted, bool dry) {
   int parallelism = 16;
   try {
     parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "16")));
@@ -146,7 +170,8 @@ std::vector<std::string> teardown_concurrently(const std::vector<std::string>& r
         run_id = run_ids[next++];
       }
       auto store = state::Store::open(env::state_dir());
-      auto done = store ? down_one(**store, run_id, dry, true, found_by_tag.contains(run_id))
+      auto done = store ? down_one(**store, run_id, dry, true, found_by_tag.contains(run_id),
+                                   adopted.contains(run_id))
                         : Expected<void>(std::unexpected(store.error()));
       if (!done) {
         const std::lock_guard lock(mutex);
@@ -175,6 +200,7 @@ Expected<void> down_expired(bool dry) {
     if (!store) return std::unexpected(store.error());
   }
   std::set<std::string> targets;
+  std::set<std::string> adopted;  // recorded from this discovery just now
   const SystemTime now = system_clock()->now();
   auto runs = (*store)->list_runs();
   if (!runs) return std::unexpected(runs.error());
@@ -195,15 +221,18 @@ Expected<void> down_expired(bool dry) {
   }
   for (const auto& [run_id, found] : discovered) {
     log::info("down.expired", "down --expired: " + run_id + " found by tag in " +
-                                  join(found.first, ",") + ", expired at " + found.second);
+                                  join(found.providers, ",") + ", expired at " +
+                                  found.ttl_expires_at);
     if (dry) {
       targets.insert(run_id);
       continue;
     }
-    if (auto adopted = adopt_run(**store, run_id, found.first, found.second); !adopted) {
-      errors.push_back(adopted.error().message);
+    auto recorded = adopt_run(**store, run_id, found);
+    if (!recorded) {
+      errors.push_back(recorded.error().message);
       continue;
     }
+    if (*recorded) adopted.insert(run_id);
     targets.insert(run_id);
   }
   if (targets.empty()) {
@@ -220,7 +249,7 @@ Expected<void> down_expired(bool dry) {
   }
   std::set<std::string> found_by_tag;
   for (const auto& [run_id, found] : discovered) found_by_tag.insert(run_id);
-  for (auto& error : teardown_concurrently(work, found_by_tag, dry)) {
+  for (auto& error : teardown_concurrently(work, found_by_tag, adopted, dry)) {
     errors.push_back(std::move(error));
   }
   if (!errors.empty()) {
@@ -275,8 +304,8 @@ Expected<void> run_down(const DownOptions& options) {
   }
   store = state::Store::open(env::state_dir());
   if (!store) return std::unexpected(store.error());
-  if (auto adopted = adopt_run(**store, run_id, providers_found, ""); !adopted) {
-    return std::unexpected(adopted.error());
+  if (auto recorded = adopt_run(**store, run_id, FoundRun{providers_found, "", {}}); !recorded) {
+    return std::unexpected(recorded.error());
   }
   return down_one(**store, run_id, dry, false, false);
 }

@@ -51,7 +51,8 @@ std::vector<std::string> teardown_order(const state::RunRecord& run,
 
 }  // namespace
 
-Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry) {
+Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
+                                      bool rows_from_discovery) {
   TeardownReport report;
   report.dry = dry;
   const profile::Profile profile = load_profile_for(run);
@@ -90,7 +91,7 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
     for (auto it = all_rows->rbegin(); it != all_rows->rend(); ++it) {
       if (it->provider == name && it->state != state::k_res_deleted) rows.push_back(*it);
     }
-    if (!run.dry_run) {
+    if (!run.dry_run && !rows_from_discovery) {
       // Tagged resources this machine never recorded (another machine's run, or a crash
       // between the send and the intent row) are adopted into state, then deleted.
       providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,

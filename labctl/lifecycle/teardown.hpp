@@ -18,8 +18,12 @@ struct TeardownReport {
 // bring-up order), plus whatever each provider discovers by the run's tag. The run is marked
 // "down" only when every resource is confirmed gone and discovery finds nothing left; otherwise
 // "down_failed" (ExitCode::provider), and the failures stay in state for the next `down`.
-// `dry` lists what would be deleted and changes nothing. The caller holds the run's lease.
+// `dry` lists what would be deleted and changes nothing. `rows_from_discovery`: the rows were
+// recorded from a discovery made moments ago (the janitor adopting a run it found by tag), so
+// the discovery before deleting is skipped; the one verifying afterwards still runs. The caller
+// holds the run's lease.
 [[nodiscard]] Expected<TeardownReport> teardown_run(state::Store& store,
-                                                    const state::RunRecord& run, bool dry);
+                                                    const state::RunRecord& run, bool dry,
+                                                    bool rows_from_discovery = false);
 
 }  // namespace labctl::lifecycle

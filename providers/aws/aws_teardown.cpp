@@ -51,7 +51,12 @@ class RegionTeardown {
       if (m_decided.contains(row.id)) continue;
       if (row.kind == "instance") instances.push_back(row.cloud_id);
     }
-    if (!instances.empty()) terminate(rows, instances);
+    if (!instances.empty()) {
+      terminate(rows, instances);
+      // Root volumes and primary ENIs go with their instances (DeleteOnTermination): one
+      // describe per type finds them gone instead of one delete call each.
+      fence(rows);
+    }
     for (const auto& row : rows) {
       if (m_decided.contains(row.id)) continue;
       if (row.kind == "mutation") continue;  // decided with the rest, below
@@ -79,23 +84,28 @@ class RegionTeardown {
   }
 
   // The tag fence: every resource must exist with routerd.cloudedge.run_id == this run, or not
-  // exist at all. A live resource without the tag is refused and left alone.
+  // exist at all. A live resource without the tag is refused and left alone. Rows already
+  // decided are not looked at again.
   void fence(const std::vector<state::ResourceRecord>& rows) {
     for (const auto& type : resource_types()) {
       std::vector<std::string> ids;
       for (const auto& row : rows) {
-        if (row.kind == type.kind && !row.cloud_id.empty()) ids.push_back(row.cloud_id);
+        if (row.kind == type.kind && !row.cloud_id.empty() && !m_decided.contains(row.id)) {
+          ids.push_back(row.cloud_id);
+        }
       }
       if (ids.empty()) continue;
       auto live = describe_resources(m_client, type, {{type.id_filter, ids}});
       if (!live) {
         for (const auto& row : rows) {
-          if (row.kind == type.kind) decide(row, state::k_res_failed, live.error().describe());
+          if (row.kind == type.kind && !m_decided.contains(row.id)) {
+            decide(row, state::k_res_failed, live.error().describe());
+          }
         }
         continue;
       }
       for (const auto& row : rows) {
-        if (row.kind != type.kind || row.cloud_id.empty()) continue;
+        if (row.kind != type.kind || row.cloud_id.empty() || m_decided.contains(row.id)) continue;
         const auto it = std::find_if(live->items.begin(), live->items.end(),
                                      [&](const auto& r) { return r.id == row.cloud_id; });
         if (it == live->items.end() || it->state == "terminated") {
@@ -114,7 +124,7 @@ class RegionTeardown {
     for (const auto& row : rows) {
       // An intent whose create never answered: nothing to address by id; discovery by tag
       // (which the caller runs before and after) covers it.
-      if (row.cloud_id.empty()) decide(row, state::k_res_deleted);
+      if (row.cloud_id.empty() && !m_decided.contains(row.id)) decide(row, state::k_res_deleted);
     }
   }
 

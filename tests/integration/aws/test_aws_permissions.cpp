@@ -102,10 +102,19 @@ TEST_F(Ec2FakeTest, IamPolicyCoversEveryActionOfUpAndDown) {
   }
 }
 
-TEST_F(Ec2FakeTest, IamPolicyExecutorFormIsAUsageErrorForNow) {
-  const auto out = labctl({"iam-policy", "--executor", "--run-id", "r"});
-  EXPECT_EQ(out.code, 2);
-  EXPECT_NE(out.err.find("--executor"), std::string::npos) << out.err;
+// Given the executor form for a run the state does not know, or mixed with --profile, expect a
+// usage error naming the problem.
+TEST_F(Ec2FakeTest, IamPolicyExecutorFormNeedsAKnownRunAndNoProfile) {
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const auto unknown = live({"iam-policy", "--executor", "--run-id", "20200101T000000Z-cloudedge-x"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.err.find("no run 20200101T000000Z-cloudedge-x"), std::string::npos)
+      << unknown.err;
+  const auto mixed = live({"iam-policy", "--executor", "--profile", "provider"});
+  EXPECT_EQ(mixed.code, 2);
+  EXPECT_NE(mixed.err.find("either --profile P, or --executor --run-id ID"), std::string::npos)
+      << mixed.err;
 }
 
 }  // namespace

@@ -26,8 +26,9 @@ constexpr const char* k_source_facts_script =
     "shift; done";
 
 // Runs on dst over the nested session: what dst sees of the connection.
+// One printf, so the answer leaves dst's sshd as one packet (no Nagle wait for a second one).
 constexpr const char* k_destination_script =
-    "printf 'hostname=%s\\n' \"$(uname -n)\"; set -- $SSH_CONNECTION; printf 'peer_ip=%s\\n' \"$1\"";
+    "set -- $SSH_CONNECTION; printf 'hostname=%s\\npeer_ip=%s\\n' \"$(uname -n)\" \"$1\"";
 
 // Runs on src per flow: src's address towards dst, then the ping (its exit status is ours).
 std::string flow_script(const std::string& dst_ip, int count, int timeout_s) {

@@ -157,6 +157,11 @@ SshExpected<Connected> connect_session(const Endpoint& endpoint, int fd,
   if (fd >= 0) {
     socket_t socket = fd;
     ssh_options_set(s, SSH_OPTIONS_FD, &socket);  // ssh_free closes it from here on
+  } else {
+    // The matrix sends many small packets back to back (channel opens, execs, tunnelled
+    // handshakes): with Nagle's algorithm each would wait for the peer's delayed ACK (40 ms).
+    int nodelay = 1;
+    ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay);
   }
   const std::string where = describe(endpoint);
   if (ssh_connect(s) != SSH_OK) return std::unexpected(classify(s, "connecting to " + where));

@@ -104,8 +104,9 @@ Expected<std::optional<InputDocument>> read_preflight(state::Store& store,
   if (!meta) return std::unexpected(meta.error());
   if (!*meta) return std::optional<InputDocument>();
   if (!(*meta)->is_object()) {
-    log::warn("evidence", "evidence: the run's stored preflight (meta \"preflight\") is not a "
-                          "JSON object; preflight.json is left out (re-run `labctl preflight`)");
+    log::warn("evidence",
+              "evidence: the run's stored preflight (meta \"preflight\") is not a "
+              "JSON object; preflight.json is left out (re-run `labctl preflight`)");
     return std::optional<InputDocument>();
   }
   std::string text = (*meta)->dump(2) + "\n";

@@ -161,8 +161,8 @@ GroupVerdict judge_seize(const SeizeGroup& group) {
                          " lacks allowReassignment before the seize succeeded", attempts_text())};
     }
     if (took_effect(*row)) {
-      return {true, cat(which, ": allowReassignment on every attempt up to success",
-                        attempts_text())};
+      return {true,
+              cat(which, ": allowReassignment on every attempt up to success", attempts_text())};
     }
   }
   if (not_run) return {std::nullopt, cat(which, " has not run yet", attempts_text())};
@@ -180,8 +180,8 @@ Assertion allow_reassignment_maintained(const std::vector<ActionRow>& rows) {
     auto& into = !verdict.passed ? waiting : *verdict.passed ? passes : failures;
     into.push_back(std::move(verdict.detail));
   }
-  const std::string na = waiting.empty() ? std::string("no seize (allowReassignment) records")
-                                         : join(waiting, "; ");
+  const std::string na =
+      waiting.empty() ? std::string("no seize (allowReassignment) records") : join(waiting, "; ");
   return judge(k_name, passes, failures, na);
 }
 
@@ -193,12 +193,11 @@ Assertion old_holder_residue_absent(const std::vector<ActionRow>& rows) {
   for (const ActionRow& row : rows) {
     if (!is_seize(row) || !took_effect(row)) continue;
     const std::string holder = cat("previous holder ", previous_holder(row));
-    const std::string after = cat(" after key ", row.idempotency_key, " (epoch ",
-                                  epoch_text(row.epoch), ")");
+    const std::string after =
+        cat(" after key ", row.idempotency_key, " (epoch ", epoch_text(row.epoch), ")");
     const auto it = row.observed.find("previousHolderHasAddress");
     if (it == row.observed.end() || !it->is_boolean()) {
-      failures.push_back(
-          cat("no record of whether ", holder, " still lists ", row.address, after));
+      failures.push_back(cat("no record of whether ", holder, " still lists ", row.address, after));
     } else if (it->get<bool>()) {
       failures.push_back(cat(holder, " still lists ", row.address, after));
     } else {
@@ -216,12 +215,11 @@ Assertion stale_action_fenced(const std::vector<ActionRow>& rows) {
   for (const ActionRow& row : rows) {
     if (!is_replay(row)) continue;
     const auto replayed = row.parameters.find("replayOf");
-    const std::string of =
-        replayed != row.parameters.end() && replayed->is_string()
-            ? cat(" of ", replayed->get<std::string>())
-            : std::string();
-    const std::string which = cat("replay ", row.idempotency_key, of, " (epoch ",
-                                  epoch_text(row.epoch), ")");
+    const std::string of = replayed != row.parameters.end() && replayed->is_string()
+                               ? cat(" of ", replayed->get<std::string>())
+                               : std::string();
+    const std::string which =
+        cat("replay ", row.idempotency_key, of, " (epoch ", epoch_text(row.epoch), ")");
     if (row.status == journal::k_skipped && row.result_message.starts_with(k_fence_prefix)) {
       passes.push_back(cat(which, ": ", row.result_message));
     } else {

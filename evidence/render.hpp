@@ -17,7 +17,7 @@ struct BundleView {
   const nlohmann::json& result;                  // the validated result.json document
   const std::vector<std::string>& fail_reasons;  // why result is fail
   const Inputs& inputs;
-  const nlohmann::json& timeline;  // timeline.json: {"runId", "events":[...]}
+  const nlohmann::json& timeline;                 // timeline.json: {"runId", "events":[...]}
   const std::optional<InputDocument>& preflight;  // the run's preflight document, if any
 };
 

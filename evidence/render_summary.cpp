@@ -79,18 +79,20 @@ std::string flag_text(const json& document, const char* key) {
 // the address was already on the ENI (a dirty lab), the SourceDestCheck the executor will
 // record as prior, and every check.
 void preflight_section(std::string& out, const json& preflight) {
-  const json eni = preflight.contains("eni") && preflight["eni"].is_object() ? preflight["eni"]
-                                                                             : json::object();
+  const json eni =
+      preflight.contains("eni") && preflight["eni"].is_object() ? preflight["eni"] : json::object();
   const std::string address = str(preflight, "address");
   std::string assigned = "not recorded";
   if (const auto ips = eni.find("privateIps"); ips != eni.end() && ips->is_array()) {
-    assigned = std::ranges::find(*ips, json(address)) != ips->end() ? "yes" : "no";
+    const bool held =
+        std::ranges::find(*ips, json(address)) != ips->end() || str(eni, "primaryIp") == address;
+    assigned = held ? "yes" : "no";
   }
   out += "\n## Preflight (read-only, before any mutation)\n\n";
   out += cat("- Result: ", md(str(preflight, "result")), " (collected ",
              md(str(preflight, "collectedAt")), ")\n");
-  out += cat("- ENI: ", md(str(eni, "id")), ", sourceDestCheck: ", flag_text(eni, "sourceDestCheck"),
-             "\n");
+  out += cat("- ENI: ", md(str(eni, "id")),
+             ", sourceDestCheck: ", flag_text(eni, "sourceDestCheck"), "\n");
   out += cat("- Address: ", md(address), ", addressAlreadyAssigned: ", assigned, "\n");
   const auto checks = preflight.find("checks");
   if (checks == preflight.end() || !checks->is_array() || checks->empty()) return;
@@ -98,8 +100,8 @@ void preflight_section(std::string& out, const json& preflight) {
   for (const json& check : *checks) {
     if (!check.is_object()) continue;
     const std::string state = str(check, "status");
-    out += cat("| ", md(str(check, "name")), " | ", state == k_fail ? "**fail**" : md(state),
-               " | ", md(str(check, "detail")), " |\n");
+    out += cat("| ", md(str(check, "name")), " | ", state == k_fail ? "**fail**" : md(state), " | ",
+               md(str(check, "detail")), " |\n");
   }
 }
 

@@ -103,17 +103,8 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
     return fail(ExitCode::provider, "down: could not record discovered run " + run_id);
   }
   for (const auto& [provider, d] : found.resources) {
-    state::ResourceRecord row;
-    row.run_id = run_id;
-    row.provider = provider;
-    row.kind = d.kind;
-    row.name = d.kind + ":" + d.cloud_id;
-    row.region = d.region;
-    row.cloud_id = d.cloud_id;
-    row.state = state::k_res_created;
-    row.attrs = {{"discovered", true}};
-    if (auto recorded = store.record_intent(row); !recorded) {
-      return std::unexpected(recorded.error());
+    if (auto row = record_discovered(store, run_id, provider, d); !row) {
+      return std::unexpected(row.error());
     }
   }
   return true;

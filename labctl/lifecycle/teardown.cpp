@@ -51,6 +51,24 @@ std::vector<std::string> teardown_order(const state::RunRecord& run,
 
 }  // namespace
 
+Expected<state::ResourceRecord> record_discovered(state::Store& store, const std::string& run_id,
+                                                  const std::string& provider,
+                                                  const providers::Discovered& found) {
+  state::ResourceRecord row;
+  row.run_id = run_id;
+  row.provider = provider;
+  row.kind = found.kind;
+  row.name = found.kind + ":" + found.cloud_id;
+  row.region = found.region;
+  row.cloud_id = found.cloud_id;
+  row.state = state::k_res_created;
+  row.attrs = {{"discovered", true}};
+  auto id = store.record_intent(row);
+  if (!id) return std::unexpected(id.error());
+  row.id = *id;
+  return row;
+}
+
 Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
                                       bool rows_from_discovery) {
   TeardownReport report;
@@ -105,19 +123,9 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
             return row.cloud_id == d.cloud_id;
           });
           if (known || dry) continue;
-          state::ResourceRecord row;
-          row.run_id = run.run_id;
-          row.provider = name;
-          row.kind = d.kind;
-          row.name = d.kind + ":" + d.cloud_id;
-          row.region = d.region;
-          row.cloud_id = d.cloud_id;
-          row.state = state::k_res_created;
-          row.attrs = {{"discovered", true}};
-          auto id = store.record_intent(row);
-          if (!id) return std::unexpected(id.error());
-          row.id = *id;
-          rows.insert(rows.begin(), row);
+          auto row = record_discovered(store, run.run_id, name, d);
+          if (!row) return std::unexpected(row.error());
+          rows.insert(rows.begin(), *row);
           ++report.discovered;
         }
       }

@@ -4,6 +4,7 @@
 
 #include "labctl/error.hpp"
 #include "labctl/state_store.hpp"
+#include "providers/provider.hpp"
 
 namespace labctl::lifecycle {
 
@@ -25,5 +26,12 @@ struct TeardownReport {
 [[nodiscard]] Expected<TeardownReport> teardown_run(state::Store& store,
                                                     const state::RunRecord& run, bool dry,
                                                     bool rows_from_discovery = false);
+
+// Records a resource `provider` found by tag as a state row of `run_id` (created, attrs
+// {"discovered": true}), so teardown deletes and tracks it like any other; returns the row.
+[[nodiscard]] Expected<state::ResourceRecord> record_discovered(state::Store& store,
+                                                                const std::string& run_id,
+                                                                const std::string& provider,
+                                                                const providers::Discovered& found);
 
 }  // namespace labctl::lifecycle

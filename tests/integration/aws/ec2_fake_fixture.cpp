@@ -20,7 +20,9 @@ void Ec2FakeTest::SetUp() {
                                "--port", "0", "--port-file", port_file.string(),
                                "--run-delay-ms", "100",
                                "--verify-secret", std::string(k_access_key) + "=" +
-                                                      k_canary_secret},
+                                                      k_canary_secret,
+                               "--verify-secret", std::string(k_scoped_access_key) + "=" +
+                                                      k_scoped_secret},
       std::map<std::string, std::string>{}, tmp.path());
   ASSERT_TRUE(eventually([&] { return std::filesystem::exists(port_file); }))
       << "EC2 fake did not start: " << m_fake->err();
@@ -59,6 +61,29 @@ CommandOutput Ec2FakeTest::live(const std::vector<std::string>& args,
 
 std::unique_ptr<Spawned> Ec2FakeTest::spawn_live(const std::vector<std::string>& args) const {
   return spawn(args, aws_env());
+}
+
+CommandOutput Ec2FakeTest::live_stdin(const std::vector<std::string>& args,
+                                      const std::string& input,
+                                      std::map<std::string, std::string> extra) const {
+  const auto input_file = tmp.path() / "stdin.input";
+  write_text(input_file, input);
+  auto env = base_env();
+  for (auto& [k, v] : aws_env()) env[k] = v;
+  for (auto& [k, v] : extra) env[k] = v;
+  env["LABCTL_TEST_STDIN"] = input_file.string();
+  // $0 is labctl, "$@" its arguments: no quoting of test data through the shell.
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$LABCTL_TEST_STDIN\"",
+                                LABCTL_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, env, tmp.path());
+}
+
+std::filesystem::path Ec2FakeTest::write_scoped_credentials(const std::string& profile) const {
+  const auto path = tmp.path() / "scoped-credentials";
+  write_text(path, "[" + profile + "]\naws_access_key_id = " + k_scoped_access_key +
+                       "\naws_secret_access_key = " + k_scoped_secret + "\n");
+  return path;
 }
 
 nlohmann::json Ec2FakeTest::fake_get(const std::string& path) const {

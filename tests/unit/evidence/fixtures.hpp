@@ -91,6 +91,32 @@ inline nlohmann::json passing_l2() {
             {"suppressionMechanismRecorded", "pass"}}}};
 }
 
+// A preflight document as `labctl preflight` stores it (run meta "preflight"): the ENI without
+// the address yet, source/dest check on.
+inline nlohmann::json preflight_document(const std::string& result) {
+  return {
+      {"runId", "20260601T000000Z-cloudedge-d5"},
+      {"eni",
+       {{"id", "eni-0a1b2c3d"},
+        {"sourceDestCheck", true},
+        {"privateIps", {"198.18.0.10"}},
+        {"primaryIp", "198.18.0.9"},
+        {"subnetId", "subnet-0a"},
+        {"vpcId", "vpc-0a"},
+        {"tags", {{"labctl-run", "20260601T000000Z-cloudedge-d5"}}}}},
+      {"instance", {{"id", "i-0a"}, {"state", "running"}}},
+      {"subnet", {{"id", "subnet-0a"}, {"cidr", "198.18.0.0/24"}}},
+      {"routeTables",
+       {{{"id", "rtb-0a"}, {"routes", {{{"destination", "0.0.0.0/0"}, {"target", "igw-0a"}}}}}}},
+      {"address", "198.18.0.50"},
+      {"checks",
+       {{{"name", "address-not-assigned"},
+         {"status", "pass"},
+         {"detail", "198.18.0.50 is not on eni-0a1b2c3d"}}}},
+      {"result", result},
+      {"collectedAt", "2026-06-01T00:00:00Z"}};
+}
+
 inline InputDocument doc(nlohmann::json value) {
   std::string text = value.dump();
   return {.value = std::move(value), .text = std::move(text), .origin = "test"};

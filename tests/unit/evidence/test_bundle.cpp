@@ -33,7 +33,8 @@ BundleContents contents_for(AssemblyRequest request) {
                        {"events",
                         {{{"ts", "2026-06-01T00:00:01.000Z"},
                           {"kind", "up"},
-                          {"detail", {{"note", "<b>&"}}}}}}}};
+                          {"detail", {{"note", "<b>&"}}}}}}},
+          .preflight = std::nullopt};
 }
 
 AssemblyRequest basic_request() {
@@ -133,6 +134,67 @@ TEST_F(Bundle, AnEarlierCollectsInputCopiesAreRemoved) {
   ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
   EXPECT_FALSE(std::filesystem::exists(tmp.path() / "protocol-probe.json"));
   EXPECT_EQ(read_text(tmp.path() / "MANIFEST.sha256").find("protocol-probe.json"),
+            std::string::npos);
+}
+
+// Given a preflight, expect preflight.json copied verbatim, listed in the manifest, and a short
+// Preflight section in summary.md; a later bundle without one removes the copy.
+TEST_F(Bundle, PreflightIsCopiedListedAndSummarised) {
+  BundleContents contents = contents_for(basic_request());
+  contents.preflight = testing::doc(testing::preflight_document("pass"));
+  ASSERT_TRUE(write_bundle(tmp.path(), contents).has_value());
+  EXPECT_EQ(read_text(tmp.path() / "preflight.json"), contents.preflight->text);
+  const std::string manifest = read_text(tmp.path() / "MANIFEST.sha256");
+  EXPECT_NE(manifest.find(sha256_hex(contents.preflight->text) + "  preflight.json\n"),
+            std::string::npos)
+      << manifest;
+  const std::string md = read_text(tmp.path() / "summary.md");
+  EXPECT_NE(md.find("## Preflight (read-only, before any mutation)"), std::string::npos) << md;
+  EXPECT_NE(md.find("- Result: pass (collected 2026-06-01T00:00:00Z)"), std::string::npos) << md;
+  EXPECT_NE(md.find("- ENI: eni-0a1b2c3d, sourceDestCheck: true"), std::string::npos) << md;
+  EXPECT_NE(md.find("- Address: 198.18.0.50, addressAlreadyAssigned: no"), std::string::npos);
+  EXPECT_NE(md.find("| address-not-assigned | pass | 198.18.0.50 is not on eni-0a1b2c3d |"),
+            std::string::npos)
+      << md;
+  EXPECT_LT(md.find("## Preflight"), md.find("## Assertions"));
+  // The result document does not change shape.
+  EXPECT_FALSE(json::parse(read_text(tmp.path() / "result.json")).contains("preflight"));
+
+  ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "preflight.json"));
+  EXPECT_EQ(read_text(tmp.path() / "MANIFEST.sha256").find("preflight.json"), std::string::npos);
+  EXPECT_EQ(read_text(tmp.path() / "summary.md").find("## Preflight"), std::string::npos);
+}
+
+// Given a dirty lab (the address already on the ENI, a failing check), expect both shown.
+TEST_F(Bundle, PreflightOfADirtyLabShowsTheFailure) {
+  json preflight = testing::preflight_document("fail");
+  preflight["eni"]["privateIps"].push_back("198.18.0.50");
+  preflight["eni"]["sourceDestCheck"] = false;
+  preflight["checks"][0] = {{"name", "address-not-assigned"},
+                            {"status", "fail"},
+                            {"detail", "198.18.0.50 is already on eni-0a1b2c3d | <b>"}};
+  BundleContents contents = contents_for(basic_request());
+  contents.preflight = testing::doc(preflight);
+  ASSERT_TRUE(write_bundle(tmp.path(), contents).has_value());
+  const std::string md = read_text(tmp.path() / "summary.md");
+  EXPECT_NE(md.find("- Address: 198.18.0.50, addressAlreadyAssigned: yes"), std::string::npos);
+  EXPECT_NE(md.find("sourceDestCheck: false"), std::string::npos);
+  EXPECT_NE(md.find("| address-not-assigned | **fail** | 198.18.0.50 is already on eni-0a1b2c3d "
+                    "\\| \\<b\\> |"),
+            std::string::npos)
+      << md;
+}
+
+// Given the address as the ENI's primary IP, expect it reported as already assigned too.
+TEST_F(Bundle, PreflightCountsThePrimaryIpAsAssigned) {
+  json preflight = testing::preflight_document("fail");
+  preflight["address"] = "198.18.0.9";
+  BundleContents contents = contents_for(basic_request());
+  contents.preflight = testing::doc(preflight);
+  ASSERT_TRUE(write_bundle(tmp.path(), contents).has_value());
+  EXPECT_NE(read_text(tmp.path() / "summary.md")
+                .find("- Address: 198.18.0.9, addressAlreadyAssigned: yes"),
             std::string::npos);
 }
 

@@ -7,6 +7,7 @@
 #include "labctl/state_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/evidence/fixtures.hpp"
+#include "tests/unit/evidence/journal_rows.hpp"
 
 namespace labctl::evidence {
 namespace {
@@ -147,6 +148,69 @@ TEST_F(Collect, HostileRunIdIsAUsageErrorNamingTheFlag) {
     EXPECT_EQ(outcome.error().message.find('\n'), std::string::npos) << "escaped in the message";
   }
   EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out"));
+}
+
+// Given a run whose preflight is in the store, expect preflight.json and its summary section;
+// result.json keeps its shape.
+TEST_F(Collect, StoredPreflightIsIncluded) {
+  const std::string run_id = add_run("up", false);
+  const json preflight = testing::preflight_document("pass");
+  {
+    auto store = state::Store::open(tmp.path() / "state");
+    ASSERT_TRUE(store.has_value());
+    ASSERT_TRUE((*store)->set_meta(run_id, "preflight", preflight).has_value());
+  }
+  auto o = options();
+  o.commit = "offline";
+  const auto outcome = collect(o, runner, clock);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  EXPECT_EQ(json::parse(read_text(o.out_dir / "preflight.json")), preflight);
+  EXPECT_NE(read_text(o.out_dir / "MANIFEST.sha256").find("  preflight.json\n"), std::string::npos);
+  EXPECT_NE(read_text(o.out_dir / "summary.md").find("- ENI: eni-0a1b2c3d, sourceDestCheck: true"),
+            std::string::npos);
+  EXPECT_FALSE(json::parse(read_text(outcome->result_path)).contains("preflight"));
+}
+
+TEST_F(Collect, RunWithoutPreflightHasNoCopy) {
+  add_run("up", false);
+  auto o = options();
+  o.commit = "offline";
+  ASSERT_TRUE(collect(o, runner, clock).has_value());
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir / "preflight.json"));
+  EXPECT_EQ(read_text(o.out_dir / "summary.md").find("## Preflight"), std::string::npos);
+}
+
+// Given the run's journal (two captures, a seize, a fenced replay), expect the four fencing
+// assertions in result.json to pass with the records named.
+TEST_F(Collect, JournalFeedsTheFencingAssertions) {
+  const std::string run_id = add_run("up", false);
+  {
+    auto store = state::Store::open(tmp.path() / "state");
+    ASSERT_TRUE(store.has_value());
+    testing::journal_row(**store, testing::capture_row(run_id, "k1", 1), journal::k_succeeded);
+    testing::journal_row(**store, testing::seize_row(run_id, "k2", 2), journal::k_succeeded,
+                         {{"previousHolderHasAddress", false}});
+    journal::ActionRow replay = testing::capture_row(run_id, "k1:replay", 1);
+    replay.source = "stale-replay";
+    replay.parameters["replayOf"] = "k1";
+    testing::journal_row(**store, replay, journal::k_skipped, {},
+                         "stale action fenced: epoch 1 < current 2");
+  }
+  auto o = options();
+  o.commit = "offline";
+  const auto outcome = collect(o, runner, clock);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  const json result = json::parse(read_text(outcome->result_path));
+  json by_name;
+  for (const json& a : result["assertions"]) {
+    by_name[a["name"].get<std::string>()] = a;
+  }
+  EXPECT_EQ(by_name["ownership_epoch_bumped"]["result"], "pass");
+  EXPECT_EQ(by_name["ownership_epoch_bumped"]["detail"],
+            "epochs 1 -> 2 for 198.18.0.50 (keys k1, k2)");
+  EXPECT_EQ(by_name["allow_reassignment_maintained_until_success"]["result"], "pass");
+  EXPECT_EQ(by_name["old_holder_residue_absent"]["result"], "pass");
+  EXPECT_EQ(by_name["stale_action_fenced"]["result"], "pass");
 }
 
 TEST_F(Collect, MissingOutAndBadResultAreUsageErrors) {

@@ -50,9 +50,9 @@ class FencingJournal : public labctl::testing::TempDirTest {
 
 TEST(FencingNoStore, EveryAssertionIsNaWithoutAStore) {
   const FencingAssertions f = fencing_assertions(nullptr, k_run);
-  for (const Assertion* a : {&f.ownership_epoch_bumped,
-                             &f.allow_reassignment_maintained_until_success,
-                             &f.old_holder_residue_absent, &f.stale_action_fenced}) {
+  for (const Assertion* a :
+       {&f.ownership_epoch_bumped, &f.allow_reassignment_maintained_until_success,
+        &f.old_holder_residue_absent, &f.stale_action_fenced}) {
     EXPECT_EQ(a->result, k_na) << a->name;
     EXPECT_EQ(a->detail, "no journal records") << a->name;
   }
@@ -65,9 +65,9 @@ TEST_F(FencingJournal, OtherRunsRowsDoNotCount) {
   add(capture_row("20260601T000000Z-cloudedge-other", "o1", 1), journal::k_succeeded);
   add(capture_row("20260601T000000Z-cloudedge-other", "o2", 2), journal::k_succeeded);
   const FencingAssertions f = judge();
-  for (const Assertion* a : {&f.ownership_epoch_bumped,
-                             &f.allow_reassignment_maintained_until_success,
-                             &f.old_holder_residue_absent, &f.stale_action_fenced}) {
+  for (const Assertion* a :
+       {&f.ownership_epoch_bumped, &f.allow_reassignment_maintained_until_success,
+        &f.old_holder_residue_absent, &f.stale_action_fenced}) {
     EXPECT_EQ(a->result, k_na) << a->name;
     EXPECT_EQ(a->detail, "no journal records") << a->name;
   }
@@ -153,8 +153,9 @@ TEST_F(FencingJournal, SeizeThatNeverSucceededFails) {
   add(seize_row(k_run, "s2", 2), journal::k_pending);
   const Assertion a = judge().allow_reassignment_maintained_until_success;
   EXPECT_EQ(a.result, k_fail);
-  EXPECT_EQ(a.detail, "seize of 198.18.0.50 from eni-0old at epoch 2 never succeeded (keys s1 "
-                      "(failed), s2 (pending))");
+  EXPECT_EQ(a.detail,
+            "seize of 198.18.0.50 from eni-0old at epoch 2 never succeeded (keys s1 "
+            "(failed), s2 (pending))");
 }
 
 // Given a seize group not run yet, expect it to be left out: na alone, pass beside a good one.
@@ -162,8 +163,9 @@ TEST_F(FencingJournal, SeizeNotRunYetIsNotJudged) {
   add(seize_row(k_run, "s1", 2), journal::k_approved);
   Assertion a = judge().allow_reassignment_maintained_until_success;
   EXPECT_EQ(a.result, k_na);
-  EXPECT_EQ(a.detail, "seize of 198.18.0.50 from eni-0old at epoch 2 has not run yet (keys s1 "
-                      "(approved))");
+  EXPECT_EQ(a.detail,
+            "seize of 198.18.0.50 from eni-0old at epoch 2 has not run yet (keys s1 "
+            "(approved))");
   journal::ActionRow other = seize_row(k_run, "t1", 1);
   other.address = "198.18.0.60";
   add(other, journal::k_succeeded, k_clean);
@@ -187,7 +189,8 @@ TEST_F(FencingJournal, ResidueAbsentPasses) {
   add(seize_row(k_run, "s2", 2), journal::k_rolled_back, k_clean);
   const Assertion a = judge().old_holder_residue_absent;
   EXPECT_EQ(a.result, k_pass);
-  EXPECT_EQ(a.detail, "previous holder eni-0old no longer lists 198.18.0.50 after key s2 (epoch 2)");
+  EXPECT_EQ(a.detail,
+            "previous holder eni-0old no longer lists 198.18.0.50 after key s2 (epoch 2)");
 }
 
 TEST_F(FencingJournal, ResidueOnTheOldHolderFails) {
@@ -203,14 +206,16 @@ TEST_F(FencingJournal, ResidueNotRecordedFails) {
   add(seize_row(k_run, "s1", 2), journal::k_succeeded, {{"priorSecondaryIps", json::array()}});
   const Assertion a = judge().old_holder_residue_absent;
   EXPECT_EQ(a.result, k_fail);
-  EXPECT_EQ(a.detail, "no record of whether previous holder eni-0old still lists 198.18.0.50 "
-                      "after key s1 (epoch 2)");
+  EXPECT_EQ(a.detail,
+            "no record of whether previous holder eni-0old still lists 198.18.0.50 "
+            "after key s1 (epoch 2)");
 }
 
 TEST_F(FencingJournal, FencedReplayPasses) {
   add(capture_row(k_run, "k1", 1), journal::k_succeeded);
   add(seize_row(k_run, "s2", 2), journal::k_succeeded, k_clean);
-  add_replay("k1:replay:1", "k1", 1, journal::k_skipped, "stale action fenced: epoch 1 < current 2");
+  add_replay("k1:replay:1", "k1", 1, journal::k_skipped,
+             "stale action fenced: epoch 1 < current 2");
   const FencingAssertions f = judge();
   EXPECT_EQ(f.stale_action_fenced.result, k_pass);
   EXPECT_EQ(f.stale_action_fenced.detail,
@@ -226,8 +231,9 @@ TEST_F(FencingJournal, ReplayNotFencedFails) {
              "stale replay was NOT fenced (epoch 1); left unexecuted");
   const Assertion a = judge().stale_action_fenced;
   EXPECT_EQ(a.result, k_fail);
-  EXPECT_EQ(a.detail, "replay k1:replay:2 of k1 (epoch 1) not fenced: status failed: stale replay "
-                      "was NOT fenced (epoch 1); left unexecuted");
+  EXPECT_EQ(a.detail,
+            "replay k1:replay:2 of k1 (epoch 1) not fenced: status failed: stale replay "
+            "was NOT fenced (epoch 1); left unexecuted");
 }
 
 // Given a replay skipped for another reason, expect it not to count as fenced.

@@ -1,0 +1,148 @@
+#include "tests/integration/aws/executor_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+const char* k_aws_cli = "/usr/bin/aws";
+
+}  // namespace
+
+CommandOutput ExecutorTest::run(const std::vector<std::string>& args,
+                                std::map<std::string, std::string> extra) {
+  auto out = live(args, std::move(extra));
+  transcript += out.out + out.err;
+  return out;
+}
+
+CommandOutput ExecutorTest::run_stdin(const std::vector<std::string>& args,
+                                      const std::string& input,
+                                      std::map<std::string, std::string> extra) {
+  auto out = live_stdin(args, input, std::move(extra));
+  transcript += out.out + out.err;
+  return out;
+}
+
+ExecutorTest::Lab ExecutorTest::up_lab() {
+  const auto up = run({"up", "--profile", "provider", "--provider", "aws"});
+  EXPECT_EQ(up.code, 0) << up.err;
+  Lab lab;
+  lab.run_id = up.out.substr(0, up.out.find('\n'));
+  for (const auto& row : show(lab.run_id).value("resources", nlohmann::json::array())) {
+    const auto attrs = row.value("attrs", nlohmann::json::object());
+    const std::string eni_id = attrs.value("eniId", "");
+    const std::string name = row.value("name", "");
+    if (name == "aws-router-a") lab.eni_a = eni_id;
+    if (name == "aws-router-b") lab.eni_b = eni_id;
+    if (name == "aws-client") lab.eni_client = eni_id;
+  }
+  EXPECT_FALSE(lab.eni_a.empty() || lab.eni_b.empty() || lab.eni_client.empty())
+      << show(lab.run_id).dump();
+  return lab;
+}
+
+std::filesystem::path ExecutorTest::plan(const Lab& lab, const std::string& eni_id,
+                                         const std::string& seize_from) {
+  const auto file = tmp.path() / ("plan" + std::to_string(++m_plans) + ".json");
+  std::vector<std::string> args{"action", "plan",    "--run-id", lab.run_id, "--eni",
+                                eni_id,   "--address", k_address, "--out",    file.string()};
+  if (!seize_from.empty()) {
+    args.push_back("--seize-from");
+    args.push_back(seize_from);
+  }
+  const auto planned = run(args);
+  EXPECT_EQ(planned.code, 0) << planned.err;
+  return file;
+}
+
+ExecutorTest::CaptureKeys ExecutorTest::keys_of(const std::filesystem::path& plan_file) {
+  const auto document = nlohmann::json::parse(read_text(plan_file), nullptr, false);
+  CaptureKeys keys;
+  keys.plan_file = plan_file;
+  for (const auto& action : document.value("actions", nlohmann::json::array())) {
+    const std::string name = action["spec"].value("action", "");
+    const std::string key = action["spec"].value("idempotencyKey", "");
+    if (name == "ensure-forwarding-enabled") keys.forwarding = key;
+    if (name == "assign-secondary-ip") keys.assign = key;
+  }
+  return keys;
+}
+
+ExecutorTest::CaptureKeys ExecutorTest::capture(const Lab& lab, const std::string& eni_id,
+                                                const std::string& seize_from) {
+  const auto file = plan(lab, eni_id, seize_from);
+  const auto keys = keys_of(file);
+  EXPECT_FALSE(keys.forwarding.empty() || keys.assign.empty()) << read_text(file);
+  const auto imported = run({"action", "import", file.string()});
+  EXPECT_EQ(imported.code, 0) << imported.err;
+  for (const auto& key : {keys.forwarding, keys.assign}) {
+    const auto executed = approve_and_execute(key);
+    EXPECT_EQ(executed.code, 0) << key << ": " << executed.out << executed.err;
+  }
+  return keys;
+}
+
+CommandOutput ExecutorTest::approve_and_execute(const std::string& key) {
+  const auto approved = run({"action", "approve", key, "--by", "tester"});
+  EXPECT_EQ(approved.code, 0) << approved.err;
+  return run({"action", "execute", key, "--approved"});
+}
+
+nlohmann::json ExecutorTest::journal_rows(const std::string& run_id) {
+  const auto out = run({"action", "list", "--run-id", run_id, "--json"});
+  EXPECT_EQ(out.code, 0) << out.err;
+  return nlohmann::json::parse(out.out, nullptr, false);
+}
+
+nlohmann::json ExecutorTest::journal_row(const std::string& key) {
+  const auto out = run({"action", "show", key, "--json"});
+  EXPECT_EQ(out.code, 0) << out.err;
+  return nlohmann::json::parse(out.out, nullptr, false);
+}
+
+nlohmann::json ExecutorTest::eni(const std::string& eni_id) const {
+  const auto state = fake_get("/_fake/state?region=us-east-1");
+  for (const auto& item : state["regions"]["us-east-1"]["network_interfaces"]) {
+    if (item.value("NetworkInterfaceId", "") == eni_id) return item;
+  }
+  ADD_FAILURE() << "the fake has no ENI " << eni_id;
+  return nlohmann::json::object();
+}
+
+std::vector<std::string> ExecutorTest::secondary_ips(const std::string& eni_id) const {
+  std::vector<std::string> ips;
+  for (const auto& ip : eni(eni_id).value("PrivateIpAddresses", nlohmann::json::array())) {
+    if (!ip.value("Primary", false)) ips.push_back(ip.value("PrivateIpAddress", ""));
+  }
+  return ips;
+}
+
+bool ExecutorTest::source_dest_check(const std::string& eni_id) const {
+  return eni(eni_id).value("SourceDestCheck", true);
+}
+
+std::size_t ExecutorTest::mutating_eni_calls() const {
+  return calls("AssignPrivateIpAddresses") + calls("UnassignPrivateIpAddresses") +
+         calls("ModifyNetworkInterfaceAttribute");
+}
+
+bool ExecutorTest::aws_cli_available() { return std::filesystem::exists(k_aws_cli); }
+
+CommandOutput ExecutorTest::aws_cli(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{k_aws_cli, "--endpoint-url", endpoint, "--region", "us-east-1",
+                                "--output", "json", "ec2"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto out = run_command(argv,
+                               {{"AWS_ACCESS_KEY_ID", k_access_key},
+                                {"AWS_SECRET_ACCESS_KEY", k_canary_secret},
+                                {"AWS_SESSION_TOKEN", "\x01unset"},
+                                {"AWS_PROFILE", "\x01unset"},
+                                {"AWS_EC2_METADATA_DISABLED", "true"},
+                                {"AWS_CONFIG_FILE", "/dev/null"},
+                                {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"},
+                                {"AWS_PAGER", ""}},
+                               tmp.path());
+  EXPECT_EQ(out.code, 0) << "aws ec2 " << args.front() << ": " << out.err;
+  return out;
+}
+
+}  // namespace labctl::testing

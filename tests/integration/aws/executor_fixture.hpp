@@ -1,0 +1,73 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/aws/ec2_fake_fixture.hpp"
+
+namespace labctl::testing {
+
+// An aws run against the EC2 fake, with helpers for the gated provider-action path
+// (`labctl action ...`). Every labctl command a test runs through run() is kept in a transcript
+// (the credential-canary test scans it).
+class ExecutorTest : public Ec2FakeTest {
+ protected:
+  // The address the tests capture: inside the provider profile's subnet 10.240.1.0/24.
+  static constexpr const char* k_address = "10.240.1.50";
+
+  struct Lab {
+    std::string run_id;
+    std::string eni_a;  // aws-router-a
+    std::string eni_b;  // aws-router-b
+    std::string eni_client;
+  };
+  // The idempotency keys of a capture plan: ensure-forwarding-enabled, assign-secondary-ip.
+  struct CaptureKeys {
+    std::string forwarding;
+    std::string assign;
+    std::filesystem::path plan_file;
+  };
+
+  // live(), recorded in the transcript.
+  CommandOutput run(const std::vector<std::string>& args,
+                    std::map<std::string, std::string> extra = {});
+  CommandOutput run_stdin(const std::vector<std::string>& args, const std::string& input,
+                          std::map<std::string, std::string> extra = {});
+
+  // `up --profile provider --provider aws` and the ENIs of its instance rows.
+  [[nodiscard]] Lab up_lab();
+  // `action plan` into a file under tmp; returns the file (the plan must succeed).
+  [[nodiscard]] std::filesystem::path plan(const Lab& lab, const std::string& eni,
+                                           const std::string& seize_from = "");
+  [[nodiscard]] static CaptureKeys keys_of(const std::filesystem::path& plan_file);
+  // plan, import, approve (by "tester") and execute --approved both actions; asserts each step.
+  [[nodiscard]] CaptureKeys capture(const Lab& lab, const std::string& eni,
+                                    const std::string& seize_from = "");
+  // approve --by tester then execute --approved; returns the execute's output.
+  CommandOutput approve_and_execute(const std::string& key);
+
+  // The journal as `action list --json` / `action show --json` give it.
+  [[nodiscard]] nlohmann::json journal_rows(const std::string& run_id);
+  [[nodiscard]] nlohmann::json journal_row(const std::string& key);
+
+  // The fake's view of one ENI (us-east-1): its describe document plus "tags".
+  [[nodiscard]] nlohmann::json eni(const std::string& eni_id) const;
+  [[nodiscard]] std::vector<std::string> secondary_ips(const std::string& eni_id) const;
+  [[nodiscard]] bool source_dest_check(const std::string& eni_id) const;
+  // Calls that change an ENI: Assign/UnassignPrivateIpAddresses, ModifyNetworkInterfaceAttribute.
+  [[nodiscard]] std::size_t mutating_eni_calls() const;
+
+  // Debian's aws CLI against the fake with the main dummy identity: changes behind labctl's back.
+  // Skips the test (GTEST_SKIP in the caller via aws_cli_available) when /usr/bin/aws is missing.
+  [[nodiscard]] static bool aws_cli_available();
+  CommandOutput aws_cli(const std::vector<std::string>& args) const;
+
+  std::string transcript;
+
+ private:
+  int m_plans = 0;
+};
+
+}  // namespace labctl::testing

@@ -1,0 +1,286 @@
+// The executor's safety stops against the EC2 fake: fencing of stale captures, the runbook's
+// hard stops, the executor-fail fault (a scoped-down identity must fail closed) and `down`
+// undoing the run's actions before it terminates anything.
+#include "tests/integration/aws/executor_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+nlohmann::json request(const std::string& action, const std::string& eni,
+                       const nlohmann::json& parameters, const std::string& key,
+                       const std::string& run_id, const std::string& address = "") {
+  nlohmann::json target{{"nicRef", eni}, {"region", "us-east-1"}};
+  if (!address.empty()) target["address"] = address;
+  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
+          {"kind", "ExecuteActionRequest"},
+          {"spec",
+           {{"action", action},
+            {"provider", "aws"},
+            {"target", target},
+            {"parameters", parameters},
+            {"mode", "dry-run"},
+            {"idempotencyKey", key},
+            {"context", {{"runId", run_id}}}}}};
+}
+
+// Index of the first call matching `pred` in `log`, or log.size().
+template <class Pred>
+std::size_t index_of(const nlohmann::json& log, Pred pred) {
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    if (pred(log[i])) return i;
+  }
+  return log.size();
+}
+
+// Given a capture on A (epoch 1) seized by B (epoch 2), expect the stale-replay fault to replay
+// epoch 1 and the journal to fence it (skipped, nothing sent), with B still holding the address.
+TEST_F(ExecutorTest, StaleReplayIsFencedByTheOwnershipEpoch) {
+  const auto lab = up_lab();
+  const auto first = capture(lab, lab.eni_a);
+  const auto seize = capture(lab, lab.eni_b, lab.eni_a);
+  EXPECT_TRUE(contains(seize.assign, "/e2")) << seize.assign;
+  const auto seized = journal_row(seize.assign);
+  EXPECT_EQ(seized["status"], "succeeded");
+  EXPECT_EQ(seized["riskLevel"], "high");
+  EXPECT_EQ(seized["observed"]["previousHolderHasAddress"], false) << seized.dump();
+  EXPECT_TRUE(secondary_ips(lab.eni_a).empty());
+  EXPECT_EQ(secondary_ips(lab.eni_b), std::vector<std::string>{k_address});
+  const auto log = call_log();
+  const auto seize_call = index_of(log, [&](const nlohmann::json& c) {
+    return c.value("action", "") == "AssignPrivateIpAddresses" &&
+           c["params"].value("NetworkInterfaceId", "") == lab.eni_b;
+  });
+  ASSERT_LT(seize_call, log.size());
+  EXPECT_EQ(log[seize_call]["params"].value("AllowReassignment", ""), "true");
+
+  const auto mutations = mutating_eni_calls();
+  const auto fault =
+      run({"failover", "--provider", "aws", "--fault", "stale-replay", "--run-id", lab.run_id});
+  ASSERT_EQ(fault.code, 0) << fault.err;
+  nlohmann::json replay;
+  for (const auto& row : journal_rows(lab.run_id)) {
+    if (contains(row.value("idempotencyKey", ""), ":replay:")) replay = row;
+  }
+  ASSERT_TRUE(replay.is_object()) << "no replay row in the journal";
+  EXPECT_TRUE(replay["idempotencyKey"].get<std::string>().starts_with(first.assign + ":replay:"));
+  EXPECT_EQ(replay["status"], "skipped");
+  EXPECT_EQ(replay["resultMessage"], "stale action fenced: epoch 1 < current 2");
+  EXPECT_EQ(replay["source"], "stale-replay");
+  EXPECT_EQ(replay["epoch"], 1);
+  EXPECT_EQ(mutating_eni_calls(), mutations) << "a fenced replay must send nothing";
+  EXPECT_EQ(secondary_ips(lab.eni_b), std::vector<std::string>{k_address});
+  bool recorded = false;
+  for (const auto& e : show(lab.run_id)["events"]) {
+    recorded = recorded || (e["kind"] == "failover" && e["detail"]["detail"]["fenced"] == true);
+  }
+  EXPECT_TRUE(recorded) << show(lab.run_id)["events"].dump();
+}
+
+TEST_F(ExecutorTest, StaleReplayWithoutASupersededCaptureIsAUsageError) {
+  const auto lab = up_lab();
+  (void)capture(lab, lab.eni_a);
+  const auto fault =
+      run({"failover", "--provider", "aws", "--fault", "stale-replay", "--run-id", lab.run_id});
+  EXPECT_EQ(fault.code, 2) << fault.err;
+  EXPECT_TRUE(contains(fault.err, "no capture superseded")) << fault.err;
+  for (const auto& row : journal_rows(lab.run_id)) {
+    EXPECT_FALSE(contains(row.value("idempotencyKey", ""), ":replay:")) << row.dump();
+  }
+}
+
+// Given an ENI of an instance that is not the run's, expect plan and import to refuse it
+// (exit 4), the import to journal a failed "hard stop" row, and nothing to be sent.
+TEST_F(ExecutorTest, HardStopOnAnEniWithoutTheRunsTags) {
+  const auto lab = up_lab();
+  const auto seeded =
+      fake_post("/_fake/seed", {{"region", "us-east-1"}, {"instances", {{{"count", 1}}}}});
+  const std::string foreign = seeded["created"]["us-east-1"]["instances"][0];
+  std::string foreign_eni;
+  for (const auto& i : instances()) {
+    if (i.value("InstanceId", "") == foreign) {
+      foreign_eni = i["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
+    }
+  }
+  ASSERT_FALSE(foreign_eni.empty());
+
+  const auto planned = run({"action", "plan", "--run-id", lab.run_id, "--eni", foreign_eni,
+                            "--address", k_address, "--region", "us-east-1"});
+  EXPECT_EQ(planned.code, 4) << planned.err;
+  EXPECT_TRUE(contains(planned.err, "not a lab resource")) << planned.err;
+
+  const std::string key = lab.run_id + "/assign-secondary-ip/" + foreign_eni + "/x/e1";
+  const auto imported = run_stdin(
+      {"action", "import", "-"},
+      request("assign-secondary-ip", foreign_eni, {{"ownershipEpoch", 1}}, key, lab.run_id,
+              k_address)
+          .dump());
+  EXPECT_EQ(imported.code, 4) << imported.err;
+  const auto row = journal_row(key);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(row["resultMessage"].get<std::string>().starts_with("hard stop: ")) << row.dump();
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "not a lab resource")) << row.dump();
+  EXPECT_EQ(run({"action", "approve", key, "--by", "tester"}).code, 4);
+  EXPECT_EQ(run({"action", "execute", key, "--approved"}).code, 4);
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+}
+
+// Given a plan edited so one action names another provider, expect the import to refuse the
+// whole plan (exit 4) and journal every row as a failed hard stop.
+TEST_F(ExecutorTest, HardStopOnMoreThanOneProviderInAPlan) {
+  const auto lab = up_lab();
+  const auto file = plan(lab, lab.eni_a);
+  auto document = nlohmann::json::parse(read_text(file));
+  document["actions"][1]["spec"]["provider"] = "azure";
+  write_text(file, document.dump(2));
+  const auto imported = run({"action", "import", file.string()});
+  EXPECT_EQ(imported.code, 4) << imported.err;
+  EXPECT_TRUE(contains(imported.err, "more than one provider")) << imported.err;
+  const auto rows = journal_rows(lab.run_id);
+  ASSERT_EQ(rows.size(), 2U) << rows.dump();
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["status"], "failed");
+    EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: more than one provider"))
+        << row.dump();
+  }
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+}
+
+// Given an ensure-forwarding-disabled without the priorSourceDestCheck it must restore, expect
+// it refused at import (exit 4, a failed hard-stop row), never approvable, nothing sent.
+TEST_F(ExecutorTest, HardStopOnAnUndoThatCannotBeDescribed) {
+  const auto lab = up_lab();
+  const std::string key = lab.run_id + "/ensure-forwarding-disabled/" + lab.eni_a + "/-/e1";
+  const auto file = tmp.path() / "undo.json";
+  write_text(file, request("ensure-forwarding-disabled", lab.eni_a, nlohmann::json::object(), key,
+                           lab.run_id)
+                       .dump());
+  const auto imported = run({"action", "import", file.string()});
+  EXPECT_EQ(imported.code, 4) << imported.err;
+  EXPECT_TRUE(contains(imported.err, "undo not describable")) << imported.err;
+  const auto row = journal_row(key);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: undo not describable"))
+      << row.dump();
+  EXPECT_EQ(run({"action", "approve", key, "--by", "tester"}).code, 4);
+  EXPECT_EQ(run({"action", "execute", key, "--approved"}).code, 4);
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+  EXPECT_TRUE(source_dest_check(lab.eni_a));
+}
+
+// Given an AssignPrivateIpAddresses the fake answers OK without doing it, expect a failed
+// "ambiguous" row, exit 4 and exactly one call (an ambiguous result is never retried).
+TEST_F(ExecutorTest, HardStopOnAnAmbiguousResultIsNeverRetried) {
+  const auto lab = up_lab();
+  const auto file = plan(lab, lab.eni_a);
+  const auto keys = keys_of(file);
+  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  fake_post("/_fake/faults",
+            {{"action", "AssignPrivateIpAddresses"}, {"kind", "swallow"}, {"count", 1}});
+  const auto executed = approve_and_execute(keys.assign);
+  EXPECT_EQ(executed.code, 4) << executed.out << executed.err;
+  const auto row = journal_row(keys.assign);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ambiguous")) << row.dump();
+  EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+  EXPECT_TRUE(secondary_ips(lab.eni_a).empty());
+  EXPECT_EQ(run({"action", "execute", keys.assign, "--approved"}).code, 4);
+  EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+}
+
+// Given executor-fail with a scoped profile the fake denies every mutation, expect the next
+// approved action to fail closed (exit 3, UnauthorizedOperation, ENI unchanged, one call with
+// the scoped key) and a failover event saying so; the action after it uses the usual identity.
+TEST_F(ExecutorTest, ExecutorFailWithAScopedIdentityFailsClosed) {
+  const auto lab = up_lab();
+  const auto file = plan(lab, lab.eni_a);
+  const auto keys = keys_of(file);
+  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto credentials = write_scoped_credentials("scoped");
+  fake_post("/_fake/deny", {{"access_key_id", k_scoped_access_key}, {"actions", {"*mutating*"}}});
+
+  const auto fault =
+      run({"failover", "--provider", "aws", "--fault", "executor-fail", "--run-id", lab.run_id},
+          {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "scoped"}});
+  ASSERT_EQ(fault.code, 0) << fault.err;
+  const auto executed = run({"action", "execute", keys.assign, "--approved"},
+                            {{"AWS_SHARED_CREDENTIALS_FILE", credentials.string()}});
+  EXPECT_EQ(executed.code, 3) << executed.out << executed.err;
+  const auto row = journal_row(keys.assign);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(contains(row.value("error", ""), "UnauthorizedOperation")) << row.dump();
+  EXPECT_EQ(row["observed"]["identity"], "scoped:scoped") << row.dump();
+  EXPECT_TRUE(secondary_ips(lab.eni_a).empty());
+  ASSERT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+  for (const auto& call : call_log()) {
+    if (call.value("action", "") == "AssignPrivateIpAddresses") {
+      EXPECT_EQ(call.value("access_key_id", ""), k_scoped_access_key);
+    }
+  }
+  bool closed = false;
+  for (const auto& e : show(lab.run_id)["events"]) {
+    closed = closed || (e["kind"] == "failover" && e["detail"].value("result", "") ==
+                                                       "failed-closed");
+  }
+  EXPECT_TRUE(closed) << show(lab.run_id)["events"].dump();
+
+  // The fault scoped down one action only.
+  const auto next = approve_and_execute(keys.forwarding);
+  EXPECT_EQ(next.code, 0) << next.out << next.err;
+  EXPECT_FALSE(source_dest_check(lab.eni_a));
+}
+
+TEST_F(ExecutorTest, ExecutorFailWithoutAProfileIsAUsageError) {
+  const auto lab = up_lab();
+  const auto fault =
+      run({"failover", "--provider", "aws", "--fault", "executor-fail", "--run-id", lab.run_id},
+          {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "\x01unset"}});
+  EXPECT_EQ(fault.code, 2) << fault.err;
+  EXPECT_TRUE(contains(fault.err, "CE_AWS_EXECUTOR_FAIL_PROFILE")) << fault.err;
+}
+
+// Given a capture on A seized by B, expect down to undo B's actions and A's forwarding (the
+// superseded capture on A has nothing to undo) before any TerminateInstances.
+TEST_F(ExecutorTest, DownUndoesSucceededActionsInReverseBeforeTerminating) {
+  const auto lab = up_lab();
+  const auto first = capture(lab, lab.eni_a);
+  const auto seize = capture(lab, lab.eni_b, lab.eni_a);
+  ASSERT_EQ(fake_post("/_fake/calls/clear", nlohmann::json::object()).is_discarded(), false);
+  const auto down = run({"down", "--run-id", lab.run_id});
+  ASSERT_EQ(down.code, 0) << down.err;
+
+  const auto log = call_log();
+  const auto on = [&](const std::string& action, const std::string& eni_id,
+                      const std::string& value = "") {
+    return index_of(log, [&](const nlohmann::json& c) {
+      return c.value("action", "") == action &&
+             c["params"].value("NetworkInterfaceId", "") == eni_id &&
+             (value.empty() || c["params"].value("SourceDestCheck.Value", "") == value);
+    });
+  };
+  const auto unassign_b = on("UnassignPrivateIpAddresses", lab.eni_b);
+  const auto restore_b = on("ModifyNetworkInterfaceAttribute", lab.eni_b, "true");
+  const auto restore_a = on("ModifyNetworkInterfaceAttribute", lab.eni_a, "true");
+  const auto terminate = index_of(log, [](const nlohmann::json& c) {
+    return c.value("action", "") == "TerminateInstances";
+  });
+  ASSERT_LT(terminate, log.size()) << log.dump();
+  EXPECT_LT(unassign_b, restore_b);
+  EXPECT_LT(restore_b, restore_a);
+  EXPECT_LT(restore_a, terminate);
+  EXPECT_EQ(on("UnassignPrivateIpAddresses", lab.eni_a), log.size())
+      << "the superseded capture on A must not be undone";
+
+  for (const auto& key : {seize.assign, seize.forwarding, first.forwarding}) {
+    EXPECT_EQ(journal_row(key)["status"], "rolledBack") << key;
+  }
+  EXPECT_EQ(journal_row(first.assign)["status"], "succeeded");
+  EXPECT_EQ(tagged(lab.run_id), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace labctl::testing

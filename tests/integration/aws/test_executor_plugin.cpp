@@ -1,0 +1,234 @@
+// The executor's other faces against the EC2 fake: the routerd plugin (`labctl executor aws`,
+// stdin to stdout), the read-only preflight, the executor's IAM policy, and the credential
+// canary over a whole gated sequence.
+#include <set>
+
+#include "evidence/validate.hpp"
+#include "tests/integration/aws/executor_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+nlohmann::json plugin_request(const std::string& action, const std::string& eni,
+                              const std::string& mode, const std::string& run_id) {
+  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
+          {"kind", "ExecuteActionRequest"},
+          {"spec",
+           {{"action", action},
+            {"provider", "aws"},
+            {"target", {{"nicRef", eni}, {"address", "10.240.1.50"}, {"region", "us-east-1"}}},
+            {"parameters", {{"ownershipEpoch", 1}}},
+            {"mode", mode},
+            {"idempotencyKey", run_id + "/" + action + "/" + eni + "/10.240.1.50/e1"},
+            {"context", {{"runId", run_id}}}}}};
+}
+
+class ExecutorPluginTest : public ExecutorTest {
+ protected:
+  // Runs the plugin on `input`; expects exactly one ExecuteActionResult on stdout that matches
+  // schemas/executor-result.schema.json, and returns it with the exit code.
+  std::pair<int, nlohmann::json> plugin(const std::string& input,
+                                        std::map<std::string, std::string> extra = {}) {
+    const auto out = run_stdin({"executor", "aws"}, input, std::move(extra));
+    const auto document = nlohmann::json::parse(out.out, nullptr, false);
+    EXPECT_FALSE(document.is_discarded()) << "stdout is not one JSON document: " << out.out;
+    const auto schema =
+        read_text(std::string(LABCTL_SOURCE_DIR) + "/schemas/executor-result.schema.json");
+    const auto errors = evidence::validate_against(schema, document);
+    EXPECT_TRUE(errors.has_value());
+    if (errors) {
+      for (const auto& e : *errors) ADD_FAILURE() << e.path << ": " << e.reason << "\n" << out.out;
+    }
+    return {out.code, document.value("status", nlohmann::json::object())};
+  }
+};
+
+// Given a dry-run request, expect a succeeded "would" result and no mutating call, whatever
+// CE_DRY_RUN says.
+TEST_F(ExecutorPluginTest, DryRunRequestDescribesOnly) {
+  const auto lab = up_lab();
+  const auto [code, status] =
+      plugin(plugin_request("assign-secondary-ip", lab.eni_a, "dry-run", lab.run_id).dump());
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(status["status"], "succeeded") << status.dump();
+  EXPECT_TRUE(contains(status.value("message", ""), "would assign")) << status.dump();
+  EXPECT_GT(calls("DescribeNetworkInterfaces"), 0U);
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+  EXPECT_TRUE(secondary_ips(lab.eni_a).empty());
+}
+
+// Given an execute request, expect it refused (exit 4, nothing sent) unless CE_DRY_RUN=0, and
+// then performed and visible in the fake.
+TEST_F(ExecutorPluginTest, ExecuteMutatesOnlyWithDryRunOff) {
+  const auto lab = up_lab();
+  const auto input = plugin_request("assign-secondary-ip", lab.eni_a, "execute", lab.run_id).dump();
+  const auto [refused_code, refused] = plugin(input, {{"CE_DRY_RUN", "\x01unset"}});
+  EXPECT_EQ(refused_code, 4);
+  EXPECT_EQ(refused["status"], "failed") << refused.dump();
+  EXPECT_TRUE(contains(refused.value("message", ""), "CE_DRY_RUN")) << refused.dump();
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+
+  const auto [code, status] = plugin(input, {{"CE_DRY_RUN", "0"}});
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(status["status"], "succeeded") << status.dump();
+  EXPECT_EQ(status["undoAvailable"], true);
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+  EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+}
+
+// Given malformed input (not JSON; JSON that breaks the contract), expect a failed result and
+// exit 2; given an ENI that is no lab run's, a failed hard stop and exit 4.
+TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
+  const auto lab = up_lab();
+  const auto [garbled_code, garbled] = plugin("{ not json");
+  EXPECT_EQ(garbled_code, 2);
+  EXPECT_EQ(garbled["status"], "failed") << garbled.dump();
+
+  auto misspelt = plugin_request("assign-secondary-ip", lab.eni_a, "dry-run", lab.run_id);
+  misspelt["spec"]["idempotencyKeys"] = "typo";
+  const auto [misspelt_code, rejected] = plugin(misspelt.dump());
+  EXPECT_EQ(misspelt_code, 2);
+  EXPECT_EQ(rejected["status"], "failed") << rejected.dump();
+
+  const auto seeded =
+      fake_post("/_fake/seed", {{"region", "us-east-1"}, {"instances", {{{"count", 1}}}}});
+  const std::string foreign = seeded["created"]["us-east-1"]["instances"][0];
+  std::string foreign_eni;
+  for (const auto& i : instances()) {
+    if (i.value("InstanceId", "") == foreign) {
+      foreign_eni = i["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
+    }
+  }
+  auto stray = plugin_request("ensure-forwarding-enabled", foreign_eni, "execute", "");
+  stray["spec"].erase("context");
+  const auto [stray_code, stopped] = plugin(stray.dump());
+  EXPECT_EQ(stray_code, 4);
+  EXPECT_TRUE(contains(stopped.value("message", ""), "hard stop")) << stopped.dump();
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+}
+
+// Given a free address, expect preflight to pass (exit 0) and write preflight.json; once the
+// address is captured, expect address-not-assigned to fail (exit 1).
+TEST_F(ExecutorTest, PreflightChecksTheAddressIsFree) {
+  const auto lab = up_lab();
+  const std::vector<std::string> args{"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a,
+                                      "--address", k_address};
+  const auto clear = run(args);
+  ASSERT_EQ(clear.code, 0) << clear.err;
+  const auto path = state_dir / "runs" / lab.run_id / "preflight.json";
+  EXPECT_EQ(clear.out, path.string() + "\n");
+  const auto check_status = [&](const std::string& name) {
+    const auto document = nlohmann::json::parse(read_text(path), nullptr, false);
+    for (const auto& c : document.value("checks", nlohmann::json::array())) {
+      if (c.value("name", "") == name) return c.value("status", "");
+    }
+    return std::string("missing");
+  };
+  EXPECT_EQ(check_status("address-not-assigned"), "pass");
+  EXPECT_EQ(check_status("eni-is-lab-resource"), "pass");
+  EXPECT_EQ(nlohmann::json::parse(read_text(path))["result"], "pass");
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+
+  (void)capture(lab, lab.eni_a);
+  const auto taken = run(args);
+  EXPECT_EQ(taken.code, 1) << taken.err;
+  EXPECT_EQ(check_status("address-not-assigned"), "fail");
+  EXPECT_EQ(nlohmann::json::parse(read_text(path))["result"], "fail");
+}
+
+// Expect the executor policy to allow exactly describe (region-bound) and the three ENI
+// mutations on the run's router ENIs, by ARN with the account the fake reports.
+TEST_F(ExecutorTest, IamPolicyIsScopedToTheRunsEnis) {
+  const auto lab = up_lab();
+  const auto out = run({"iam-policy", "--executor", "--run-id", lab.run_id});
+  ASSERT_EQ(out.code, 0) << out.err;
+  const auto policy = nlohmann::json::parse(out.out, nullptr, false);
+  ASSERT_EQ(policy["Statement"].size(), 2U) << out.out;
+  std::set<std::string> actions;
+  std::set<std::string> resources;
+  for (const auto& statement : policy["Statement"]) {
+    EXPECT_EQ(statement["Effect"], "Allow");
+    const auto& action = statement["Action"];
+    if (action.is_string()) actions.insert(action.get<std::string>());
+    for (const auto& a : action.is_array() ? action : nlohmann::json::array()) {
+      actions.insert(a.get<std::string>());
+    }
+    if (action == "ec2:DescribeNetworkInterfaces") {
+      EXPECT_EQ(statement["Condition"]["StringEquals"]["ec2:Region"], "us-east-1") << out.out;
+      continue;
+    }
+    const auto& resource = statement["Resource"];
+    if (resource.is_string()) resources.insert(resource.get<std::string>());
+    for (const auto& r : resource.is_array() ? resource : nlohmann::json::array()) {
+      resources.insert(r.get<std::string>());
+    }
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"ec2:DescribeNetworkInterfaces",
+                                            "ec2:AssignPrivateIpAddresses",
+                                            "ec2:UnassignPrivateIpAddresses",
+                                            "ec2:ModifyNetworkInterfaceAttribute"}));
+  const auto arn = [&](const std::string& eni_id) {
+    return "arn:aws:ec2:us-east-1:" + eni(eni_id).value("OwnerId", "") + ":network-interface/" +
+           eni_id;
+  };
+  EXPECT_FALSE(eni(lab.eni_a).value("OwnerId", "").empty());
+  EXPECT_EQ(resources, (std::set<std::string>{arn(lab.eni_a), arn(lab.eni_b)})) << out.out;
+}
+
+// Given a whole gated sequence (preflight, capture, seize, both executor faults, the plugin,
+// down, evidence), expect neither dummy secret anywhere: every command's output, the state
+// directory's files (state.db bytes, preflight.json), the evidence bundle and the journal JSON.
+TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
+  const auto lab = up_lab();
+  EXPECT_EQ(run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address",
+                 k_address})
+                .code,
+            0);
+  (void)capture(lab, lab.eni_a);
+  (void)capture(lab, lab.eni_b, lab.eni_a);
+  EXPECT_EQ(
+      run({"failover", "--provider", "aws", "--fault", "stale-replay", "--run-id", lab.run_id})
+          .code,
+      0);
+  const auto credentials = write_scoped_credentials("scoped");
+  fake_post("/_fake/deny", {{"access_key_id", k_scoped_access_key}, {"actions", {"*mutating*"}}});
+  EXPECT_EQ(run({"failover", "--provider", "aws", "--fault", "executor-fail", "--run-id",
+                 lab.run_id},
+                {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "scoped"}})
+                .code,
+            0);
+  const auto keys = keys_of(plan(lab, lab.eni_a, lab.eni_b));
+  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
+  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto denied = run({"action", "execute", keys.assign, "--approved"},
+                          {{"AWS_SHARED_CREDENTIALS_FILE", credentials.string()}});
+  EXPECT_EQ(denied.code, 3) << "the scoped identity must have been used: " << denied.err;
+  (void)run_stdin({"executor", "aws"}, "{ not json");
+  (void)run({"iam-policy", "--executor", "--run-id", lab.run_id});
+  const auto journal = journal_rows(lab.run_id).dump();
+  (void)run({"action", "show", keys.forwarding});
+  EXPECT_EQ(run({"down", "--run-id", lab.run_id}).code, 0);
+  const auto bundle = tmp.path() / "evidence";
+  (void)run({"evidence", "collect", "--run-id", lab.run_id, "--out", bundle.string()});
+
+  std::string files;
+  for (const auto& dir : {state_dir, bundle}) {
+    if (!std::filesystem::exists(dir)) continue;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      if (entry.is_regular_file()) files += read_text(entry.path());
+    }
+  }
+  EXPECT_TRUE(contains(files, lab.eni_a)) << "the state files hold the journal";
+  for (const std::string secret : {k_canary_secret, k_scoped_secret}) {
+    EXPECT_FALSE(contains(transcript, secret)) << "a command printed a secret";
+    EXPECT_FALSE(contains(files, secret)) << "a secret reached the state directory";
+    EXPECT_FALSE(contains(journal, secret)) << "a secret reached the journal";
+  }
+}
+
+}  // namespace
+}  // namespace labctl::testing

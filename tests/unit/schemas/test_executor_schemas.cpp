@@ -1,0 +1,195 @@
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "evidence/validate.hpp"
+#include "tests/support/temp_dir.hpp"
+
+// schemas/executor-request.schema.json and schemas/executor-result.schema.json: routerd's
+// provider-action executor contract (provideraction.routerd.net/v1alpha1).
+namespace labctl::evidence {
+namespace {
+
+using nlohmann::json;
+
+std::string schema(const char* name) {
+  const std::string text =
+      labctl::testing::read_text(std::filesystem::path(LABCTL_SOURCE_DIR) / "schemas" / name);
+  EXPECT_FALSE(text.empty()) << name;
+  return text;
+}
+
+// The errors of `document` against the schema file `name` ("path: reason" each).
+std::vector<std::string> errors(const char* name, const json& document) {
+  auto found = validate_against(schema(name), document);
+  EXPECT_TRUE(found.has_value()) << (found ? "" : found.error().message);
+  std::vector<std::string> out;
+  if (found) {
+    for (const ValidationError& e : *found) out.push_back(e.path + ": " + e.reason);
+  }
+  return out;
+}
+
+bool has_error_at(const std::vector<std::string>& found, const std::string& path) {
+  for (const std::string& e : found) {
+    if (e.starts_with(path + ": ")) return true;
+  }
+  return false;
+}
+
+constexpr const char* k_request = "executor-request.schema.json";
+constexpr const char* k_result = "executor-result.schema.json";
+
+json seize_request() {
+  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
+          {"kind", "ExecuteActionRequest"},
+          {"spec",
+           {{"action", "assign-secondary-ip"},
+            {"provider", "aws"},
+            {"providerRef", "lab"},
+            {"target",
+             {{"nicRef", "eni-0a1b2c3d"}, {"address", "198.18.0.50"}, {"region", "us-east-1"}}},
+            {"parameters",
+             {{"ownershipEpoch", 2}, {"allowReassignment", true}, {"previousHolder", "eni-0f"}}},
+            {"mode", "execute"},
+            {"idempotencyKey", "run/assign-secondary-ip/eni-0a1b2c3d/198.18.0.50/e2"},
+            {"context", {{"runId", "20260601T000000Z-cloudedge-d5"}}}}}};
+}
+
+TEST(ExecutorRequestSchema, AcceptsEveryActionAndMode) {
+  EXPECT_EQ(errors(k_request, seize_request()), std::vector<std::string>{});
+  for (const char* action : {"assign-secondary-ip", "unassign-secondary-ip"}) {
+    json request = seize_request();
+    request["spec"]["action"] = action;
+    request["spec"]["mode"] = "dry-run";
+    EXPECT_EQ(errors(k_request, request), std::vector<std::string>{}) << action;
+  }
+  // The forwarding actions need no address; optional keys may be left out.
+  for (const char* action : {"ensure-forwarding-enabled", "ensure-forwarding-disabled"}) {
+    json request = seize_request();
+    request["spec"]["action"] = action;
+    request["spec"]["target"].erase("address");
+    for (const char* optional : {"providerRef", "parameters", "context"}) {
+      request["spec"].erase(optional);
+    }
+    EXPECT_EQ(errors(k_request, request), std::vector<std::string>{}) << action;
+  }
+}
+
+// Given an ip action without an address, expect the schema to accept it: the rule is
+// executor::parse_request's (tests/unit/executor/test_contract.cpp), so its error can name the
+// action. The schema still types the address whenever one is given (RejectsBadValues).
+TEST(ExecutorRequestSchema, AddressRuleIsLeftToTheContractCheck) {
+  json request = seize_request();
+  request["spec"]["target"].erase("address");
+  EXPECT_EQ(errors(k_request, request), std::vector<std::string>{});
+}
+
+TEST(ExecutorRequestSchema, RejectsBadValues) {
+  const std::vector<std::pair<json::json_pointer, json>> bad{
+      {json::json_pointer("/apiVersion"), "provideraction.routerd.net/v1"},
+      {json::json_pointer("/kind"), "ExecuteActionResult"},
+      {json::json_pointer("/spec/action"), "assign-route-table-route"},
+      {json::json_pointer("/spec/mode"), "apply"},
+      {json::json_pointer("/spec/idempotencyKey"), ""},
+      {json::json_pointer("/spec/provider"), 7},
+      {json::json_pointer("/spec/parameters"), json::array()},
+      {json::json_pointer("/spec/context"), "runId=x"},
+      {json::json_pointer("/spec/target/nicRef"), "i-0a1b2c3d"},
+      {json::json_pointer("/spec/target/nicRef"), "eni-XYZ"},
+      {json::json_pointer("/spec/target/address"), "198.18.0.256"},
+      {json::json_pointer("/spec/target/address"), "198.18.0.50/32"},
+      {json::json_pointer("/spec/target/address"), "2001:db8::1"},
+      {json::json_pointer("/spec/target/region"), "US East 1"},
+      {json::json_pointer("/spec/target/region"), ""},
+  };
+  for (const auto& [pointer, value] : bad) {
+    json request = seize_request();
+    request[pointer] = value;
+    EXPECT_TRUE(has_error_at(errors(k_request, request), pointer.to_string()))
+        << pointer.to_string() << " = " << value.dump();
+  }
+}
+
+TEST(ExecutorRequestSchema, RejectsMissingAndUnknownKeys) {
+  for (const char* key : {"apiVersion", "kind", "spec"}) {
+    json request = seize_request();
+    request.erase(key);
+    EXPECT_TRUE(has_error_at(errors(k_request, request), "/")) << key;
+  }
+  for (const char* key : {"action", "provider", "target", "mode", "idempotencyKey"}) {
+    json request = seize_request();
+    request["spec"].erase(key);
+    EXPECT_TRUE(has_error_at(errors(k_request, request), "/spec")) << key;
+  }
+  for (const char* key : {"nicRef", "region"}) {
+    json request = seize_request();
+    request["spec"]["target"].erase(key);
+    EXPECT_TRUE(has_error_at(errors(k_request, request), "/spec/target")) << key;
+  }
+  json request = seize_request();
+  request["metadata"] = json::object();
+  request["spec"]["dryRun"] = true;
+  request["spec"]["target"]["eni"] = "eni-0a";
+  const auto found = errors(k_request, request);
+  EXPECT_TRUE(has_error_at(found, "/"));
+  EXPECT_TRUE(has_error_at(found, "/spec"));
+  EXPECT_TRUE(has_error_at(found, "/spec/target"));
+}
+
+json succeeded_result() {
+  return {
+      {"apiVersion", "provideraction.routerd.net/v1alpha1"},
+      {"kind", "ExecuteActionResult"},
+      {"status",
+       {{"status", "succeeded"},
+        {"message", "assigned 198.18.0.50 to eni-0a1b2c3d"},
+        {"observed", {{"priorSecondaryIps", json::array()}, {"previousHolderHasAddress", false}}},
+        {"undoAvailable", true}}}};
+}
+
+TEST(ExecutorResultSchema, AcceptsEveryStatus) {
+  EXPECT_EQ(errors(k_result, succeeded_result()), std::vector<std::string>{});
+  json failed = succeeded_result();
+  failed["status"] = {{"status", "failed"},
+                      {"error", "UnauthorizedOperation: not authorized"},
+                      {"undoAvailable", false}};
+  EXPECT_EQ(errors(k_result, failed), std::vector<std::string>{});
+  // Only status.status is required (routerd's contract); apiVersion and kind are optional.
+  EXPECT_EQ(errors(k_result, json{{"status", {{"status", "skipped"}}}}),
+            std::vector<std::string>{});
+}
+
+TEST(ExecutorResultSchema, RejectsBadDocuments) {
+  const std::vector<std::pair<json::json_pointer, json>> bad{
+      {json::json_pointer("/apiVersion"), "v1"},
+      {json::json_pointer("/kind"), "ExecuteActionRequest"},
+      {json::json_pointer("/status/status"), "rolledBack"},
+      {json::json_pointer("/status/observed"), "priorSourceDestCheck=true"},
+      {json::json_pointer("/status/undoAvailable"), "yes"},
+      {json::json_pointer("/status/message"), 3},
+      {json::json_pointer("/status/error"), json::object()},
+  };
+  for (const auto& [pointer, value] : bad) {
+    json result = succeeded_result();
+    result[pointer] = value;
+    EXPECT_TRUE(has_error_at(errors(k_result, result), pointer.to_string()))
+        << pointer.to_string() << " = " << value.dump();
+  }
+  json closed = succeeded_result();
+  closed["spec"] = json::object();
+  closed["status"]["credentials"] = "dummy";
+  const auto found = errors(k_result, closed);
+  EXPECT_TRUE(has_error_at(found, "/"));
+  EXPECT_TRUE(has_error_at(found, "/status"));
+  EXPECT_TRUE(has_error_at(errors(k_result, json::object()), "/"));
+  json no_status = succeeded_result();
+  no_status["status"].erase("status");
+  EXPECT_TRUE(has_error_at(errors(k_result, no_status), "/status"));
+}
+
+}  // namespace
+}  // namespace labctl::evidence

@@ -175,7 +175,8 @@ Expected<std::optional<long long>> current_epoch(state::Store& store, const std:
                                                  const std::string& address) {
   Statement s(store.handle(),
               "SELECT MAX(epoch) FROM action_executions WHERE run_id=? AND address=? AND "
-              "status='succeeded' AND action='assign-secondary-ip' AND epoch IS NOT NULL");
+              "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
+              "epoch IS NOT NULL");
   s.bind(1, run_id).bind(2, address);
   auto row = s.step();
   if (!row) return std::unexpected(row.error());

@@ -79,7 +79,9 @@ enum class ImportOutcome {
                                            const nlohmann::json& observed,
                                            const std::string& error);
 
-// The newest ownership epoch of a succeeded capture of `address` in `run_id`; nullopt if none.
+// The newest ownership epoch of a capture of `address` in `run_id` that took effect (succeeded,
+// or succeeded and was later rolled back: epochs never go back, so a re-capture after an undo
+// plans a new key and older captures stay fenced); nullopt if none.
 [[nodiscard]] Expected<std::optional<long long>> current_epoch(state::Store& store,
                                                                const std::string& run_id,
                                                                const std::string& address);

@@ -259,7 +259,16 @@ Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
     sqlite3_close(db);
     return fail(ExitCode::usage, "state database " + db_path.string() + ": " + message);
   }
-  sqlite3_busy_timeout(db, 15000);
+  // Waits for another writer up to ~15 s in 1 ms steps (SQLite's own busy timeout backs off to
+  // 100 ms sleeps, which a janitor's 16 concurrent teardowns turn into seconds of idling).
+  sqlite3_busy_handler(
+      db,
+      [](void*, int attempt) -> int {
+        if (attempt >= 15000) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return 1;
+      },
+      nullptr);
   std::unique_ptr<Store> store(new Store(dir, db));
   // Switching a new database to WAL takes an exclusive lock for which SQLite does not call the
   // busy handler, so processes opening a fresh state dir together retry here (up to ~15 s).

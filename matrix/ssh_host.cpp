@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
+#include <libssh/callbacks.h>
 #include <list>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -16,11 +17,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 constexpr std::size_t k_max_pending = 256 * 1024;  // channel bytes buffered towards a tunnel fd
 
-void close_channel(ssh_channel channel) {
-  ssh_channel_close(channel);
-  ssh_channel_free(channel);
-}
-
 struct Tunnel {
   ssh_channel channel = nullptr;
   int fd = -1;             // our end of the socketpair (non-blocking)
@@ -29,78 +25,117 @@ struct Tunnel {
   bool shut_wr = false;    // the remote side ended and everything was handed over
 };
 
-// A channel whose open (and, for a command, exec request) is still in flight. Opens are driven
-// without blocking, so one slow open (sshd forking a session, a destination slow to accept)
-// never stalls the host's other channels.
-struct Opening {
-  ssh_channel channel = nullptr;
-  SteadyClock::time_point deadline;
-  bool opened = false;  // exec only: the session channel is open, the exec request is pending
-};
-
-struct Exec {
-  ssh_channel channel = nullptr;
-  SteadyClock::time_point start;
-  SteadyClock::time_point deadline;
-  std::chrono::milliseconds timeout{};
-  ExecResult result;
-  std::promise<SshExpected<ExecResult>> done;
-};
-
 }  // namespace
 
 class SessionHost::Loop {
  public:
-  Loop(SessionHost& host, ssh_session session) : m_host(host), m_session(session) {}
+  Loop(SessionHost& host, ssh_session session)
+      : m_host(host),
+        m_session(session),
+        m_session_limit(host.m_max_sessions),
+        m_event(ssh_event_new()) {
+    ssh_set_counters(m_session, &m_socket_counter, nullptr);
+    if (m_event != nullptr) ssh_event_add_session(m_event, m_session);
+  }
+  ~Loop() {
+    ssh_set_counters(m_session, nullptr, nullptr);
+    if (m_event != nullptr) {
+      ssh_event_remove_session(m_event, m_session);
+      ssh_event_free(m_event);
+    }
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
 
   // Serves requests until the host stops or the connection dies; returns why it ended.
   SshError run() {
-    std::vector<ExecRequest> waiting_execs;
     while (true) {
-      std::vector<TunnelRequest> tunnels;
+      bool progress = false;
       {
         std::lock_guard lock(m_host.m_mutex);
         if (m_host.m_stop) break;
-        for (auto& r : m_host.m_tunnel_queue) tunnels.push_back(std::move(r));
+        for (auto& r : m_host.m_tunnel_queue) {
+          m_tunnel_openings.push_back({new_channel(), deadline_from_now(), std::move(r)});
+          progress = true;
+        }
         m_host.m_tunnel_queue.clear();
-        for (auto& r : m_host.m_exec_queue) waiting_execs.push_back(std::move(r));
+        for (auto& r : m_host.m_exec_queue) m_waiting_execs.push_back(std::move(r));
         m_host.m_exec_queue.clear();
       }
-      bool progress = !tunnels.empty();
-      for (auto& request : tunnels) {
-        m_opening_tunnels.emplace_back(new_opening(), std::move(request));
-      }
-      while (!waiting_execs.empty() &&
-             std::ssize(m_execs) + std::ssize(m_opening_execs) < m_host.m_max_sessions) {
-        m_opening_execs.emplace_back(new_opening(), std::move(waiting_execs.front()));
-        waiting_execs.erase(waiting_execs.begin());
-        progress = true;
-      }
-      // Pumping first lets the packets it reads (open confirmations among them) be acted on
-      // by advance_openings in the same pass.
-      pump_all(progress);
-      advance_openings(progress);
+      const auto read_before = m_socket_counter.in_bytes;
+      // Reads and dispatches what the server sent. Channel calls do that too, but not once
+      // every channel has seen EOF, and the closes we wait for come after it.
+      if (m_event != nullptr) ssh_event_dopoll(m_event, 0);
+      admit_execs(progress);
+      advance_tunnel_openings(progress);
+      pump_tunnels(progress);
+      step_execs(progress);
       if (ssh_is_connected(m_session) == 0) {
         SshError lost{SshErrorKind::error, "lost the connection to " +
                                                describe(m_host.m_endpoint) + ": " +
                                                ssh_get_error(m_session)};
-        fail_all(lost, waiting_execs);
+        fail_all(lost);
         return lost;
       }
+      // Packets libssh read during this pass may belong to a channel visited earlier in it,
+      // and poll() no longer sees them on the socket: look again at once.
+      progress = progress || m_socket_counter.in_bytes != read_before;
       wait_for_io(progress);
     }
     SshError stopped{SshErrorKind::error, "session to " + describe(m_host.m_endpoint) + " closed"};
-    fail_all(stopped, waiting_execs);
+    fail_all(stopped);
     return stopped;
   }
 
  private:
-  Opening new_opening() const {
-    Opening opening;
-    opening.channel = ssh_channel_new(m_session);
-    opening.deadline =
-        SteadyClock::now() + std::chrono::seconds(m_host.m_settings.connect_timeout_s);
-    return opening;
+  // A direct-tcpip open in flight. Opens are driven without blocking, so one slow open (a
+  // destination slow to accept) never stalls the host's other channels. An open past its
+  // deadline is answered with a timeout but kept until the server answers it: only a confirmed
+  // channel has a server-side number to close (closing an unconfirmed one would send
+  // CHANNEL_CLOSE for whatever channel the stale number names), and dropping it unanswered
+  // would leave sshd's connection to the target open.
+  struct TunnelOpening {
+    ssh_channel channel = nullptr;
+    SteadyClock::time_point deadline;
+    std::optional<TunnelRequest> request;  // nullopt once answered
+  };
+
+  // One exec channel from its open request until sshd's CHANNEL_CLOSE, i.e. for as long as it
+  // holds one of sshd's session slots. Phases: the session channel opens, the exec request is
+  // accepted, the command runs (we sent EOF on its stdin), and once we closed our side we wait
+  // for sshd's close. We close as soon as the output ended and the exit status arrived: sshd
+  // then frees the slot in the same step in which it sends its close (had it closed first, it
+  // would free the slot only after reading our close, so an open sent right behind that close
+  // could still be refused).
+  struct Exec {
+    enum class Phase { opening, requesting, running, closing };
+    Phase phase = Phase::opening;
+    ssh_channel channel = nullptr;
+    ssh_channel_callbacks_struct callbacks{};
+    bool remote_closed = false;  // set by libssh's callbacks, as sshd's messages arrive
+    bool exited = false;         // exit status or exit signal received
+    int exit_status = -1;
+    SteadyClock::time_point start;
+    SteadyClock::time_point deadline;
+    std::optional<ExecRequest> request;  // nullopt once answered
+    ExecResult result;
+  };
+
+  static void on_remote_close(ssh_session, ssh_channel, void* exec) {
+    static_cast<Exec*>(exec)->remote_closed = true;
+  }
+  static void on_exit_status(ssh_session, ssh_channel, int status, void* exec) {
+    static_cast<Exec*>(exec)->exit_status = status;
+    static_cast<Exec*>(exec)->exited = true;
+  }
+  static void on_exit_signal(ssh_session, ssh_channel, const char*, int, const char*, const char*,
+                             void* exec) {
+    static_cast<Exec*>(exec)->exited = true;
+  }
+
+  ssh_channel new_channel() const { return ssh_channel_new(m_session); }
+  SteadyClock::time_point deadline_from_now() const {
+    return SteadyClock::now() + std::chrono::seconds(m_host.m_settings.connect_timeout_s);
   }
 
   // Runs one libssh call with the session non-blocking: it returns SSH_AGAIN instead of waiting
@@ -113,63 +148,49 @@ class SessionHost::Loop {
     return rc;
   }
 
-  // SSH_AGAIN past the deadline becomes a timeout; any other failure keeps libssh's text.
-  SshError open_error(int rc, const Opening& opening, const std::string& what) const {
-    if (rc == SSH_AGAIN) {
-      return {SshErrorKind::timeout, describe(m_host.m_endpoint) + ": " + what + " timed out after " +
-                                         std::to_string(m_host.m_settings.connect_timeout_s) + " s"};
-    }
-    const std::string detail = opening.channel == nullptr ? "out of memory" : ssh_get_error(m_session);
+  SshError timed_out(const std::string& what) const {
+    return {SshErrorKind::timeout, describe(m_host.m_endpoint) + ": " + what + " timed out after " +
+                                       std::to_string(m_host.m_settings.connect_timeout_s) + " s"};
+  }
+  SshError refused(const std::string& what, ssh_channel channel) const {
+    const std::string detail = channel == nullptr ? "out of memory" : ssh_get_error(m_session);
     const auto kind =
         detail.find("refused") != std::string::npos ? SshErrorKind::refused : SshErrorKind::error;
     return {kind, describe(m_host.m_endpoint) + ": " + what + ": " + detail};
   }
 
-  // Moves pending opens forward; finished ones leave the lists with their promise set.
-  void advance_openings(bool& progress) {
+  void advance_tunnel_openings(bool& progress) {
     const auto now = SteadyClock::now();
-    for (auto it = m_opening_tunnels.begin(); it != m_opening_tunnels.end();) {
-      auto& [opening, request] = *it;
-      const int rc = opening.channel == nullptr ? SSH_ERROR : without_blocking([&] {
-        return ssh_channel_open_forward(opening.channel, request.host.c_str(), request.port,
-                                        "127.0.0.1", 0);
+    for (auto it = m_tunnel_openings.begin(); it != m_tunnel_openings.end();) {
+      TunnelOpening& o = *it;
+      const std::string what =
+          o.request ? "could not open a tunnel to " + o.request->host + ":" +
+                          std::to_string(o.request->port)
+                    : std::string();
+      const int rc = o.channel == nullptr ? SSH_ERROR : without_blocking([&] {
+        // Arguments only matter for the first call; later calls wait for the same open.
+        return ssh_channel_open_forward(o.channel, o.request ? o.request->host.c_str() : "",
+                                        o.request ? o.request->port : 0, "127.0.0.1", 0);
       });
-      if (rc == SSH_AGAIN && now < opening.deadline) {
+      if (rc == SSH_AGAIN) {
+        if (o.request && now >= o.deadline) {
+          o.request->done.set_value(std::unexpected(timed_out(what)));
+          o.request.reset();
+          progress = true;
+        }
         ++it;
         continue;
       }
-      if (rc == SSH_OK) {
-        start_tunnel(opening.channel, request);
+      if (rc == SSH_OK && o.request) {
+        start_tunnel(o.channel, *o.request);
+      } else if (rc == SSH_OK) {
+        ssh_channel_close(o.channel);  // answered already: the late channel is not wanted
+        ssh_channel_free(o.channel);
       } else {
-        request.done.set_value(std::unexpected(open_error(
-            rc, opening, "could not open a tunnel to " + request.host + ":" + std::to_string(request.port))));
-        if (opening.channel != nullptr) ssh_channel_free(opening.channel);
+        if (o.request) o.request->done.set_value(std::unexpected(refused(what, o.channel)));
+        if (o.channel != nullptr) ssh_channel_free(o.channel);  // never opened: nothing to close
       }
-      it = m_opening_tunnels.erase(it);
-      progress = true;
-    }
-    for (auto it = m_opening_execs.begin(); it != m_opening_execs.end();) {
-      auto& [opening, request] = *it;
-      int rc = opening.channel == nullptr ? SSH_ERROR : SSH_OK;
-      if (rc == SSH_OK && !opening.opened) {
-        rc = without_blocking([&] { return ssh_channel_open_session(opening.channel); });
-        opening.opened = rc == SSH_OK;
-      }
-      if (rc == SSH_OK) {
-        rc = without_blocking(
-            [&] { return ssh_channel_request_exec(opening.channel, request.command.c_str()); });
-      }
-      if (rc == SSH_AGAIN && now < opening.deadline) {
-        ++it;
-        continue;
-      }
-      if (rc == SSH_OK) {
-        start_exec(opening.channel, request);
-      } else {
-        request.done.set_value(std::unexpected(open_error(rc, opening, "cannot start a command")));
-        if (opening.channel != nullptr) close_channel(opening.channel);
-      }
-      it = m_opening_execs.erase(it);
+      it = m_tunnel_openings.erase(it);
       progress = true;
     }
   }
@@ -177,27 +198,16 @@ class SessionHost::Loop {
   void start_tunnel(ssh_channel channel, TunnelRequest& request) {
     std::array<int, 2> pair{-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.data()) != 0) {
-      close_channel(channel);
+      ssh_channel_close(channel);
+      ssh_channel_free(channel);
       request.done.set_value(std::unexpected(SshError{SshErrorKind::error, "socketpair failed"}));
       return;
     }
     ::fcntl(pair[0], F_SETFL, ::fcntl(pair[0], F_GETFL) | O_NONBLOCK);
-    Tunnel tunnel;
+    Tunnel& tunnel = m_tunnels.emplace_back();
     tunnel.channel = channel;
     tunnel.fd = pair[0];
-    m_tunnels.push_back(std::move(tunnel));
     request.done.set_value(pair[1]);
-  }
-
-  void start_exec(ssh_channel channel, ExecRequest& request) {
-    ssh_channel_send_eof(channel);
-    Exec exec;
-    exec.channel = channel;
-    exec.start = SteadyClock::now();
-    exec.deadline = exec.start + request.timeout;
-    exec.timeout = request.timeout;
-    exec.done = std::move(request.done);
-    m_execs.push_back(std::move(exec));
   }
 
   // Moves bytes both ways; true when the tunnel is finished and can be dropped.
@@ -242,8 +252,151 @@ class SessionHost::Loop {
     return t.shut_wr && t.local_eof;
   }
 
-  // Collects output; true when the command ended (or timed out) and its promise is set.
-  static bool pump(Exec& e, bool& progress) {
+  void pump_tunnels(bool& progress) {
+    for (auto it = m_tunnels.begin(); it != m_tunnels.end();) {
+      if (pump(*it, progress)) {
+        ssh_channel_close(it->channel);
+        ssh_channel_free(it->channel);
+        ::close(it->fd);
+        it = m_tunnels.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // Starts waiting execs while a session slot is free; a request that could not start within
+  // its timeout fails.
+  void admit_execs(bool& progress) {
+    while (!m_waiting_execs.empty() && std::ssize(m_execs) < m_session_limit) {
+      Exec& e = m_execs.emplace_back();
+      e.channel = new_channel();
+      e.start = SteadyClock::now();
+      e.deadline = deadline_from_now();
+      e.request = std::move(m_waiting_execs.front());
+      m_waiting_execs.pop_front();
+      if (e.channel != nullptr) {
+        ssh_callbacks_init(&e.callbacks);
+        e.callbacks.userdata = &e;
+        e.callbacks.channel_close_function = on_remote_close;
+        e.callbacks.channel_exit_status_function = on_exit_status;
+        e.callbacks.channel_exit_signal_function = on_exit_signal;
+        ssh_set_channel_callbacks(e.channel, &e.callbacks);
+      }
+      progress = true;
+    }
+    const auto now = SteadyClock::now();
+    for (auto it = m_waiting_execs.begin(); it != m_waiting_execs.end();) {
+      if (now - it->queued < it->timeout) {
+        ++it;
+        continue;
+      }
+      it->done.set_value(std::unexpected(SshError{
+          SshErrorKind::timeout,
+          describe(m_host.m_endpoint) + ": no free session slot within " +
+              std::to_string(it->timeout.count()) + " ms (" + std::to_string(m_execs.size()) +
+              " commands still hold one)"}));
+      it = m_waiting_execs.erase(it);
+      progress = true;
+    }
+  }
+
+  void answer(Exec& e, SshExpected<ExecResult> value) {
+    if (!e.request) return;
+    e.request->done.set_value(std::move(value));
+    e.request.reset();
+  }
+
+  // Ends our side of an open channel; the slot stays held until sshd's close.
+  static void close_our_side(Exec& e) {
+    ssh_channel_close(e.channel);
+    e.phase = Exec::Phase::closing;
+  }
+
+  // One step of one exec; true when it no longer holds a slot and can be dropped.
+  bool step(Exec& e, bool& progress) {
+    const auto now = SteadyClock::now();
+    if (e.channel == nullptr) {
+      answer(e, std::unexpected(refused("cannot start a command", nullptr)));
+      return true;
+    }
+    if (e.phase == Exec::Phase::opening) {
+      const int rc = without_blocking([&] { return ssh_channel_open_session(e.channel); });
+      if (rc == SSH_ERROR) return open_refused(e);
+      if (rc == SSH_OK) {
+        e.phase = Exec::Phase::requesting;
+        progress = true;
+      }
+    }
+    if (e.phase == Exec::Phase::requesting) {
+      if (!e.request) {
+        close_our_side(e);  // abandoned while opening
+        progress = true;
+        return false;
+      }
+      const int rc = without_blocking(
+          [&] { return ssh_channel_request_exec(e.channel, e.request->command.c_str()); });
+      if (rc == SSH_ERROR) {
+        answer(e, std::unexpected(refused("cannot start a command", e.channel)));
+        close_our_side(e);
+        progress = true;
+        return false;
+      }
+      if (rc == SSH_OK) {
+        ssh_channel_send_eof(e.channel);
+        e.phase = Exec::Phase::running;
+        e.start = now;
+        e.deadline = now + e.request->timeout;
+        progress = true;
+      }
+    }
+    if (e.phase == Exec::Phase::opening || e.phase == Exec::Phase::requesting) {
+      if (e.request && now >= e.deadline) {
+        answer(e, std::unexpected(timed_out("cannot start a command")));
+        progress = true;
+      }
+      return false;
+    }
+    if (e.phase == Exec::Phase::running) {
+      collect_output(e, progress);
+      const bool finished = e.remote_closed || (e.exited && ssh_channel_is_eof(e.channel) != 0);
+      if (finished) {
+        e.result.exit_status = e.exit_status;
+        e.result.elapsed_ms = std::chrono::duration<double, std::milli>(now - e.start).count();
+        answer(e, std::move(e.result));
+      } else if (now >= e.deadline) {
+        answer(e, std::unexpected(SshError{
+                      SshErrorKind::timeout, "command did not finish within " +
+                                                 std::to_string(e.request->timeout.count()) + " ms"}));
+      }
+      if (finished || !e.request) {
+        close_our_side(e);
+        progress = true;
+      }
+    }
+    if (!e.remote_closed) return false;
+    release(e);
+    progress = true;
+    return true;
+  }
+
+  // sshd refused the session channel. With other slots held, that is its per-connection limit
+  // (MaxSessions below ours): remember it and queue the command again; with none held, it is
+  // the command's failure.
+  bool open_refused(Exec& e) {
+    const auto others = std::ssize(m_execs) - 1;
+    if (e.request && others > 0) {
+      m_session_limit = std::min(m_session_limit, static_cast<int>(others));
+      m_waiting_execs.push_front(std::move(*e.request));
+      e.request.reset();
+    }
+    answer(e, std::unexpected(refused("cannot start a command", e.channel)));
+    release(e);
+    return true;
+  }
+
+  static void collect_output(Exec& e, bool& progress) {
     std::array<char, 16384> buffer{};
     for (int stream : {0, 1}) {
       std::string& sink = stream == 0 ? e.result.out : e.result.err;
@@ -254,47 +407,18 @@ class SessionHost::Loop {
         progress = true;
       }
     }
-    if (ssh_channel_is_eof(e.channel) != 0 || ssh_channel_is_closed(e.channel) != 0) {
-      e.result.exit_status = ssh_channel_get_exit_status(e.channel);
-      e.result.elapsed_ms =
-          std::chrono::duration<double, std::milli>(SteadyClock::now() - e.start).count();
-      e.done.set_value(std::move(e.result));
-      return true;
-    }
-    if (SteadyClock::now() >= e.deadline) {
-      e.done.set_value(std::unexpected(
-          SshError{SshErrorKind::timeout, "command did not finish within " +
-                                              std::to_string(e.timeout.count()) + " ms"}));
-      return true;
-    }
-    return false;
   }
 
-  void pump_all(bool& progress) {
-    for (auto it = m_tunnels.begin(); it != m_tunnels.end();) {
-      if (pump(*it, progress)) {
-        close_channel(it->channel);
-        ::close(it->fd);
-        it = m_tunnels.erase(it);
-        progress = true;
-      } else {
-        ++it;
-      }
-    }
+  // Frees a channel the server closed or never opened (ssh_channel_free then sends nothing);
+  // the callbacks go first, as libssh may keep the channel a little longer than our record.
+  static void release(Exec& e) {
+    ssh_remove_channel_callbacks(e.channel, &e.callbacks);
+    ssh_channel_free(e.channel);
+  }
+
+  void step_execs(bool& progress) {
     for (auto it = m_execs.begin(); it != m_execs.end();) {
-      if (pump(*it, progress)) {
-        close_channel(it->channel);
-        it = m_execs.erase(it);
-        progress = true;
-      } else {
-        ++it;
-      }
-    }
-    // libssh may have read packets for a channel already visited during a later call: look again
-    // so they are not left waiting for the next poll timeout.
-    for (const Tunnel& t : m_tunnels) progress = progress || ssh_channel_poll(t.channel, 0) > 0;
-    for (const Exec& e : m_execs) {
-      progress = progress || ssh_channel_poll(e.channel, 0) > 0 || ssh_channel_poll(e.channel, 1) > 0;
+      it = step(*it, progress) ? m_execs.erase(it) : std::next(it);
     }
   }
 
@@ -305,7 +429,7 @@ class SessionHost::Loop {
                                              (t.to_local.empty() ? 0 : POLLOUT));
       if (events != 0) fds.push_back({t.fd, events, 0});
     }
-    const bool waiting = !m_execs.empty() || !m_opening_execs.empty() || !m_opening_tunnels.empty();
+    const bool waiting = !m_execs.empty() || !m_waiting_execs.empty() || !m_tunnel_openings.empty();
     const int timeout_ms = progress ? 0 : (waiting ? 20 : 200);
     ::poll(fds.data(), fds.size(), timeout_ms);
     if ((fds[0].revents & POLLIN) != 0) {
@@ -314,37 +438,36 @@ class SessionHost::Loop {
     }
   }
 
-  void fail_all(const SshError& reason, std::vector<ExecRequest>& waiting_execs) {
-    for (auto& [opening, request] : m_opening_tunnels) {
-      request.done.set_value(std::unexpected(reason));
-      if (opening.channel != nullptr) ssh_channel_free(opening.channel);
+  // The connection is gone or closing: answer everything; nothing more is sent for the channels.
+  void fail_all(const SshError& reason) {
+    for (TunnelOpening& o : m_tunnel_openings) {
+      if (o.request) o.request->done.set_value(std::unexpected(reason));
+      if (o.channel != nullptr) ssh_channel_free(o.channel);
     }
-    m_opening_tunnels.clear();
-    for (auto& [opening, request] : m_opening_execs) {
-      request.done.set_value(std::unexpected(reason));
-      if (opening.channel != nullptr) ssh_channel_free(opening.channel);
-    }
-    m_opening_execs.clear();
+    m_tunnel_openings.clear();
     for (Tunnel& t : m_tunnels) {
-      close_channel(t.channel);
+      ssh_channel_free(t.channel);
       ::close(t.fd);
     }
     m_tunnels.clear();
     for (Exec& e : m_execs) {
-      e.done.set_value(std::unexpected(reason));
-      close_channel(e.channel);
+      answer(e, std::unexpected(reason));
+      if (e.channel != nullptr) release(e);
     }
     m_execs.clear();
-    for (ExecRequest& r : waiting_execs) r.done.set_value(std::unexpected(reason));
-    waiting_execs.clear();
+    for (ExecRequest& r : m_waiting_execs) r.done.set_value(std::unexpected(reason));
+    m_waiting_execs.clear();
   }
 
   SessionHost& m_host;
   ssh_session m_session;
-  std::list<std::pair<Opening, TunnelRequest>> m_opening_tunnels;
-  std::list<std::pair<Opening, ExecRequest>> m_opening_execs;
+  int m_session_limit;  // session slots we may hold: max_sessions, or less once sshd refused
+  ssh_event m_event;  // the session's socket alone: reads input when no channel call would
+  ssh_counter_struct m_socket_counter{};  // bytes libssh read from the socket
+  std::list<TunnelOpening> m_tunnel_openings;
   std::list<Tunnel> m_tunnels;
-  std::list<Exec> m_execs;
+  std::deque<ExecRequest> m_waiting_execs;
+  std::list<Exec> m_execs;  // stable addresses: libssh's callbacks point at them
 };
 
 SessionHost::SessionHost(Endpoint endpoint, std::shared_ptr<SessionHost> via, SshSettings settings,
@@ -387,7 +510,7 @@ std::future<SshExpected<ExecResult>> SessionHost::exec(std::string command,
       done.set_value(std::unexpected(m_gone_reason));
       return future;
     }
-    m_exec_queue.push_back({std::move(command), timeout, std::move(done)});
+    m_exec_queue.push_back({std::move(command), timeout, std::chrono::steady_clock::now(), std::move(done)});
   }
   wake();
   return future;

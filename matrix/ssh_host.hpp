@@ -16,8 +16,12 @@ namespace labctl::matrix {
 
 // One SSH session to one host, owned by one thread for its whole life (libssh sessions are not
 // thread-safe). Other threads post work and get futures:
-// - exec(): a command on an exec channel; at most `max_sessions` run at once (sshd's MaxSessions
-//   defaults to 10), the rest wait in order.
+// - exec(): a command on an exec channel. sshd allows MaxSessions (default 10) session channels
+//   per connection and frees a slot only after it reaped the command and both sides sent
+//   CHANNEL_CLOSE, so an exec holds a slot from its open request until sshd's close arrives.
+//   At most `max_sessions` slots are held at once (fewer once sshd refused an open while others
+//   were held: its limit is then known to be lower); the rest wait in order, each failing when
+//   it could not even start within its timeout.
 // - open_tunnel(): a `direct-tcpip` channel from the host to host:port, bridged to one end of a
 //   socketpair whose other end is returned. A second libssh session can then run over that fd
 //   (SSH_OPTIONS_FD): that is how we reach a flow's destination (it sees the source's address)
@@ -45,6 +49,7 @@ class SessionHost {
   struct ExecRequest {
     std::string command;
     std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::time_point queued;
     std::promise<SshExpected<ExecResult>> done;
   };
   struct TunnelRequest {

@@ -11,6 +11,7 @@
 #include "labctl/lifecycle/teardown.hpp"
 #include "labctl/log.hpp"
 #include "labctl/run_id.hpp"
+#include "labctl/sqlite_util.hpp"
 #include "labctl/state_store.hpp"
 #include "labctl/suggest.hpp"
 #include "providers/provider.hpp"
@@ -80,6 +81,9 @@ struct FoundRun {
 // it, so its teardown is tracked like any other (profile "discovered", providers = where it was
 // found) and looks only where its resources are. True if recorded now, false if already known.
 Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const FoundRun& found) {
+  // One transaction: a run with hundreds of found resources is recorded in one write.
+  state::Transaction tx(store.handle());
+  if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
   auto existing = store.find_run(run_id);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) return false;  // known; down_one re-checks a "down" run under its lease
@@ -107,6 +111,7 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
       return std::unexpected(row.error());
     }
   }
+  if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
   return true;
 }
 

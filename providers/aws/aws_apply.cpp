@@ -127,7 +127,7 @@ std::chrono::seconds wait_timeout() {
 Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
                             const QueryParams& params) {
   const auto deadline = ctx.clock.steady_now() + wait_timeout();
-  auto interval = std::chrono::milliseconds(500);
+  auto interval = k_first_poll;
   while (true) {
     auto rows = ctx.store.resources(ctx.run.run_id);
     if (!rows) return std::unexpected(rows.error());
@@ -186,7 +186,7 @@ Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
     log::info("aws.wait", "aws: waiting for instances: " + std::to_string(running) + "/" +
                               std::to_string(wanted.size()) + " running");
     if (!ctx.clock.sleep_for(interval)) return fail(ExitCode::interrupted, "aws: interrupted");
-    interval = std::min(interval * 2, std::chrono::milliseconds(10000));
+    interval = next_poll(interval);
   }
 }
 

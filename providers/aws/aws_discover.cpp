@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <future>
 #include <mutex>
+#include <set>
 
 #include "labctl/env.hpp"
 #include "labctl/log.hpp"
@@ -11,41 +12,72 @@
 namespace labctl::providers::aws {
 namespace {
 
-// Describe filters that keep the janitor off already-gone resources.
-std::vector<Ec2Filter> filters_for(const ResourceType& type, const DiscoverQuery& query) {
-  std::vector<Ec2Filter> filters;
-  if (query.run_id.empty()) {
-    filters.push_back({"tag-key", {k_tag_run_id}});
-  } else {
-    filters.push_back({std::string("tag:") + k_tag_run_id, {query.run_id}});
+// One tagged resource as DescribeTags lists it (one row per tag, grouped by resource).
+struct TaggedResource {
+  std::string kind;
+  std::string run_id;
+  std::string ttl_expires_at;
+};
+
+// The instances among `ids` that are not terminated or shutting down (chunks of 200 ids, the
+// most one filter takes).
+AwsResult<std::set<std::string>> live_instances(const Ec2Client& client,
+                                                const std::vector<std::string>& ids) {
+  std::set<std::string> live;
+  const auto* type = resource_type("instance");
+  for (std::size_t first = 0; first < ids.size(); first += 200) {
+    const std::vector<std::string> chunk(
+        ids.begin() + static_cast<std::ptrdiff_t>(first),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), first + 200)));
+    auto found = describe_resources(
+        client, *type,
+        {{"instance-id", chunk},
+         {"instance-state-name", {"pending", "running", "stopping", "stopped"}}});
+    if (!found) return std::unexpected(found.error());
+    for (const auto& r : found->items) live.insert(r.id);
   }
-  if (std::string_view(type.kind) == "instance") {
-    filters.push_back({"instance-state-name", {"pending", "running", "stopping", "stopped"}});
-  }
-  return filters;
+  return live;
 }
 
+// One region: DescribeTags lists every resource carrying the run-id tag (with its TTL tag) in a
+// call or two, whatever its type, instead of one describe per resource type; instances are then
+// described once to drop terminated ones, whose tags EC2 keeps listing for a while.
 Expected<std::vector<Discovered>> scan_region(const DiscoverQuery& query, const Ec2Client& client) {
+  QueryParams params;
+  if (query.run_id.empty()) {
+    params.add_filters({{"key", {k_tag_run_id, k_tag_ttl_expires_at}}});
+  } else {
+    params.add_filters({{"key", {k_tag_run_id}}, {"value", {query.run_id}}});
+  }
+  auto pages = client.call_paged("DescribeTags", params, "tagSet/item", 1000);
+  if (!pages) return std::unexpected(pages.error().to_error());
+  std::map<std::string, TaggedResource> resources;
+  for (const auto& item : pages->items) {
+    auto& resource = resources[text_at(item, "resourceId")];
+    resource.kind = text_at(item, "resourceType");
+    const std::string key = text_at(item, "key");
+    if (key == k_tag_run_id) resource.run_id = text_at(item, "value");
+    if (key == k_tag_ttl_expires_at) resource.ttl_expires_at = text_at(item, "value");
+  }
+  std::vector<std::string> instance_ids;
+  for (const auto& [id, resource] : resources) {
+    if (resource.kind == "instance" && !resource.run_id.empty()) instance_ids.push_back(id);
+  }
+  auto live = live_instances(client, instance_ids);
+  if (!live) return std::unexpected(live.error().to_error());
   std::vector<Discovered> found;
-  for (const auto& type : resource_types()) {
-    auto live = describe_resources(client, type, filters_for(type, query));
-    if (!live) return std::unexpected(live.error().to_error());
-    for (const auto& r : live->items) {
-      Discovered d;
-      d.run_id = r.tags.contains(k_tag_run_id) ? r.tags.at(k_tag_run_id) : "";
-      d.kind = type.kind;
-      d.cloud_id = r.id;
-      d.region = client.region();
-      d.ttl_expires_at = r.tags.contains(k_tag_ttl_expires_at) ? r.tags.at(k_tag_ttl_expires_at)
-                                                               : "";
-      if (query.expired_only) {
-        const auto expires = parse_rfc3339(d.ttl_expires_at);
-        // A garbled or missing expiry is never "expired": the janitor only removes what it can
-        // prove is past its TTL.
-        if (!expires || *expires > query.now) continue;
-      }
-      found.push_back(std::move(d));
+  for (const auto& [id, resource] : resources) {
+    // Only the types labctl creates (and can delete); a resource without the run-id tag was
+    // listed for its TTL tag alone and is not ours.
+    if (resource.run_id.empty() || resource_type(resource.kind) == nullptr) continue;
+    if (resource.kind == "instance" && !live->contains(id)) continue;
+    if (query.expired_only) {
+      const auto expires = parse_rfc3339(resource.ttl_expires_at);
+      // A garbled or missing expiry is never "expired": the janitor only removes what it can
+      // prove is past its TTL.
+      if (!expires || *expires > query.now) continue;
     }
+    found.push_back({resource.run_id, resource.kind, id, client.region(), resource.ttl_expires_at});
   }
   return found;
 }

@@ -55,7 +55,7 @@ Expected<nlohmann::json> stop_active_router(const RunContext& ctx, const FaultRe
   auto sent = client->call("StopInstances", {{"InstanceId.1", row->cloud_id}});
   if (!sent) return std::unexpected(sent.error().to_error());
   log::info("aws.stop", "aws: StopInstances " + row->cloud_id + " (" + row->name + ")");
-  auto interval = std::chrono::milliseconds(500);
+  auto interval = k_first_poll;
   const auto deadline = ctx.clock.steady_now() + std::chrono::minutes(10);
   while (true) {
     auto now_live = describe_resources(*client, *type, {{"instance-id", {row->cloud_id}}});
@@ -64,7 +64,7 @@ Expected<nlohmann::json> stop_active_router(const RunContext& ctx, const FaultRe
       return fail(ExitCode::provider, "failover: " + row->cloud_id + " not stopped after 10 min");
     }
     if (!ctx.clock.sleep_for(interval)) return fail(ExitCode::interrupted, "failover: interrupted");
-    interval = std::min(interval * 2, std::chrono::milliseconds(5000));
+    interval = next_poll(interval);
   }
   const SystemTime stopped = ctx.clock.now();
   return nlohmann::json{{"instanceId", row->cloud_id},

@@ -96,6 +96,7 @@ Expected<Json> iam_policy(const profile::Profile& profile, state::Store& store) 
   auto plan = build_up_plan(ctx);
   if (!plan) return std::unexpected(plan.error());
   PlanActions actions = sort_plan(*plan);
+  actions.describes.insert("DescribeTags");  // discovery lists tagged resources with it
   for (const auto& type : resource_types()) {
     actions.describes.insert(type.describe);
     actions.mutations.insert(type.remove);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -11,6 +13,14 @@
 // The live halves of the aws provider (labctl_providers). aws_provider.cpp wires them into the
 // Provider interface; each file keeps one concern.
 namespace labctl::providers::aws {
+
+// How often a wait (running, terminated, stopped) describes again: from 200 ms, growing by half
+// each time up to 5 s — quick for the common fast transition, cheap on the describe bucket for
+// the slow ones (instances take seconds to minutes).
+inline constexpr std::chrono::milliseconds k_first_poll{200};
+[[nodiscard]] inline std::chrono::milliseconds next_poll(std::chrono::milliseconds interval) {
+  return std::min(interval * 3 / 2, std::chrono::milliseconds(5000));
+}
 
 // The production client factory for this process (credential chain, curl, rate limiters),
 // created on first use. `live` false refuses every mutating call inside the client too.

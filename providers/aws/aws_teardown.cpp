@@ -144,7 +144,7 @@ class RegionTeardown {
       return;
     }
     const auto* type = resource_type("instance");
-    auto interval = std::chrono::milliseconds(500);
+    auto interval = k_first_poll;
     const auto deadline = m_ctx.clock.steady_now() + std::chrono::minutes(10);
     while (true) {
       auto live = describe_resources(m_client, *type, {{"instance-id", ids}});
@@ -164,7 +164,7 @@ class RegionTeardown {
       }
       log::info("aws.wait", "aws: waiting for instances to terminate");
       m_ctx.clock.sleep_for(interval);
-      interval = std::min(interval * 2, std::chrono::milliseconds(10000));
+      interval = next_poll(interval);
     }
   }
 

@@ -7,6 +7,10 @@ const char* k_aws_cli = "/usr/bin/aws";
 
 }  // namespace
 
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 CommandOutput ExecutorTest::run(const std::vector<std::string>& args,
                                 std::map<std::string, std::string> extra) {
   auto out = live(args, std::move(extra));
@@ -52,6 +56,21 @@ std::filesystem::path ExecutorTest::plan(const Lab& lab, const std::string& eni_
   const auto planned = run(args);
   EXPECT_EQ(planned.code, 0) << planned.err;
   return file;
+}
+
+nlohmann::json ExecutorTest::action_request(const std::string& action, const std::string& eni_id,
+                                            const std::string& address,
+                                            const nlohmann::json& parameters,
+                                            const std::string& mode, const std::string& key,
+                                            const std::string& run_id) {
+  nlohmann::json target{{"nicRef", eni_id}, {"region", "us-east-1"}};
+  if (!address.empty()) target["address"] = address;
+  nlohmann::json spec{{"action", action},         {"provider", "aws"}, {"target", target},
+                      {"parameters", parameters}, {"mode", mode},      {"idempotencyKey", key}};
+  if (!run_id.empty()) spec["context"] = {{"runId", run_id}};
+  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
+          {"kind", "ExecuteActionRequest"},
+          {"spec", spec}};
 }
 
 ExecutorTest::CaptureKeys ExecutorTest::keys_of(const std::filesystem::path& plan_file) {
@@ -118,6 +137,19 @@ std::vector<std::string> ExecutorTest::secondary_ips(const std::string& eni_id) 
 
 bool ExecutorTest::source_dest_check(const std::string& eni_id) const {
   return eni(eni_id).value("SourceDestCheck", true);
+}
+
+std::string ExecutorTest::seed_foreign_eni() const {
+  const auto seeded =
+      fake_post("/_fake/seed", {{"region", "us-east-1"}, {"instances", {{{"count", 1}}}}});
+  const std::string foreign = seeded["created"]["us-east-1"]["instances"][0];
+  for (const auto& i : instances()) {
+    if (i.value("InstanceId", "") == foreign) {
+      return i["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
+    }
+  }
+  ADD_FAILURE() << "the seeded instance " << foreign << " has no ENI";
+  return "";
 }
 
 std::size_t ExecutorTest::mutating_eni_calls() const {

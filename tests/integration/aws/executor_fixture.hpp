@@ -41,6 +41,15 @@ class ExecutorTest : public Ec2FakeTest {
   // `action plan` into a file under tmp; returns the file (the plan must succeed).
   [[nodiscard]] std::filesystem::path plan(const Lab& lab, const std::string& eni,
                                            const std::string& seize_from = "");
+  // One ExecuteActionRequest (us-east-1); `address` "" for the forwarding actions, `run_id` ""
+  // for no context.
+  [[nodiscard]] static nlohmann::json action_request(const std::string& action,
+                                                     const std::string& eni_id,
+                                                     const std::string& address,
+                                                     const nlohmann::json& parameters,
+                                                     const std::string& mode,
+                                                     const std::string& key,
+                                                     const std::string& run_id);
   [[nodiscard]] static CaptureKeys keys_of(const std::filesystem::path& plan_file);
   // plan, import, approve (by "tester") and execute --approved both actions; asserts each step.
   [[nodiscard]] CaptureKeys capture(const Lab& lab, const std::string& eni,
@@ -56,6 +65,8 @@ class ExecutorTest : public Ec2FakeTest {
   [[nodiscard]] nlohmann::json eni(const std::string& eni_id) const;
   [[nodiscard]] std::vector<std::string> secondary_ips(const std::string& eni_id) const;
   [[nodiscard]] bool source_dest_check(const std::string& eni_id) const;
+  // An ENI of a freshly seeded instance that carries no lab tags (a non-lab resource).
+  [[nodiscard]] std::string seed_foreign_eni() const;
   // Calls that change an ENI: Assign/UnassignPrivateIpAddresses, ModifyNetworkInterfaceAttribute.
   [[nodiscard]] std::size_t mutating_eni_calls() const;
 
@@ -69,5 +80,7 @@ class ExecutorTest : public Ec2FakeTest {
  private:
   int m_plans = 0;
 };
+
+[[nodiscard]] bool contains(const std::string& text, const std::string& part);
 
 }  // namespace labctl::testing

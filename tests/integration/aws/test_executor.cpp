@@ -8,10 +8,6 @@
 namespace labctl::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 bool has(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -259,6 +255,83 @@ TEST_F(ExecutorTest, DryRunExecuteSendsNoMutatingRequest) {
   EXPECT_EQ(journal_row(keys.assign)["status"], "approved");
   EXPECT_EQ(mutating_eni_calls(), 0U);
   EXPECT_TRUE(secondary_ips(lab.eni_a).empty());
+}
+
+// Given two execute processes racing for one approved capture, expect exactly one
+// AssignPrivateIpAddresses: the journal's claim (and the run lease) lets only one run it.
+TEST_F(ExecutorTest, ConcurrentExecutesSendOneMutation) {
+  const auto lab = up_lab();
+  const auto file = plan(lab, lab.eni_a);
+  const auto keys = keys_of(file);
+  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const std::vector<std::string> args{"action", "execute", keys.assign, "--approved"};
+  auto first = spawn_live(args);
+  auto second = spawn_live(args);
+  const int first_code = first->wait();
+  const int second_code = second->wait();
+  for (const int code : {first_code, second_code}) {
+    EXPECT_TRUE(code == 0 || code == 4) << code << first->err() << second->err();
+  }
+  EXPECT_TRUE(first_code == 0 || second_code == 0) << first->err() << second->err();
+  EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+  EXPECT_EQ(journal_row(keys.assign)["status"], "succeeded");
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+}
+
+// Given an approved capture whose epoch a newer capture overtook before it ran, expect execute
+// to fence it (skipped, exit 4) without sending anything.
+TEST_F(ExecutorTest, ExecuteFencesAnApprovedActionWithAStaleEpoch) {
+  const auto lab = up_lab();
+  (void)capture(lab, lab.eni_a);                                  // e1 on A
+  const auto stale = keys_of(plan(lab, lab.eni_b, lab.eni_a));    // e2 on B, not run yet
+  ASSERT_EQ(run({"action", "import", stale.plan_file.string()}).code, 0);
+  ASSERT_EQ(run({"action", "approve", stale.assign, "--by", "tester"}).code, 0);
+  (void)capture(lab, lab.eni_client, lab.eni_a);                  // e2 on the client
+  (void)capture(lab, lab.eni_a, lab.eni_client);                  // e3 back on A
+  ASSERT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+  const auto mutations = mutating_eni_calls();
+
+  const auto executed = run({"action", "execute", stale.assign, "--approved"});
+  EXPECT_EQ(executed.code, 4) << executed.out << executed.err;
+  const auto row = journal_row(stale.assign);
+  EXPECT_EQ(row["status"], "skipped");
+  EXPECT_EQ(row["resultMessage"], "stale action fenced: epoch 2 < current 3");
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+  EXPECT_TRUE(secondary_ips(lab.eni_b).empty());
+}
+
+// Given a capture that was undone, expect a new plan for the address to take the next epoch
+// (epochs never go back: a new key, not the rolled-back one) and to capture it again.
+TEST_F(ExecutorTest, RecaptureAfterUndoTakesTheNextEpoch) {
+  const auto lab = up_lab();
+  const auto first = capture(lab, lab.eni_a);
+  ASSERT_EQ(run({"action", "undo", first.assign}).code, 0);
+  ASSERT_EQ(run({"action", "undo", first.forwarding}).code, 0);
+  ASSERT_TRUE(secondary_ips(lab.eni_a).empty());
+  const auto again = capture(lab, lab.eni_a);
+  EXPECT_EQ(again.assign,
+            lab.run_id + "/assign-secondary-ip/" + lab.eni_a + "/" + k_address + "/e2");
+  EXPECT_EQ(journal_row(again.assign)["status"], "succeeded");
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+  EXPECT_FALSE(source_dest_check(lab.eni_a));
+}
+
+// Given CE_DRY_RUN unset, expect undo to report what it would do and change nothing.
+TEST_F(ExecutorTest, DryRunUndoChangesNothing) {
+  const auto lab = up_lab();
+  const auto keys = capture(lab, lab.eni_a);
+  const auto mutations = mutating_eni_calls();
+  for (const auto& key : {keys.assign, keys.forwarding}) {
+    const auto dry = run({"action", "undo", key}, {{"CE_DRY_RUN", "\x01unset"}});
+    EXPECT_EQ(dry.code, 0) << dry.err;
+    EXPECT_TRUE(contains(dry.out, "would")) << dry.out;
+    EXPECT_EQ(journal_row(key)["status"], "succeeded");
+  }
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+  EXPECT_EQ(journal_rows(lab.run_id).size(), 2U) << "a dry-run undo journals nothing";
+  EXPECT_FALSE(source_dest_check(lab.eni_a));
 }
 
 }  // namespace

@@ -6,27 +6,6 @@
 namespace labctl::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-nlohmann::json request(const std::string& action, const std::string& eni,
-                       const nlohmann::json& parameters, const std::string& key,
-                       const std::string& run_id, const std::string& address = "") {
-  nlohmann::json target{{"nicRef", eni}, {"region", "us-east-1"}};
-  if (!address.empty()) target["address"] = address;
-  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
-          {"kind", "ExecuteActionRequest"},
-          {"spec",
-           {{"action", action},
-            {"provider", "aws"},
-            {"target", target},
-            {"parameters", parameters},
-            {"mode", "dry-run"},
-            {"idempotencyKey", key},
-            {"context", {{"runId", run_id}}}}}};
-}
-
 // Index of the first call matching `pred` in `log`, or log.size().
 template <class Pred>
 std::size_t index_of(const nlohmann::json& log, Pred pred) {
@@ -74,10 +53,11 @@ TEST_F(ExecutorTest, StaleReplayIsFencedByTheOwnershipEpoch) {
   EXPECT_EQ(mutating_eni_calls(), mutations) << "a fenced replay must send nothing";
   EXPECT_EQ(secondary_ips(lab.eni_b), std::vector<std::string>{k_address});
   bool recorded = false;
-  for (const auto& e : show(lab.run_id)["events"]) {
+  const auto events = show(lab.run_id)["events"];
+  for (const auto& e : events) {
     recorded = recorded || (e["kind"] == "failover" && e["detail"]["detail"]["fenced"] == true);
   }
-  EXPECT_TRUE(recorded) << show(lab.run_id)["events"].dump();
+  EXPECT_TRUE(recorded) << events.dump();
 }
 
 TEST_F(ExecutorTest, StaleReplayWithoutASupersededCaptureIsAUsageError) {
@@ -96,15 +76,7 @@ TEST_F(ExecutorTest, StaleReplayWithoutASupersededCaptureIsAUsageError) {
 // (exit 4), the import to journal a failed "hard stop" row, and nothing to be sent.
 TEST_F(ExecutorTest, HardStopOnAnEniWithoutTheRunsTags) {
   const auto lab = up_lab();
-  const auto seeded =
-      fake_post("/_fake/seed", {{"region", "us-east-1"}, {"instances", {{{"count", 1}}}}});
-  const std::string foreign = seeded["created"]["us-east-1"]["instances"][0];
-  std::string foreign_eni;
-  for (const auto& i : instances()) {
-    if (i.value("InstanceId", "") == foreign) {
-      foreign_eni = i["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
-    }
-  }
+  const auto foreign_eni = seed_foreign_eni();
   ASSERT_FALSE(foreign_eni.empty());
 
   const auto planned = run({"action", "plan", "--run-id", lab.run_id, "--eni", foreign_eni,
@@ -115,8 +87,8 @@ TEST_F(ExecutorTest, HardStopOnAnEniWithoutTheRunsTags) {
   const std::string key = lab.run_id + "/assign-secondary-ip/" + foreign_eni + "/x/e1";
   const auto imported = run_stdin(
       {"action", "import", "-"},
-      request("assign-secondary-ip", foreign_eni, {{"ownershipEpoch", 1}}, key, lab.run_id,
-              k_address)
+      action_request("assign-secondary-ip", foreign_eni, k_address, {{"ownershipEpoch", 1}},
+                     "dry-run", key, lab.run_id)
           .dump());
   EXPECT_EQ(imported.code, 4) << imported.err;
   const auto row = journal_row(key);
@@ -155,8 +127,8 @@ TEST_F(ExecutorTest, HardStopOnAnUndoThatCannotBeDescribed) {
   const auto lab = up_lab();
   const std::string key = lab.run_id + "/ensure-forwarding-disabled/" + lab.eni_a + "/-/e1";
   const auto file = tmp.path() / "undo.json";
-  write_text(file, request("ensure-forwarding-disabled", lab.eni_a, nlohmann::json::object(), key,
-                           lab.run_id)
+  write_text(file, action_request("ensure-forwarding-disabled", lab.eni_a, "",
+                                  nlohmann::json::object(), "dry-run", key, lab.run_id)
                        .dump());
   const auto imported = run({"action", "import", file.string()});
   EXPECT_EQ(imported.code, 4) << imported.err;
@@ -222,11 +194,12 @@ TEST_F(ExecutorTest, ExecutorFailWithAScopedIdentityFailsClosed) {
     }
   }
   bool closed = false;
-  for (const auto& e : show(lab.run_id)["events"]) {
+  const auto events = show(lab.run_id)["events"];
+  for (const auto& e : events) {
     closed = closed || (e["kind"] == "failover" && e["detail"].value("result", "") ==
                                                        "failed-closed");
   }
-  EXPECT_TRUE(closed) << show(lab.run_id)["events"].dump();
+  EXPECT_TRUE(closed) << events.dump();
 
   // The fault scoped down one action only.
   const auto next = approve_and_execute(keys.forwarding);
@@ -279,6 +252,57 @@ TEST_F(ExecutorTest, DownUndoesSucceededActionsInReverseBeforeTerminating) {
     EXPECT_EQ(journal_row(key)["status"], "rolledBack") << key;
   }
   EXPECT_EQ(journal_row(first.assign)["status"], "succeeded");
+  EXPECT_EQ(tagged(lab.run_id), std::vector<std::string>{});
+}
+
+// Given an address put on a lab ENI behind labctl's back, expect an unassign of it refused at
+// import (labctl removes only what it assigned) and an assign of it refused at execute (a dirty
+// lab), both exit 4 with failed hard-stop rows, the address left where it is.
+TEST_F(ExecutorTest, HardStopOnAddressesLabctlDidNotAssign) {
+  if (!aws_cli_available()) GTEST_SKIP() << "no /usr/bin/aws (Debian awscli)";
+  const auto lab = up_lab();
+  (void)aws_cli({"assign-private-ip-addresses", "--network-interface-id", lab.eni_a,
+                 "--private-ip-addresses", k_address});
+  const auto mutations = mutating_eni_calls();
+  const std::string key = lab.run_id + "/unassign-secondary-ip/" + lab.eni_a + "/x/e1";
+  const auto unassign = run_stdin(
+      {"action", "import", "-"},
+      action_request("unassign-secondary-ip", lab.eni_a, k_address, nlohmann::json::object(),
+                     "dry-run", key, lab.run_id)
+          .dump());
+  EXPECT_EQ(unassign.code, 4) << unassign.err;
+  EXPECT_TRUE(contains(journal_row(key).value("resultMessage", ""), "only addresses it assigned"))
+      << journal_row(key).dump();
+  EXPECT_EQ(journal_row(key)["status"], "failed");
+
+  const auto keys = keys_of(plan(lab, lab.eni_a));
+  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
+  const auto assign = approve_and_execute(keys.assign);
+  EXPECT_EQ(assign.code, 4) << assign.out << assign.err;
+  const auto row = journal_row(keys.assign);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ")) << row.dump();
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "already assigned")) << row.dump();
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+}
+
+// Given SourceDestCheck changed behind labctl's back, expect down to leave it (drift: no
+// overwrite), report it, and still terminate the run's instances (nothing left running).
+TEST_F(ExecutorTest, DownReportsDriftAndStillTerminates) {
+  if (!aws_cli_available()) GTEST_SKIP() << "no /usr/bin/aws (Debian awscli)";
+  const auto lab = up_lab();
+  const auto keys = capture(lab, lab.eni_a);
+  (void)aws_cli({"modify-network-interface-attribute", "--network-interface-id", lab.eni_a,
+                 "--source-dest-check"});
+  ASSERT_EQ(fake_post("/_fake/calls/clear", nlohmann::json::object()).is_discarded(), false);
+  const auto down = run({"down", "--run-id", lab.run_id});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_TRUE(contains(down.err, "drift")) << down.err;
+  EXPECT_EQ(calls("ModifyNetworkInterfaceAttribute"), 0U) << "drift must not be overwritten";
+  EXPECT_EQ(calls("UnassignPrivateIpAddresses"), 1U);
+  EXPECT_EQ(journal_row(keys.assign)["status"], "rolledBack");
+  EXPECT_EQ(journal_row(keys.forwarding)["status"], "succeeded");
   EXPECT_EQ(tagged(lab.run_id), std::vector<std::string>{});
 }
 

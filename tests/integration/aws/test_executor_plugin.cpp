@@ -9,26 +9,15 @@
 namespace labctl::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-nlohmann::json plugin_request(const std::string& action, const std::string& eni,
-                              const std::string& mode, const std::string& run_id) {
-  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
-          {"kind", "ExecuteActionRequest"},
-          {"spec",
-           {{"action", action},
-            {"provider", "aws"},
-            {"target", {{"nicRef", eni}, {"address", "10.240.1.50"}, {"region", "us-east-1"}}},
-            {"parameters", {{"ownershipEpoch", 1}}},
-            {"mode", mode},
-            {"idempotencyKey", run_id + "/" + action + "/" + eni + "/10.240.1.50/e1"},
-            {"context", {{"runId", run_id}}}}}};
-}
-
 class ExecutorPluginTest : public ExecutorTest {
  protected:
+  // `action` on k_address (epoch 1) as a plugin request.
+  static nlohmann::json plugin_request(const std::string& action, const std::string& eni_id,
+                                       const std::string& mode, const std::string& run_id) {
+    return action_request(action, eni_id, k_address, {{"ownershipEpoch", 1}}, mode,
+                          run_id + "/" + action + "/" + eni_id + "/" + k_address + "/e1", run_id);
+  }
+
   // Runs the plugin on `input`; expects exactly one ExecuteActionResult on stdout that matches
   // schemas/executor-result.schema.json, and returns it with the exit code.
   std::pair<int, nlohmann::json> plugin(const std::string& input,
@@ -47,8 +36,8 @@ class ExecutorPluginTest : public ExecutorTest {
   }
 };
 
-// Given a dry-run request, expect a succeeded "would" result and no mutating call, whatever
-// CE_DRY_RUN says.
+// Given a dry-run request, expect a succeeded "would" result and no mutating call, even with
+// CE_DRY_RUN=0 (the fixture's live setting).
 TEST_F(ExecutorPluginTest, DryRunRequestDescribesOnly) {
   const auto lab = up_lab();
   const auto [code, status] =
@@ -94,17 +83,7 @@ TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
   EXPECT_EQ(misspelt_code, 2);
   EXPECT_EQ(rejected["status"], "failed") << rejected.dump();
 
-  const auto seeded =
-      fake_post("/_fake/seed", {{"region", "us-east-1"}, {"instances", {{{"count", 1}}}}});
-  const std::string foreign = seeded["created"]["us-east-1"]["instances"][0];
-  std::string foreign_eni;
-  for (const auto& i : instances()) {
-    if (i.value("InstanceId", "") == foreign) {
-      foreign_eni = i["NetworkInterfaces"][0].value("NetworkInterfaceId", "");
-    }
-  }
-  auto stray = plugin_request("ensure-forwarding-enabled", foreign_eni, "execute", "");
-  stray["spec"].erase("context");
+  const auto stray = plugin_request("ensure-forwarding-enabled", seed_foreign_eni(), "execute", "");
   const auto [stray_code, stopped] = plugin(stray.dump());
   EXPECT_EQ(stray_code, 4);
   EXPECT_TRUE(contains(stopped.value("message", ""), "hard stop")) << stopped.dump();
@@ -177,6 +156,37 @@ TEST_F(ExecutorTest, IamPolicyIsScopedToTheRunsEnis) {
   };
   EXPECT_FALSE(eni(lab.eni_a).value("OwnerId", "").empty());
   EXPECT_EQ(resources, (std::set<std::string>{arn(lab.eni_a), arn(lab.eni_b)})) << out.out;
+}
+
+// Given a preflight, a capture, a seize and a fenced stale replay, expect the evidence bundle to
+// carry preflight.json and judge the fencing assertions from the journal as passed.
+TEST_F(ExecutorTest, EvidenceJudgesFencingFromTheJournal) {
+  const auto lab = up_lab();
+  ASSERT_EQ(run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address",
+                 k_address})
+                .code,
+            0);
+  (void)capture(lab, lab.eni_a);
+  (void)capture(lab, lab.eni_b, lab.eni_a);
+  ASSERT_EQ(
+      run({"failover", "--provider", "aws", "--fault", "stale-replay", "--run-id", lab.run_id})
+          .code,
+      0);
+  const auto bundle = tmp.path() / "evidence";
+  const auto collected =
+      run({"evidence", "collect", "--run-id", lab.run_id, "--out", bundle.string()});
+  ASSERT_TRUE(std::filesystem::exists(bundle / "result.json")) << collected.err;
+  EXPECT_TRUE(std::filesystem::exists(bundle / "preflight.json"));
+  const auto result = nlohmann::json::parse(read_text(bundle / "result.json"), nullptr, false);
+  std::map<std::string, std::string> verdicts;
+  for (const auto& a : result.value("assertions", nlohmann::json::array())) {
+    verdicts[a.value("name", "")] = a.value("result", "");
+  }
+  for (const std::string name : {"ownership_epoch_bumped", "stale_action_fenced",
+                                 "allow_reassignment_maintained_until_success",
+                                 "old_holder_residue_absent"}) {
+    EXPECT_EQ(verdicts[name], "pass") << name << ": " << result.dump(2);
+  }
 }
 
 // Given a whole gated sequence (preflight, capture, seize, both executor faults, the plugin,

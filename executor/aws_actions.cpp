@@ -42,10 +42,6 @@ std::optional<Outcome> tag_fence(const EniState& eni, const std::string& run_id)
                     (run_id.empty() ? "" : ", want '" + run_id + "'") + "); refusing to touch it");
 }
 
-Outcome call_failed(const providers::aws::AwsError& error, const nlohmann::json& observed) {
-  return failed(ExitCode::provider, error.describe() + " (not retried by the executor)", observed);
-}
-
 Outcome ambiguous(const std::string& what, const nlohmann::json& observed) {
   return failed(ExitCode::refused,
                 "hard stop: ambiguous result: " + what +
@@ -53,7 +49,18 @@ Outcome ambiguous(const std::string& what, const nlohmann::json& observed) {
                 observed);
 }
 
-Outcome assign(const Ec2Client& client, const ActionRequest& request, const EniState& before) {
+// A failed mutating call. No answer (timeout, reset connection) or a server error may hide a
+// performed change: ambiguous. A throttle, an auth or a client error means EC2 did not act.
+Outcome call_failed(const providers::aws::AwsError& error, const nlohmann::json& observed) {
+  using providers::aws::AwsErrorKind;
+  const bool maybe_performed = error.kind == AwsErrorKind::timeout ||
+                               (error.kind == AwsErrorKind::transport && error.retryable) ||
+                               (error.kind == AwsErrorKind::service && error.http_status >= 500);
+  if (maybe_performed) return ambiguous(error.describe(), observed);
+  return failed(ExitCode::provider, error.describe() + " (not retried by the executor)", observed);
+}
+
+Outcome assign(const Ec2Clients& clients, const ActionRequest& request, const EniState& before) {
   const auto& address = request.target.address;
   nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
   const bool seize = request.parameters.value("allowReassignment", false);
@@ -73,10 +80,10 @@ Outcome assign(const Ec2Client& client, const ActionRequest& request, const EniS
   providers::aws::QueryParams params{{"NetworkInterfaceId", before.id},
                                      {"PrivateIpAddress.1", address}};
   if (seize) params.add("AllowReassignment", "true");
-  if (auto sent = client.call("AssignPrivateIpAddresses", params); !sent) {
+  if (auto sent = clients.writer.call("AssignPrivateIpAddresses", params); !sent) {
     return call_failed(sent.error(), observed);
   }
-  auto after = describe_eni(client, before.id);
+  auto after = describe_eni(clients.reader, before.id);
   if (!after) return ambiguous("assign sent but " + before.id + " cannot be described", observed);
   observed["secondaryIps"] = after->secondary_ips;
   if (!after->holds(address)) {
@@ -86,14 +93,15 @@ Outcome assign(const Ec2Client& client, const ActionRequest& request, const EniS
   }
   const std::string previous = request.parameters.value("previousHolder", "");
   if (!previous.empty()) {
-    auto old_holder = describe_eni(client, previous);
+    auto old_holder = describe_eni(clients.reader, previous);
     observed["previousHolder"] = previous;
     observed["previousHolderHasAddress"] = !old_holder || old_holder->holds(address);
   }
   return finished("succeeded", "assigned " + address + " to " + before.id, observed, true);
 }
 
-Outcome unassign(const Ec2Client& client, const ActionRequest& request, const EniState& before) {
+Outcome unassign(const Ec2Clients& clients, const ActionRequest& request,
+                 const EniState& before) {
   const auto& address = request.target.address;
   nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
   if (request.mode == k_mode_dry_run) {
@@ -108,12 +116,13 @@ Outcome unassign(const Ec2Client& client, const ActionRequest& request, const En
                       " (someone else moved or removed it); nothing unassigned",
                   observed);
   }
-  if (auto sent = client.call("UnassignPrivateIpAddresses",
-                              {{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}});
+  if (auto sent = clients.writer.call(
+          "UnassignPrivateIpAddresses",
+          {{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}});
       !sent) {
     return call_failed(sent.error(), observed);
   }
-  auto after = describe_eni(client, before.id);
+  auto after = describe_eni(clients.reader, before.id);
   if (!after || after->holds(address)) {
     return ambiguous("UnassignPrivateIpAddresses succeeded but " + before.id + " still lists " +
                          address,
@@ -124,15 +133,16 @@ Outcome unassign(const Ec2Client& client, const ActionRequest& request, const En
 }
 
 // Sets SourceDestCheck to `value`, then verifies it by describing again.
-Outcome set_source_dest_check(const Ec2Client& client, const EniState& before, bool value,
+Outcome set_source_dest_check(const Ec2Clients& clients, const EniState& before, bool value,
                               nlohmann::json observed, bool undo_available) {
   const std::string text = value ? "true" : "false";
-  if (auto sent = client.call("ModifyNetworkInterfaceAttribute",
-                              {{"NetworkInterfaceId", before.id}, {"SourceDestCheck.Value", text}});
+  if (auto sent = clients.writer.call(
+          "ModifyNetworkInterfaceAttribute",
+          {{"NetworkInterfaceId", before.id}, {"SourceDestCheck.Value", text}});
       !sent) {
     return call_failed(sent.error(), observed);
   }
-  auto after = describe_eni(client, before.id);
+  auto after = describe_eni(clients.reader, before.id);
   if (!after || after->source_dest_check != value) {
     return ambiguous("ModifyNetworkInterfaceAttribute succeeded but " + before.id +
                          " does not show SourceDestCheck=" + text,
@@ -143,7 +153,7 @@ Outcome set_source_dest_check(const Ec2Client& client, const EniState& before, b
                   undo_available);
 }
 
-Outcome forwarding_on(const Ec2Client& client, const ActionRequest& request,
+Outcome forwarding_on(const Ec2Clients& clients, const ActionRequest& request,
                       const EniState& before) {
   // The prior value comes from the describe made above, BEFORE the modify (runbook §2).
   nlohmann::json observed{{"priorSourceDestCheck", before.source_dest_check}};
@@ -161,10 +171,10 @@ Outcome forwarding_on(const Ec2Client& client, const ActionRequest& request,
     return finished("succeeded", before.id + " already had SourceDestCheck=false; nothing changed",
                     observed, true);
   }
-  return set_source_dest_check(client, before, false, observed, true);
+  return set_source_dest_check(clients, before, false, observed, true);
 }
 
-Outcome forwarding_off(const Ec2Client& client, const ActionRequest& request,
+Outcome forwarding_off(const Ec2Clients& clients, const ActionRequest& request,
                        const EniState& before) {
   const auto prior = request.parameters.find("priorSourceDestCheck");
   if (prior == request.parameters.end() || !prior->is_boolean()) {
@@ -195,7 +205,7 @@ Outcome forwarding_off(const Ec2Client& client, const ActionRequest& request,
                       "enabled set; someone else changed it — not overwriting",
                   observed);
   }
-  return set_source_dest_check(client, before, true, observed, false);
+  return set_source_dest_check(clients, before, true, observed, false);
 }
 
 }  // namespace
@@ -231,9 +241,9 @@ Expected<EniState> describe_eni(const Ec2Client& client, const std::string& eni_
   return eni;
 }
 
-Outcome perform_aws(const Ec2Client& client, const ActionRequest& request,
+Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
                     const std::string& run_id) {
-  auto before = describe_eni(client, request.target.nic_ref);
+  auto before = describe_eni(clients.reader, request.target.nic_ref);
   if (!before) {
     const bool mutating = request.mode == k_mode_execute;
     return failed(mutating ? ExitCode::refused : ExitCode::provider,
@@ -241,10 +251,10 @@ Outcome perform_aws(const Ec2Client& client, const ActionRequest& request,
                             : "") + before.error().message);
   }
   if (auto stop = tag_fence(*before, run_id)) return *stop;
-  if (request.action == k_assign) return assign(client, request, *before);
-  if (request.action == k_unassign) return unassign(client, request, *before);
-  if (request.action == k_forwarding_on) return forwarding_on(client, request, *before);
-  return forwarding_off(client, request, *before);
+  if (request.action == k_assign) return assign(clients, request, *before);
+  if (request.action == k_unassign) return unassign(clients, request, *before);
+  if (request.action == k_forwarding_on) return forwarding_on(clients, request, *before);
+  return forwarding_off(clients, request, *before);
 }
 
 }  // namespace labctl::executor

@@ -37,6 +37,15 @@ struct Outcome {
   ExitCode code = ExitCode::ok;
 };
 
+// The EC2 clients of one action. Describes go through `reader`; the mutating call through
+// `writer`, which must make exactly ONE attempt: a mutation that got no clear answer (a reset
+// connection, a timeout, a 5xx) may have been performed, and resending it would be a blind retry
+// of an ambiguous result (runbook §8).
+struct Ec2Clients {
+  const providers::aws::Ec2Client& reader;
+  const providers::aws::Ec2Client& writer;
+};
+
 // Performs `request` against EC2, read-only in dry-run mode. `run_id` is the run whose tags the
 // ENI must carry (every action on an ENI without them is refused as a non-lab resource); empty:
 // the ENI must carry some lab run's routerd.cloudedge.run_id tag (the plugin form without
@@ -45,8 +54,9 @@ struct Outcome {
 // show the change is an ambiguous result (hard stop, never retried); ensure-forwarding-disabled
 // restores parameters.priorSourceDestCheck only (false: skipped) and refuses when the current
 // value is no longer the one the action set (drift); unassign refuses an address the ENI no
-// longer holds; assign refuses an address the ENI already holds (a dirty lab).
-[[nodiscard]] Outcome perform_aws(const providers::aws::Ec2Client& client,
-                                  const ActionRequest& request, const std::string& run_id);
+// longer holds; assign refuses an address the ENI already holds (a dirty lab); a mutating call
+// that failed without a clear answer is an ambiguous result too.
+[[nodiscard]] Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
+                                  const std::string& run_id);
 
 }  // namespace labctl::executor

@@ -28,24 +28,30 @@ EnvLookup scoped_env(const std::string& profile) {
   };
 }
 
-Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const std::string& profile, bool live) {
-  if (profile.empty()) {
-    return Ec2ClientFactory::from_env(live, env::get_or("CE_AWS_DEBUG", "") == "1");
-  }
-  const EnvLookup env = scoped_env(profile);
+// The factory of one credentials profile's clients ("": the usual chain); `one_attempt`: its
+// clients never retry (the writer of Ec2Clients).
+Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const std::string& profile, bool live,
+                                                        bool one_attempt) {
+  const EnvLookup env = profile.empty() ? providers::aws::process_env() : scoped_env(profile);
   auto retry = providers::aws::retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
+  if (one_attempt) retry->max_attempts = 1;
   return std::make_shared<Ec2ClientFactory>(
       env, live, *retry, system_clock(),
-      providers::aws::make_curl_transport(providers::aws::curl_options_from_env()));
+      providers::aws::make_curl_transport(providers::aws::curl_options_from_env()),
+      env::get_or("CE_AWS_DEBUG", "") == "1");
 }
 
 }  // namespace
 
 ActionRunner make_aws_runner(bool live) {
+  struct Factories {
+    std::shared_ptr<Ec2ClientFactory> reader;
+    std::shared_ptr<Ec2ClientFactory> writer;
+  };
   struct Cache {
     std::mutex mutex;
-    std::map<std::string, std::shared_ptr<Ec2ClientFactory>> factories;
+    std::map<std::string, Factories> factories;  // by credentials profile
   };
   auto cache = std::make_shared<Cache>();
   return [cache, live](const ActionRequest& request, const std::string& run_id,
@@ -57,20 +63,24 @@ ActionRunner make_aws_runner(bool live) {
       return refuse(ExitCode::refused,
                     "hard stop: no executor for provider '" + request.provider + "' (only aws)");
     }
-    std::shared_ptr<Ec2ClientFactory> factory;
+    Factories factories;
     {
       const std::lock_guard lock(cache->mutex);
       auto& cached = cache->factories[credentials_profile];
-      if (!cached) {
-        auto made = factory_for(credentials_profile, live);
-        if (!made) return refuse(made.error().code, made.error().message);
-        cached = *made;
+      if (!cached.reader) {
+        auto reader = factory_for(credentials_profile, live, false);
+        if (!reader) return refuse(reader.error().code, reader.error().message);
+        auto writer = factory_for(credentials_profile, live, true);
+        if (!writer) return refuse(writer.error().code, writer.error().message);
+        cached = {*reader, *writer};
       }
-      factory = cached;
+      factories = cached;
     }
-    auto client = factory->client(request.target.region);
-    if (!client) return refuse(client.error().code, client.error().message);
-    return perform_aws(**client, request, run_id);
+    auto reader = factories.reader->client(request.target.region);
+    if (!reader) return refuse(reader.error().code, reader.error().message);
+    auto writer = factories.writer->client(request.target.region);
+    if (!writer) return refuse(writer.error().code, writer.error().message);
+    return perform_aws({**reader, **writer}, request, run_id);
   };
 }
 

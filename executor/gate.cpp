@@ -264,7 +264,19 @@ Expected<Outcome> Gate::execute(const std::string& key, bool approved) {
                                    "action approve " + key + " --by NAME`, then run `labctl "
                                    "action execute " + key + " --approved`");
   }
-  if (row.status == journal::k_succeeded || row.status == journal::k_running) {
+  if (row.status == journal::k_running) {
+    // The caller holds the run's lease, so no live process is executing this row: the one that
+    // claimed it died mid-call. Whether the mutation reached EC2 is unknown — an ambiguous
+    // result, recorded as failed and never retried blindly.
+    const std::string why = "hard stop: ambiguous result: the process executing " + key +
+                            " died before recording its outcome; describe the ENI (labctl "
+                            "preflight) and re-import the action to retry";
+    if (auto journaled = journal_stop(m_store, key, why); !journaled) {
+      return std::unexpected(journaled.error());
+    }
+    return Outcome{{journal::k_failed, why, row.observed, false, why}, ExitCode::refused};
+  }
+  if (row.status == journal::k_succeeded) {
     log::info("executor.noop", "action " + key + " is " + row.status + "; not run again");
     return Outcome{{row.status, "already " + row.status + "; not run again", row.observed,
                     !row.undo.empty(), ""},

@@ -62,8 +62,9 @@ class Gate {
 
   // Runs an approved action (live) and records the result. Refused: a bare execute
   // (`approved` false), a pending/failed/skipped/rolledBack row, a stale epoch (fenced: the row
-  // becomes skipped). A succeeded row is not run again (ok, no call sent). In dry-run the action
-  // runs in dry-run mode and the journal is unchanged.
+  // becomes skipped). A succeeded row is not run again (ok, no call sent). A row left running
+  // by a process that died (the caller holds the run's lease) is failed as ambiguous. In dry-run
+  // the action runs in dry-run mode and the journal is unchanged.
   [[nodiscard]] Expected<Outcome> execute(const std::string& key, bool approved);
 
   // Undoes a succeeded action with its recorded prior state (key "<key>:undo", journaled); on

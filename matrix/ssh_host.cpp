@@ -1,5 +1,6 @@
 #include "matrix/ssh_host.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
@@ -115,6 +116,8 @@ class SessionHost::Loop {
     bool remote_closed = false;  // set by libssh's callbacks, as sshd's messages arrive
     bool exited = false;         // exit status or exit signal received
     int exit_status = -1;
+    bool open_sent = false;
+    std::uint64_t closes_before_open = 0;  // our closes sent before the open request
     SteadyClock::time_point start;
     SteadyClock::time_point deadline;
     std::optional<ExecRequest> request;  // nullopt once answered
@@ -308,10 +311,23 @@ class SessionHost::Loop {
     e.request.reset();
   }
 
-  // Ends our side of an open channel; the slot stays held until sshd's close.
-  static void close_our_side(Exec& e) {
+  // Ends our side of an open channel (once: libssh sends one close); the slot stays held until
+  // sshd's close.
+  void close_our_side(Exec& e) {
+    if (e.phase == Exec::Phase::closing) return;
     ssh_channel_close(e.channel);
     e.phase = Exec::Phase::closing;
+    ++m_closes_sent;
+  }
+
+  // Slots sshd holds for us besides `e`: every exec whose session channel it opened.
+  [[nodiscard]] int slots_held_besides(const Exec& e) const {
+    int held = 0;
+    for (const Exec& other : m_execs) {
+      const bool opened = other.phase != Exec::Phase::opening || ssh_channel_is_open(other.channel) != 0;
+      if (&other != &e && opened) ++held;
+    }
+    return held;
   }
 
   // One step of one exec; true when it no longer holds a slot and can be dropped.
@@ -322,8 +338,13 @@ class SessionHost::Loop {
       return true;
     }
     if (e.phase == Exec::Phase::opening) {
+      if (!e.open_sent) {
+        e.open_sent = true;
+        e.closes_before_open = m_closes_sent;
+      }
       const int rc = without_blocking([&] { return ssh_channel_open_session(e.channel); });
       if (rc == SSH_ERROR) return open_refused(e);
+      if (rc == SSH_OK) m_closes_confirmed = std::max(m_closes_confirmed, e.closes_before_open);
       if (rc == SSH_OK) {
         e.phase = Exec::Phase::requesting;
         progress = true;
@@ -376,18 +397,25 @@ class SessionHost::Loop {
       }
     }
     if (!e.remote_closed) return false;
+    close_our_side(e);  // in case sshd closed first: the reply that frees its slot
     release(e);
     progress = true;
     return true;
   }
 
-  // sshd refused the session channel. With other slots held, that is its per-connection limit
-  // (MaxSessions below ours): remember it and queue the command again; with none held, it is
-  // the command's failure.
+  // sshd refused the session channel: no free slot. sshd frees a closed session's slot only
+  // after handling the packet batch holding our close: an open in that same batch is refused
+  // although the slot is free a moment later. An answer to an open sent after a close proves
+  // that moment passed (sshd answers a batch after freeing its slots), so a refusal counts as
+  // sshd's limit only when every close we sent before the open was so confirmed; otherwise the
+  // command just opens again. At its limit, sshd held the slots we hold: we keep to that many
+  // from then on and the command waits for one; holding none, it is the command's failure.
   bool open_refused(Exec& e) {
-    const auto others = std::ssize(m_execs) - 1;
-    if (e.request && others > 0) {
-      m_session_limit = std::min(m_session_limit, static_cast<int>(others));
+    const bool maybe_not_yet_freed = e.closes_before_open > m_closes_confirmed;
+    m_closes_confirmed = std::max(m_closes_confirmed, e.closes_before_open);
+    const int held = slots_held_besides(e);
+    if (e.request && (maybe_not_yet_freed || held > 0)) {
+      if (!maybe_not_yet_freed) m_session_limit = std::min(m_session_limit, held);
       m_waiting_execs.push_front(std::move(*e.request));
       e.request.reset();
     }
@@ -461,7 +489,9 @@ class SessionHost::Loop {
 
   SessionHost& m_host;
   ssh_session m_session;
-  int m_session_limit;  // session slots we may hold: max_sessions, or less once sshd refused
+  int m_session_limit;  // session slots we may hold: max_sessions, or sshd's lower limit
+  std::uint64_t m_closes_sent = 0;       // exec channels we closed
+  std::uint64_t m_closes_confirmed = 0;  // of those, how many sshd surely freed (see open_refused)
   ssh_event m_event;  // the session's socket alone: reads input when no channel call would
   ssh_counter_struct m_socket_counter{};  // bytes libssh read from the socket
   std::list<TunnelOpening> m_tunnel_openings;

@@ -19,9 +19,8 @@ namespace labctl::matrix {
 // - exec(): a command on an exec channel. sshd allows MaxSessions (default 10) session channels
 //   per connection and frees a slot only after it reaped the command and both sides sent
 //   CHANNEL_CLOSE, so an exec holds a slot from its open request until sshd's close arrives.
-//   At most `max_sessions` slots are held at once (fewer once sshd refused an open while others
-//   were held: its limit is then known to be lower); the rest wait in order, each failing when
-//   it could not even start within its timeout.
+//   At most `max_sessions` slots are held at once (fewer once sshd's limit proved lower); the
+//   rest wait in order, each failing when it could not even start within its timeout.
 // - open_tunnel(): a `direct-tcpip` channel from the host to host:port, bridged to one end of a
 //   socketpair whose other end is returned. A second libssh session can then run over that fd
 //   (SSH_OPTIONS_FD): that is how we reach a flow's destination (it sees the source's address)

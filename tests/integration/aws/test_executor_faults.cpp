@@ -163,6 +163,29 @@ TEST_F(ExecutorTest, HardStopOnAnAmbiguousResultIsNeverRetried) {
   EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
 }
 
+// Given an AssignPrivateIpAddresses whose answer is lost (the fake performs it, then drops the
+// connection), or a 500 in answer, expect an ambiguous-result hard stop (exit 4, failed row) and
+// no second AssignPrivateIpAddresses: a mutation without a clear answer is never resent.
+TEST_F(ExecutorTest, AMutationWithoutAClearAnswerIsNotResent) {
+  const auto lab = up_lab();
+  for (const std::string kind : {"drop", "server_error"}) {
+    const auto file = plan(lab, kind == "drop" ? lab.eni_a : lab.eni_b);
+    const auto keys = keys_of(file);
+    ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+    const auto before = calls("AssignPrivateIpAddresses");
+    fake_post("/_fake/faults",
+              {{"action", "AssignPrivateIpAddresses"}, {"kind", kind}, {"count", 1}});
+    const auto executed = approve_and_execute(keys.assign);
+    EXPECT_EQ(calls("AssignPrivateIpAddresses"), before + 1) << kind << ": " << executed.err;
+    EXPECT_EQ(executed.code, 4) << kind << ": " << executed.out;
+    const auto row = journal_row(keys.assign);
+    EXPECT_EQ(row["status"], "failed") << kind;
+    EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ambiguous result"))
+        << row.dump();
+    fake_post("/_fake/faults/clear", nlohmann::json::object());
+  }
+}
+
 // Given executor-fail with a scoped profile the fake denies every mutation, expect the next
 // approved action to fail closed (exit 3, UnauthorizedOperation, ENI unchanged, one call with
 // the scoped key) and a failover event saying so; the action after it uses the usual identity.

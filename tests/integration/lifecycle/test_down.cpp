@@ -96,6 +96,40 @@ TEST_F(LifecycleTest, ExpiredFindsLeaksByTagWithoutState) {
   EXPECT_NE(janitor.err.find("found by tag"), std::string::npos) << janitor.err;
 }
 
+// Given a run recorded as down whose resource reappears (a leak teardown could not see), expect
+// the janitor to find it by tag and tear the run down again, once; and a janitor whose tag scan
+// finds nothing to leave a down run alone.
+TEST_F(LifecycleTest, JanitorTearsDownALeakOfADownRunOnlyWhileItExists) {
+  const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  std::filesystem::path leaked;
+  for (const auto& file : std::filesystem::recursive_directory_iterator(testfs_dir)) {
+    if (file.is_regular_file()) leaked = file.path();
+  }
+  ASSERT_FALSE(leaked.empty());
+  const std::string tags = read_text(leaked);
+  ASSERT_EQ(labctl({"down", "--run-id", run_id}, k_live).code, 0);
+  ASSERT_EQ(testfs_files(run_id), 0u);
+  write_text(leaked, tags);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const auto janitor = labctl({"down", "--expired"}, k_live);
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_NE(janitor.err.find("is recorded as down but testfs still holds"), std::string::npos)
+      << janitor.err;
+  EXPECT_FALSE(std::filesystem::exists(leaked));
+  const auto count_downs = [&] {
+    const auto run = show(run_id);  // a named copy: iterating a temporary's member dangles
+    int downs = 0;
+    for (const auto& event : run["events"]) downs += event["kind"] == "down" ? 1 : 0;
+    return downs;
+  };
+  EXPECT_EQ(count_downs(), 2);
+  EXPECT_EQ(show(run_id)["status"], "down");
+  EXPECT_EQ(labctl({"down", "--expired"}, k_live).code, 0);
+  EXPECT_EQ(count_downs(), 2);
+}
+
 // Given two janitors and an `up` racing, expect every process to succeed, every expired run
 // torn down exactly once, and the new run untouched.
 TEST_F(LifecycleTest, ConcurrentJanitorsAndUpNeverCorruptOrDoubleTeardown) {

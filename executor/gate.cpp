@@ -309,7 +309,7 @@ Expected<Outcome> Gate::execute(const std::string& key, bool approved) {
   return run_row(row);
 }
 
-Expected<Outcome> Gate::undo(const std::string& key) {
+Expected<Outcome> Gate::undo(const std::string& key, const std::string& by) {
   auto found = journal::find(m_store, key);
   if (!found) return std::unexpected(found.error());
   if (!*found) return fail(ExitCode::usage, "action undo: no action " + key + " in the journal");
@@ -355,8 +355,8 @@ Expected<Outcome> Gate::undo(const std::string& key) {
     }
     return fail(ExitCode::refused, "action undo: " + stop);
   }
-  // `action undo` is itself the human decision, so the undo row is approved by it.
-  if (auto approved = journal::approve(m_store, undo_row.idempotency_key, "undo:" + key);
+  // The undo command (or `down`) is itself the decision, so the undo row is approved by it.
+  if (auto approved = journal::approve(m_store, undo_row.idempotency_key, by);
       !approved) {
     return std::unexpected(approved.error());
   }
@@ -392,7 +392,7 @@ std::vector<std::string> Gate::undo_run(const std::string& run_id) {
       continue;
     }
     log::info("down.undo", "down: undoing " + it->idempotency_key + " (" + it->action + ")");
-    auto outcome = undo(it->idempotency_key);
+    auto outcome = undo(it->idempotency_key, "labctl down");
     if (!outcome) {
       problems.push_back(outcome.error().message);
     } else if (outcome->code != ExitCode::ok) {

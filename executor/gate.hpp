@@ -67,9 +67,11 @@ class Gate {
   // the action runs in dry-run mode and the journal is unchanged.
   [[nodiscard]] Expected<Outcome> execute(const std::string& key, bool approved);
 
-  // Undoes a succeeded action with its recorded prior state (key "<key>:undo", journaled); on
-  // success or a restore-prior skip the original row becomes rolledBack.
-  [[nodiscard]] Expected<Outcome> undo(const std::string& key);
+  // Undoes a succeeded action with its recorded prior state (key "<key>:undo", journaled, and
+  // approved by `by`: the command that decided it); on success or a restore-prior skip the
+  // original row becomes rolledBack.
+  [[nodiscard]] Expected<Outcome> undo(const std::string& key,
+                                       const std::string& by = "labctl action undo");
 
   // `down`: undoes the run's succeeded actions in reverse order. Returns the problems (drift,
   // failures) as messages; never stops at the first.

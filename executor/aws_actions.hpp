@@ -38,9 +38,9 @@ struct Outcome {
 };
 
 // The EC2 clients of one action. Describes go through `reader`; the mutating call through
-// `writer`, which must make exactly ONE attempt: a mutation that got no clear answer (a reset
-// connection, a timeout, a 5xx) may have been performed, and resending it would be a blind retry
-// of an ambiguous result (runbook §8).
+// `writer`, which must retry nothing but throttling: a mutation that got no clear answer (a
+// reset connection, a timeout, a 5xx) may have been performed, and resending it would be a
+// blind retry of an ambiguous result (runbook §8).
 struct Ec2Clients {
   const providers::aws::Ec2Client& reader;
   const providers::aws::Ec2Client& writer;

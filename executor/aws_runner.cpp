@@ -28,14 +28,15 @@ EnvLookup scoped_env(const std::string& profile) {
   };
 }
 
-// The factory of one credentials profile's clients ("": the usual chain); `one_attempt`: its
-// clients never retry (the writer of Ec2Clients).
+// The factory of one credentials profile's clients ("": the usual chain); `writer`: its
+// clients retry throttling only (the writer of Ec2Clients: a throttled request was not acted
+// on, anything else may have been).
 Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const std::string& profile, bool live,
-                                                        bool one_attempt) {
+                                                        bool writer) {
   const EnvLookup env = profile.empty() ? providers::aws::process_env() : scoped_env(profile);
   auto retry = providers::aws::retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
-  if (one_attempt) retry->max_attempts = 1;
+  retry->throttling_only = writer;
   return std::make_shared<Ec2ClientFactory>(
       env, live, *retry, system_clock(),
       providers::aws::make_curl_transport(providers::aws::curl_options_from_env()),

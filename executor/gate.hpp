@@ -31,7 +31,8 @@ struct CaptureTarget {
 };
 
 // ensure-forwarding-enabled then assign-secondary-ip (dry-run mode), the capture carrying the
-// next ownership epoch for the address: one above the newest succeeded capture in the journal.
+// next ownership epoch for the address: one above the newest succeeded (or since rolled back)
+// capture in the journal — epochs never go back.
 [[nodiscard]] Expected<std::vector<ActionRequest>> plan_capture(state::Store& store,
                                                                 const CaptureTarget& target);
 

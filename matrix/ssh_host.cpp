@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <fcntl.h>
 #include <libssh/callbacks.h>
 #include <list>
@@ -103,11 +104,9 @@ class SessionHost::Loop {
 
   // One exec channel from its open request until sshd's CHANNEL_CLOSE, i.e. for as long as it
   // holds one of sshd's session slots. Phases: the session channel opens, the exec request is
-  // accepted, the command runs (we sent EOF on its stdin), and once we closed our side we wait
-  // for sshd's close. We close as soon as the output ended and the exit status arrived: sshd
-  // then frees the slot in the same step in which it sends its close (had it closed first, it
-  // would free the slot only after reading our close, so an open sent right behind that close
-  // could still be refused).
+  // accepted, the command runs (we sent EOF on its stdin), and once we closed our side (output
+  // ended and exit status known, a timeout, an abandoned open) we wait for sshd's close. The
+  // channel is freed only then: a close callback must never outlive its record.
   struct Exec {
     enum class Phase { opening, requesting, running, closing };
     Phase phase = Phase::opening;
@@ -118,6 +117,7 @@ class SessionHost::Loop {
     int exit_status = -1;
     bool open_sent = false;
     std::uint64_t closes_before_open = 0;  // our closes sent before the open request
+    std::uint64_t confirmed_before_open = 0;  // of those, how many sshd had surely handled
     SteadyClock::time_point start;
     SteadyClock::time_point deadline;
     std::optional<ExecRequest> request;  // nullopt once answered
@@ -246,7 +246,8 @@ class SessionHost::Loop {
         return true;  // the fd's user is gone
       }
     }
-    const bool remote_done = ssh_channel_is_eof(t.channel) != 0 || ssh_channel_is_closed(t.channel) != 0;
+    const bool remote_done =
+        ssh_channel_is_eof(t.channel) != 0 || ssh_channel_is_closed(t.channel) != 0;
     if (remote_done && t.to_local.empty() && !t.shut_wr) {
       ::shutdown(t.fd, SHUT_WR);
       t.shut_wr = true;
@@ -324,7 +325,8 @@ class SessionHost::Loop {
   [[nodiscard]] int slots_held_besides(const Exec& e) const {
     int held = 0;
     for (const Exec& other : m_execs) {
-      const bool opened = other.phase != Exec::Phase::opening || ssh_channel_is_open(other.channel) != 0;
+      const bool opened =
+          other.phase != Exec::Phase::opening || ssh_channel_is_open(other.channel) != 0;
       if (&other != &e && opened) ++held;
     }
     return held;
@@ -341,11 +343,12 @@ class SessionHost::Loop {
       if (!e.open_sent) {
         e.open_sent = true;
         e.closes_before_open = m_closes_sent;
+        e.confirmed_before_open = m_closes_confirmed;
       }
       const int rc = without_blocking([&] { return ssh_channel_open_session(e.channel); });
       if (rc == SSH_ERROR) return open_refused(e);
-      if (rc == SSH_OK) m_closes_confirmed = std::max(m_closes_confirmed, e.closes_before_open);
       if (rc == SSH_OK) {
+        m_closes_confirmed = std::max(m_closes_confirmed, e.closes_before_open);
         e.phase = Exec::Phase::requesting;
         progress = true;
       }
@@ -387,9 +390,9 @@ class SessionHost::Loop {
         e.result.elapsed_ms = std::chrono::duration<double, std::milli>(now - e.start).count();
         answer(e, std::move(e.result));
       } else if (now >= e.deadline) {
-        answer(e, std::unexpected(SshError{
-                      SshErrorKind::timeout, "command did not finish within " +
-                                                 std::to_string(e.request->timeout.count()) + " ms"}));
+        const auto limit = std::to_string(e.request->timeout.count());
+        answer(e, std::unexpected(SshError{SshErrorKind::timeout,
+                                           "command did not finish within " + limit + " ms"}));
       }
       if (finished || !e.request) {
         close_our_side(e);
@@ -407,11 +410,12 @@ class SessionHost::Loop {
   // after handling the packet batch holding our close: an open in that same batch is refused
   // although the slot is free a moment later. An answer to an open sent after a close proves
   // that moment passed (sshd answers a batch after freeing its slots), so a refusal counts as
-  // sshd's limit only when every close we sent before the open was so confirmed; otherwise the
-  // command just opens again. At its limit, sshd held the slots we hold: we keep to that many
-  // from then on and the command waits for one; holding none, it is the command's failure.
+  // sshd's limit only when every close we sent before the open had been so confirmed before it
+  // was sent; otherwise the command just opens again. At its limit, sshd held the slots we
+  // hold: we keep to that many from then on and the command waits for one; holding none, it
+  // is the command's failure.
   bool open_refused(Exec& e) {
-    const bool maybe_not_yet_freed = e.closes_before_open > m_closes_confirmed;
+    const bool maybe_not_yet_freed = e.closes_before_open > e.confirmed_before_open;
     m_closes_confirmed = std::max(m_closes_confirmed, e.closes_before_open);
     const int held = slots_held_besides(e);
     if (e.request && (maybe_not_yet_freed || held > 0)) {
@@ -466,7 +470,7 @@ class SessionHost::Loop {
     }
   }
 
-  // The connection is gone or closing: answer everything; nothing more is sent for the channels.
+  // The connection is gone or the host stops: answer everything and free every channel.
   void fail_all(const SshError& reason) {
     for (TunnelOpening& o : m_tunnel_openings) {
       if (o.request) o.request->done.set_value(std::unexpected(reason));
@@ -540,7 +544,8 @@ std::future<SshExpected<ExecResult>> SessionHost::exec(std::string command,
       done.set_value(std::unexpected(m_gone_reason));
       return future;
     }
-    m_exec_queue.push_back({std::move(command), timeout, std::chrono::steady_clock::now(), std::move(done)});
+    m_exec_queue.push_back(
+        {std::move(command), timeout, std::chrono::steady_clock::now(), std::move(done)});
   }
   wake();
   return future;

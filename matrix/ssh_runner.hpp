@@ -9,7 +9,9 @@ struct SshRunnerOptions {
   SshSettings ssh;
   int ping_count = 3;       // CE_MATRIX_PING_COUNT
   int ping_timeout_s = 2;   // CE_MATRIX_PING_TIMEOUT
-  int max_sessions = 8;     // exec channels at once per host (below sshd's MaxSessions of 10)
+  // Session slots (exec channels until sshd's close) held at once per host: below sshd's
+  // default MaxSessions of 10; a lower server limit is learned from its refusals.
+  int max_sessions = 8;
   int command_timeout_s = 60;  // CE_MATRIX_COMMAND_TIMEOUT: a started command (or a nested handshake) that hangs
   // Nested handshakes in flight towards one destination, from all sources together: below
   // sshd's MaxStartups (10 unauthenticated connections) so a full matrix is not dropped.

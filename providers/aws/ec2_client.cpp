@@ -59,7 +59,9 @@ AwsResult<Ec2Response> Ec2Client::call(std::string_view action, QueryParams para
     if (result) return result;
     AwsError& failure = result.error();
     failure.attempts = attempt_number;
-    if (!failure.retryable || attempt_number >= max_attempts) return result;
+    const bool retry = failure.retryable && (!m_options.retry.throttling_only ||
+                                             failure.kind == AwsErrorKind::throttled);
+    if (!retry || attempt_number >= max_attempts) return result;
     const auto delay = backoff_delay(m_options.retry, attempt_number, next_random());
     log::warn("aws.retry",
               failure.describe() + "; retrying in " + std::to_string(delay.count()) +

@@ -15,6 +15,10 @@ struct RetryPolicy {
   int max_attempts = k_default_max_attempts;  // total tries, including the first
   std::chrono::milliseconds base{200};
   std::chrono::milliseconds cap{20000};
+  // true: retry only throttling, which EC2 answers before doing anything. For mutations whose
+  // outcome must never be guessed (the provider-action executor): after a timeout, a reset or a
+  // 5xx the change may or may not have happened, and resending could apply it twice.
+  bool throttling_only = false;
 };
 
 // The upper bound of the wait before retry `retry_number` (1-based).

@@ -13,6 +13,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 CommandOutput ExecutorTest::run(const std::vector<std::string>& args,
                                 std::map<std::string, std::string> extra) {
+  for (const auto& [k, v] : run_env) extra.try_emplace(k, v);
   auto out = live(args, std::move(extra));
   transcript += out.out + out.err;
   return out;
@@ -21,6 +22,7 @@ CommandOutput ExecutorTest::run(const std::vector<std::string>& args,
 CommandOutput ExecutorTest::run_stdin(const std::vector<std::string>& args,
                                       const std::string& input,
                                       std::map<std::string, std::string> extra) {
+  for (const auto& [k, v] : run_env) extra.try_emplace(k, v);
   auto out = live_stdin(args, input, std::move(extra));
   transcript += out.out + out.err;
   return out;
@@ -47,8 +49,8 @@ ExecutorTest::Lab ExecutorTest::up_lab() {
 std::filesystem::path ExecutorTest::plan(const Lab& lab, const std::string& eni_id,
                                          const std::string& seize_from) {
   const auto file = tmp.path() / ("plan" + std::to_string(++m_plans) + ".json");
-  std::vector<std::string> args{"action", "plan",    "--run-id", lab.run_id, "--eni",
-                                eni_id,   "--address", k_address, "--out",    file.string()};
+  std::vector<std::string> args{"action", "plan",      "--run-id", lab.run_id, "--eni",
+                                eni_id,   "--address", k_address,  "--out",    file.string()};
   if (!seize_from.empty()) {
     args.push_back("--seize-from");
     args.push_back(seize_from);
@@ -160,8 +162,8 @@ std::size_t ExecutorTest::mutating_eni_calls() const {
 bool ExecutorTest::aws_cli_available() { return std::filesystem::exists(k_aws_cli); }
 
 CommandOutput ExecutorTest::aws_cli(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv{k_aws_cli, "--endpoint-url", endpoint, "--region", "us-east-1",
-                                "--output", "json", "ec2"};
+  std::vector<std::string> argv{k_aws_cli,   "--endpoint-url", endpoint, "--region",
+                                "us-east-1", "--output",       "json",   "ec2"};
   argv.insert(argv.end(), args.begin(), args.end());
   const auto out = run_command(argv,
                                {{"AWS_ACCESS_KEY_ID", k_access_key},

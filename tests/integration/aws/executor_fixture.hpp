@@ -43,13 +43,10 @@ class ExecutorTest : public Ec2FakeTest {
                                            const std::string& seize_from = "");
   // One ExecuteActionRequest (us-east-1); `address` "" for the forwarding actions, `run_id` ""
   // for no context.
-  [[nodiscard]] static nlohmann::json action_request(const std::string& action,
-                                                     const std::string& eni_id,
-                                                     const std::string& address,
-                                                     const nlohmann::json& parameters,
-                                                     const std::string& mode,
-                                                     const std::string& key,
-                                                     const std::string& run_id);
+  [[nodiscard]] static nlohmann::json action_request(
+      const std::string& action, const std::string& eni_id, const std::string& address,
+      const nlohmann::json& parameters, const std::string& mode, const std::string& key,
+      const std::string& run_id);
   [[nodiscard]] static CaptureKeys keys_of(const std::filesystem::path& plan_file);
   // plan, import, approve (by "tester") and execute --approved both actions; asserts each step.
   [[nodiscard]] CaptureKeys capture(const Lab& lab, const std::string& eni,
@@ -70,12 +67,14 @@ class ExecutorTest : public Ec2FakeTest {
   // Calls that change an ENI: Assign/UnassignPrivateIpAddresses, ModifyNetworkInterfaceAttribute.
   [[nodiscard]] std::size_t mutating_eni_calls() const;
 
-  // Debian's aws CLI against the fake with the main dummy identity: changes behind labctl's back.
-  // Skips the test (GTEST_SKIP in the caller via aws_cli_available) when /usr/bin/aws is missing.
+  // Debian's aws CLI against the fake with the main dummy identity: changes behind labctl's back
+  // (expects exit 0). Tests using it GTEST_SKIP first unless aws_cli_available().
   [[nodiscard]] static bool aws_cli_available();
   CommandOutput aws_cli(const std::vector<std::string>& args) const;
 
   std::string transcript;
+  // Added to the environment of every run()/run_stdin() (a call's own `extra` wins).
+  std::map<std::string, std::string> run_env;
 
  private:
   int m_plans = 0;

@@ -2,6 +2,7 @@
 // labctl action plan/import/approve/execute/undo against the EC2 fake, judged from the fake's
 // state and call log, the journal and the exit codes.
 #include <algorithm>
+#include <csignal>
 
 #include "tests/integration/aws/executor_fixture.hpp"
 
@@ -29,7 +30,9 @@ TEST_F(ExecutorTest, RunbookSequenceCapturesTheAddressAndRecordsThePriorState) {
   const auto reports = nlohmann::json::parse(imported.out, nullptr, false);
   ASSERT_EQ(reports.size(), 2U) << imported.out;
   for (const auto& r : reports) EXPECT_EQ(r["outcome"], "inserted") << r.dump();
-  for (const auto& row : journal_rows(lab.run_id)) EXPECT_EQ(row["status"], "pending");
+  const auto rows = journal_rows(lab.run_id);
+  EXPECT_EQ(rows.size(), 2U) << rows.dump();
+  for (const auto& row : rows) EXPECT_EQ(row["status"], "pending");
 
   for (const auto& key : {keys.forwarding, keys.assign}) {
     const auto executed = approve_and_execute(key);
@@ -136,9 +139,9 @@ TEST_F(ExecutorTest, FailedKeyIsResetToPendingByReimport) {
   const auto file = plan(lab, lab.eni_a);
   const auto keys = keys_of(file);
   ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
-  fake_post("/_fake/faults", {{"action", "AssignPrivateIpAddresses"},
-                              {"kind", "dependency_violation"},
-                              {"count", 1}});
+  fake_post(
+      "/_fake/faults",
+      {{"action", "AssignPrivateIpAddresses"}, {"kind", "dependency_violation"}, {"count", 1}});
   const auto failed = approve_and_execute(keys.assign);
   EXPECT_EQ(failed.code, 3) << failed.out << failed.err;
   EXPECT_EQ(journal_row(keys.assign)["status"], "failed");
@@ -177,6 +180,11 @@ TEST_F(ExecutorTest, UndoRestoresAPriorSourceDestCheckOfTrue) {
     }
   }
   EXPECT_EQ(last_value, "true");
+
+  const auto modifies = calls("ModifyNetworkInterfaceAttribute");
+  const auto twice = run({"action", "undo", keys.forwarding});
+  EXPECT_EQ(twice.code, 4) << "a rolled-back action cannot be undone again: " << twice.err;
+  EXPECT_EQ(calls("ModifyNetworkInterfaceAttribute"), modifies);
 }
 
 // Given an ENI whose SourceDestCheck was already off before ensure-forwarding-enabled, expect
@@ -247,8 +255,8 @@ TEST_F(ExecutorTest, DryRunExecuteSendsNoMutatingRequest) {
   const auto keys = keys_of(file);
   ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
   ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
-  const auto dry = run({"action", "execute", keys.assign, "--approved"},
-                       {{"CE_DRY_RUN", "\x01unset"}});
+  const auto dry =
+      run({"action", "execute", keys.assign, "--approved"}, {{"CE_DRY_RUN", "\x01unset"}});
   EXPECT_EQ(dry.code, 0) << dry.err;
   const auto result = nlohmann::json::parse(dry.out, nullptr, false);
   EXPECT_TRUE(contains(result["status"].value("message", ""), "would assign")) << dry.out;
@@ -279,16 +287,46 @@ TEST_F(ExecutorTest, ConcurrentExecutesSendOneMutation) {
   EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
 }
 
+// Given an execute killed while its AssignPrivateIpAddresses was in flight, expect a later
+// execute of that key to record an ambiguous-result hard stop (exit 4) and send nothing.
+TEST_F(ExecutorTest, AnInterruptedExecuteIsNotReportedAsDone) {
+  const auto lab = up_lab();
+  const auto file = plan(lab, lab.eni_a);
+  const auto keys = keys_of(file);
+  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  // The fake assigns, then holds the answer back; the fault leaves its list when taken.
+  fake_post("/_fake/faults", {{"action", "AssignPrivateIpAddresses"},
+                              {"kind", "hang"},
+                              {"when", "after"},
+                              {"hang_seconds", 3},
+                              {"count", 1}});
+  auto killed = spawn_live({"action", "execute", keys.assign, "--approved"});
+  ASSERT_TRUE(eventually([&] { return fake_get("/_fake/faults")["faults"].empty(); }));
+  killed->signal(SIGKILL);
+  EXPECT_EQ(killed->wait(), 128 + SIGKILL);
+  EXPECT_EQ(journal_row(keys.assign)["status"], "running");
+  const auto again = run({"action", "execute", keys.assign, "--approved"});
+  EXPECT_EQ(again.code, 4) << again.out << again.err;
+  const auto row = journal_row(keys.assign);
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ambiguous result"))
+      << row.dump();
+  ASSERT_TRUE(eventually([&] { return calls("AssignPrivateIpAddresses") == 1; }));
+  EXPECT_EQ(run({"action", "execute", keys.assign, "--approved"}).code, 4);
+  EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
+}
+
 // Given an approved capture whose epoch a newer capture overtook before it ran, expect execute
 // to fence it (skipped, exit 4) without sending anything.
 TEST_F(ExecutorTest, ExecuteFencesAnApprovedActionWithAStaleEpoch) {
   const auto lab = up_lab();
-  (void)capture(lab, lab.eni_a);                                  // e1 on A
-  const auto stale = keys_of(plan(lab, lab.eni_b, lab.eni_a));    // e2 on B, not run yet
+  (void)capture(lab, lab.eni_a);                                // e1 on A
+  const auto stale = keys_of(plan(lab, lab.eni_b, lab.eni_a));  // e2 on B, not run yet
   ASSERT_EQ(run({"action", "import", stale.plan_file.string()}).code, 0);
   ASSERT_EQ(run({"action", "approve", stale.assign, "--by", "tester"}).code, 0);
-  (void)capture(lab, lab.eni_client, lab.eni_a);                  // e2 on the client
-  (void)capture(lab, lab.eni_a, lab.eni_client);                  // e3 back on A
+  (void)capture(lab, lab.eni_client, lab.eni_a);  // e2 on the client
+  (void)capture(lab, lab.eni_a, lab.eni_client);  // e3 back on A
   ASSERT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
   const auto mutations = mutating_eni_calls();
 
@@ -318,7 +356,7 @@ TEST_F(ExecutorTest, RecaptureAfterUndoTakesTheNextEpoch) {
   EXPECT_FALSE(source_dest_check(lab.eni_a));
 }
 
-// Given CE_DRY_RUN unset, expect undo to report what it would do and change nothing.
+// Given CE_DRY_RUN unset, expect undo (and down) to report what it would do and change nothing.
 TEST_F(ExecutorTest, DryRunUndoChangesNothing) {
   const auto lab = up_lab();
   const auto keys = capture(lab, lab.eni_a);
@@ -332,6 +370,14 @@ TEST_F(ExecutorTest, DryRunUndoChangesNothing) {
   EXPECT_EQ(mutating_eni_calls(), mutations);
   EXPECT_EQ(journal_rows(lab.run_id).size(), 2U) << "a dry-run undo journals nothing";
   EXPECT_FALSE(source_dest_check(lab.eni_a));
+
+  // A dry-run down plans the undos too, and sends nothing either.
+  const auto down = run({"down", "--run-id", lab.run_id}, {{"CE_DRY_RUN", "\x01unset"}});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_TRUE(contains(down.err, "would undo " + keys.assign)) << down.err;
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+  EXPECT_EQ(calls("TerminateInstances"), 0U);
+  for (const auto& row : journal_rows(lab.run_id)) EXPECT_EQ(row["status"], "succeeded");
 }
 
 }  // namespace

@@ -86,10 +86,9 @@ TEST_F(ExecutorTest, HardStopOnAnEniWithoutTheRunsTags) {
 
   const std::string key = lab.run_id + "/assign-secondary-ip/" + foreign_eni + "/x/e1";
   const auto imported = run_stdin(
-      {"action", "import", "-"},
-      action_request("assign-secondary-ip", foreign_eni, k_address, {{"ownershipEpoch", 1}},
-                     "dry-run", key, lab.run_id)
-          .dump());
+      {"action", "import", "-"}, action_request("assign-secondary-ip", foreign_eni, k_address,
+                                                {{"ownershipEpoch", 1}}, "dry-run", key, lab.run_id)
+                                     .dump());
   EXPECT_EQ(imported.code, 4) << imported.err;
   const auto row = journal_row(key);
   EXPECT_EQ(row["status"], "failed");
@@ -165,25 +164,70 @@ TEST_F(ExecutorTest, HardStopOnAnAmbiguousResultIsNeverRetried) {
 
 // Given an AssignPrivateIpAddresses whose answer is lost (the fake performs it, then drops the
 // connection), or a 500 in answer, expect an ambiguous-result hard stop (exit 4, failed row) and
-// no second AssignPrivateIpAddresses: a mutation without a clear answer is never resent.
+// no second AssignPrivateIpAddresses: a mutation without a clear answer is never resent. A
+// throttle (EC2 did not act) is resent after a backoff and succeeds.
 TEST_F(ExecutorTest, AMutationWithoutAClearAnswerIsNotResent) {
   const auto lab = up_lab();
-  for (const std::string kind : {"drop", "server_error"}) {
-    const auto file = plan(lab, kind == "drop" ? lab.eni_a : lab.eni_b);
+  const std::map<std::string, std::string> target{
+      {"drop", lab.eni_a}, {"server_error", lab.eni_b}, {"throttle", lab.eni_client}};
+  for (const auto& [kind, target_eni] : target) {
+    const bool throttled = kind == "throttle";
+    // The lost answer ("drop", first in the map) did move the address to A: seize it from there.
+    const auto file = plan(lab, target_eni, throttled ? lab.eni_a : "");
     const auto keys = keys_of(file);
     ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
     const auto before = calls("AssignPrivateIpAddresses");
     fake_post("/_fake/faults",
               {{"action", "AssignPrivateIpAddresses"}, {"kind", kind}, {"count", 1}});
     const auto executed = approve_and_execute(keys.assign);
-    EXPECT_EQ(calls("AssignPrivateIpAddresses"), before + 1) << kind << ": " << executed.err;
-    EXPECT_EQ(executed.code, 4) << kind << ": " << executed.out;
+    EXPECT_EQ(calls("AssignPrivateIpAddresses"), before + (throttled ? 2 : 1))
+        << kind << ": " << executed.err;
+    EXPECT_EQ(executed.code, throttled ? 0 : 4) << kind << ": " << executed.out;
     const auto row = journal_row(keys.assign);
-    EXPECT_EQ(row["status"], "failed") << kind;
-    EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ambiguous result"))
-        << row.dump();
+    EXPECT_EQ(row["status"], throttled ? "succeeded" : "failed") << kind;
+    if (!throttled) {
+      EXPECT_TRUE(contains(row.value("resultMessage", ""), "hard stop: ambiguous result"))
+          << row.dump();
+    }
     fake_post("/_fake/faults/clear", nlohmann::json::object());
   }
+}
+
+// Given a plan written before a newer capture of its address succeeded, expect importing it to
+// fence the stale capture (skipped, never approvable) and to send nothing.
+TEST_F(ExecutorTest, ImportFencesAPlanOvertakenByANewerEpoch) {
+  const auto lab = up_lab();
+  const auto late = keys_of(plan(lab, lab.eni_b));  // e1, written now, imported later
+  (void)capture(lab, lab.eni_a);                    // e1 on A
+  (void)capture(lab, lab.eni_client, lab.eni_a);    // e2 on the client
+  const auto mutations = mutating_eni_calls();
+  const auto imported = run({"action", "import", late.plan_file.string(), "--json"});
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  for (const auto& r : nlohmann::json::parse(imported.out, nullptr, false)) {
+    const bool capture_row = r["idempotencyKey"] == late.assign;
+    EXPECT_EQ(r["outcome"], capture_row ? "fenced" : "inserted") << r.dump();
+  }
+  const auto row = journal_row(late.assign);
+  EXPECT_EQ(row["status"], "skipped");
+  EXPECT_EQ(row["resultMessage"], "stale action fenced: epoch 1 < current 2");
+  EXPECT_EQ(run({"action", "approve", late.assign, "--by", "tester"}).code, 4);
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+}
+
+// Given the address held by another ENI, expect a capture planned without --seize-from to fail
+// (the fake refuses an in-use address without AllowReassignment) and leave the holder alone.
+TEST_F(ExecutorTest, ACaptureWithoutSeizeNeverTakesAnAddressInUse) {
+  const auto lab = up_lab();
+  (void)capture(lab, lab.eni_a);
+  const auto keys = keys_of(plan(lab, lab.eni_b));
+  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
+  const auto executed = approve_and_execute(keys.assign);
+  EXPECT_EQ(executed.code, 3) << executed.out << executed.err;
+  EXPECT_EQ(journal_row(keys.assign)["status"], "failed");
+  EXPECT_TRUE(contains(journal_row(keys.assign).value("error", ""), "in use"))
+      << journal_row(keys.assign).dump();
+  EXPECT_EQ(secondary_ips(lab.eni_a), std::vector<std::string>{k_address});
+  EXPECT_TRUE(secondary_ips(lab.eni_b).empty());
 }
 
 // Given executor-fail with a scoped profile the fake denies every mutation, expect the next
@@ -219,8 +263,8 @@ TEST_F(ExecutorTest, ExecutorFailWithAScopedIdentityFailsClosed) {
   bool closed = false;
   const auto events = show(lab.run_id)["events"];
   for (const auto& e : events) {
-    closed = closed || (e["kind"] == "failover" && e["detail"].value("result", "") ==
-                                                       "failed-closed");
+    closed =
+        closed || (e["kind"] == "failover" && e["detail"].value("result", "") == "failed-closed");
   }
   EXPECT_TRUE(closed) << events.dump();
 
@@ -261,9 +305,8 @@ TEST_F(ExecutorTest, DownUndoesSucceededActionsInReverseBeforeTerminating) {
   const auto unassign_b = on("UnassignPrivateIpAddresses", lab.eni_b);
   const auto restore_b = on("ModifyNetworkInterfaceAttribute", lab.eni_b, "true");
   const auto restore_a = on("ModifyNetworkInterfaceAttribute", lab.eni_a, "true");
-  const auto terminate = index_of(log, [](const nlohmann::json& c) {
-    return c.value("action", "") == "TerminateInstances";
-  });
+  const auto terminate = index_of(
+      log, [](const nlohmann::json& c) { return c.value("action", "") == "TerminateInstances"; });
   ASSERT_LT(terminate, log.size()) << log.dump();
   EXPECT_LT(unassign_b, restore_b);
   EXPECT_LT(restore_b, restore_a);
@@ -288,11 +331,11 @@ TEST_F(ExecutorTest, HardStopOnAddressesLabctlDidNotAssign) {
                  "--private-ip-addresses", k_address});
   const auto mutations = mutating_eni_calls();
   const std::string key = lab.run_id + "/unassign-secondary-ip/" + lab.eni_a + "/x/e1";
-  const auto unassign = run_stdin(
-      {"action", "import", "-"},
-      action_request("unassign-secondary-ip", lab.eni_a, k_address, nlohmann::json::object(),
-                     "dry-run", key, lab.run_id)
-          .dump());
+  const auto unassign =
+      run_stdin({"action", "import", "-"},
+                action_request("unassign-secondary-ip", lab.eni_a, k_address,
+                               nlohmann::json::object(), "dry-run", key, lab.run_id)
+                    .dump());
   EXPECT_EQ(unassign.code, 4) << unassign.err;
   EXPECT_TRUE(contains(journal_row(key).value("resultMessage", ""), "only addresses it assigned"))
       << journal_row(key).dump();

@@ -69,8 +69,35 @@ TEST_F(ExecutorPluginTest, ExecuteMutatesOnlyWithDryRunOff) {
   EXPECT_EQ(calls("AssignPrivateIpAddresses"), 1U);
 }
 
+// Given forwarding enabled through the plugin, expect its restore-prior undo to re-enable
+// SourceDestCheck with the prior value it is given, and to be refused without one (exit 4).
+TEST_F(ExecutorPluginTest, RestorePriorNeedsThePriorValue) {
+  const auto lab = up_lab();
+  const std::map<std::string, std::string> live_mode{{"CE_DRY_RUN", "0"}};
+  const auto [on_code, on] =
+      plugin(plugin_request("ensure-forwarding-enabled", lab.eni_a, "execute", lab.run_id).dump(),
+             live_mode);
+  ASSERT_EQ(on_code, 0) << on.dump();
+  EXPECT_EQ(on["observed"]["priorSourceDestCheck"], true) << on.dump();
+  EXPECT_FALSE(source_dest_check(lab.eni_a));
+
+  auto off = plugin_request("ensure-forwarding-disabled", lab.eni_a, "execute", lab.run_id);
+  const auto modifies = calls("ModifyNetworkInterfaceAttribute");
+  const auto [blind_code, blind] = plugin(off.dump(), live_mode);
+  EXPECT_EQ(blind_code, 4);
+  EXPECT_TRUE(contains(blind.value("message", ""), "undo not describable")) << blind.dump();
+  EXPECT_EQ(calls("ModifyNetworkInterfaceAttribute"), modifies);
+  EXPECT_FALSE(source_dest_check(lab.eni_a));
+
+  off["spec"]["parameters"]["priorSourceDestCheck"] = true;
+  const auto [restore_code, restored] = plugin(off.dump(), live_mode);
+  EXPECT_EQ(restore_code, 0) << restored.dump();
+  EXPECT_EQ(restored["status"], "succeeded");
+  EXPECT_TRUE(source_dest_check(lab.eni_a));
+}
+
 // Given malformed input (not JSON; JSON that breaks the contract), expect a failed result and
-// exit 2; given an ENI that is no lab run's, a failed hard stop and exit 4.
+// exit 2; given an ENI of another run, or of no lab run, a failed hard stop and exit 4.
 TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
   const auto lab = up_lab();
   const auto [garbled_code, garbled] = plugin("{ not json");
@@ -83,6 +110,12 @@ TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
   EXPECT_EQ(misspelt_code, 2);
   EXPECT_EQ(rejected["status"], "failed") << rejected.dump();
 
+  const auto other_run = plugin_request("ensure-forwarding-enabled", lab.eni_a, "dry-run",
+                                        "20260101T000000Z-cloudedge-other");
+  const auto [other_code, other] = plugin(other_run.dump());
+  EXPECT_EQ(other_code, 4) << "the ENI is another run's";
+  EXPECT_TRUE(contains(other.value("message", ""), "hard stop")) << other.dump();
+
   const auto stray = plugin_request("ensure-forwarding-enabled", seed_foreign_eni(), "execute", "");
   const auto [stray_code, stopped] = plugin(stray.dump());
   EXPECT_EQ(stray_code, 4);
@@ -94,8 +127,8 @@ TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
 // address is captured, expect address-not-assigned to fail (exit 1).
 TEST_F(ExecutorTest, PreflightChecksTheAddressIsFree) {
   const auto lab = up_lab();
-  const std::vector<std::string> args{"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a,
-                                      "--address", k_address};
+  const std::vector<std::string> args{"preflight", "--run-id",  lab.run_id, "--eni",
+                                      lab.eni_a,   "--address", k_address};
   const auto clear = run(args);
   ASSERT_EQ(clear.code, 0) << clear.err;
   const auto path = state_dir / "runs" / lab.run_id / "preflight.json";
@@ -117,6 +150,12 @@ TEST_F(ExecutorTest, PreflightChecksTheAddressIsFree) {
   EXPECT_EQ(taken.code, 1) << taken.err;
   EXPECT_EQ(check_status("address-not-assigned"), "fail");
   EXPECT_EQ(nlohmann::json::parse(read_text(path))["result"], "fail");
+
+  const auto outside =
+      run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_b, "--address", "10.9.9.9"});
+  EXPECT_EQ(outside.code, 1) << outside.err;
+  EXPECT_EQ(check_status("address-in-subnet"), "fail");
+  EXPECT_EQ(check_status("address-not-assigned"), "pass");
 }
 
 // Expect the executor policy to allow exactly describe (region-bound) and the three ENI
@@ -146,10 +185,9 @@ TEST_F(ExecutorTest, IamPolicyIsScopedToTheRunsEnis) {
       resources.insert(r.get<std::string>());
     }
   }
-  EXPECT_EQ(actions, (std::set<std::string>{"ec2:DescribeNetworkInterfaces",
-                                            "ec2:AssignPrivateIpAddresses",
-                                            "ec2:UnassignPrivateIpAddresses",
-                                            "ec2:ModifyNetworkInterfaceAttribute"}));
+  EXPECT_EQ(actions, (std::set<std::string>{
+                         "ec2:DescribeNetworkInterfaces", "ec2:AssignPrivateIpAddresses",
+                         "ec2:UnassignPrivateIpAddresses", "ec2:ModifyNetworkInterfaceAttribute"}));
   const auto arn = [&](const std::string& eni_id) {
     return "arn:aws:ec2:us-east-1:" + eni(eni_id).value("OwnerId", "") + ":network-interface/" +
            eni_id;
@@ -162,10 +200,9 @@ TEST_F(ExecutorTest, IamPolicyIsScopedToTheRunsEnis) {
 // carry preflight.json and judge the fencing assertions from the journal as passed.
 TEST_F(ExecutorTest, EvidenceJudgesFencingFromTheJournal) {
   const auto lab = up_lab();
-  ASSERT_EQ(run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address",
-                 k_address})
-                .code,
-            0);
+  ASSERT_EQ(
+      run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address", k_address}).code,
+      0);
   (void)capture(lab, lab.eni_a);
   (void)capture(lab, lab.eni_b, lab.eni_a);
   ASSERT_EQ(
@@ -182,9 +219,9 @@ TEST_F(ExecutorTest, EvidenceJudgesFencingFromTheJournal) {
   for (const auto& a : result.value("assertions", nlohmann::json::array())) {
     verdicts[a.value("name", "")] = a.value("result", "");
   }
-  for (const std::string name : {"ownership_epoch_bumped", "stale_action_fenced",
-                                 "allow_reassignment_maintained_until_success",
-                                 "old_holder_residue_absent"}) {
+  for (const std::string name :
+       {"ownership_epoch_bumped", "stale_action_fenced",
+        "allow_reassignment_maintained_until_success", "old_holder_residue_absent"}) {
     EXPECT_EQ(verdicts[name], "pass") << name << ": " << result.dump(2);
   }
 }
@@ -193,11 +230,12 @@ TEST_F(ExecutorTest, EvidenceJudgesFencingFromTheJournal) {
 // down, evidence), expect neither dummy secret anywhere: every command's output, the state
 // directory's files (state.db bytes, preflight.json), the evidence bundle and the journal JSON.
 TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
+  // Request logging on, as JSON with every field (headers included): it must redact too.
+  run_env = {{"CE_AWS_DEBUG", "1"}, {"CE_LOG_FORMAT", "json"}};
   const auto lab = up_lab();
-  EXPECT_EQ(run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address",
-                 k_address})
-                .code,
-            0);
+  EXPECT_EQ(
+      run({"preflight", "--run-id", lab.run_id, "--eni", lab.eni_a, "--address", k_address}).code,
+      0);
   (void)capture(lab, lab.eni_a);
   (void)capture(lab, lab.eni_b, lab.eni_a);
   EXPECT_EQ(
@@ -206,11 +244,11 @@ TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
       0);
   const auto credentials = write_scoped_credentials("scoped");
   fake_post("/_fake/deny", {{"access_key_id", k_scoped_access_key}, {"actions", {"*mutating*"}}});
-  EXPECT_EQ(run({"failover", "--provider", "aws", "--fault", "executor-fail", "--run-id",
-                 lab.run_id},
-                {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "scoped"}})
-                .code,
-            0);
+  EXPECT_EQ(
+      run({"failover", "--provider", "aws", "--fault", "executor-fail", "--run-id", lab.run_id},
+          {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "scoped"}})
+          .code,
+      0);
   const auto keys = keys_of(plan(lab, lab.eni_a, lab.eni_b));
   ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
   ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
@@ -233,6 +271,7 @@ TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
     }
   }
   EXPECT_TRUE(contains(files, lab.eni_a)) << "the state files hold the journal";
+  EXPECT_TRUE(contains(transcript, "\"event\":\"aws.request\"")) << "request logging was on";
   for (const std::string secret : {k_canary_secret, k_scoped_secret}) {
     EXPECT_FALSE(contains(transcript, secret)) << "a command printed a secret";
     EXPECT_FALSE(contains(files, secret)) << "a secret reached the state directory";

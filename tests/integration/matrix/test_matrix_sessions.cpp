@@ -1,7 +1,11 @@
 // The libssh engine at full parallelism against sshd's per-connection session limit
 // (MaxSessions): many flows share one connection per source, and none may be lost to a refused
 // or mis-closed channel. Real sshd hosts in network namespaces (NetnsLab); root only.
+#include <map>
+#include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

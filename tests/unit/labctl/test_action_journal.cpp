@@ -94,7 +94,7 @@ TEST_F(JournalTest, TransitionIsACompareAndSet) {
 }
 
 // Given captures of one address in several states, expect the current epoch to be the newest
-// SUCCEEDED one of that run and address only.
+// succeeded (or since rolled back) one of that run and address only.
 TEST_F(JournalTest, CurrentEpochCountsSucceededCapturesOfTheAddressOnly) {
   const std::string run = capture("x", "a", 0).run_id;
   EXPECT_FALSE(current_epoch(*store, run, "10.0.0.5").value());
@@ -105,6 +105,9 @@ TEST_F(JournalTest, CurrentEpochCountsSucceededCapturesOfTheAddressOnly) {
   ASSERT_TRUE(record_result(*store, "other", k_succeeded, "", {}, ""));
   EXPECT_EQ(current_epoch(*store, run, "10.0.0.5").value(), 1);
   ASSERT_TRUE(record_result(*store, "e3", k_succeeded, "", {}, ""));
+  EXPECT_EQ(current_epoch(*store, run, "10.0.0.5").value(), 3);
+  // Undoing a capture does not lower the epoch: a replay of e1 must stay fenced.
+  ASSERT_TRUE(transition(*store, "e3", {k_succeeded}, k_rolled_back).value());
   EXPECT_EQ(current_epoch(*store, run, "10.0.0.5").value(), 3);
   EXPECT_FALSE(current_epoch(*store, "20260601T030000Z-cloudedge-other", "10.0.0.5").value());
 }

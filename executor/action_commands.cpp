@@ -7,47 +7,13 @@
 
 #include "executor/aws_runner.hpp"
 #include "executor/gate.hpp"
+#include "executor/run_lookup.hpp"
 #include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
 #include "labctl/log.hpp"
 
 namespace labctl::executor {
 namespace {
-
-// The state database, which must exist (the journal belongs to runs labctl brought up).
-Expected<std::unique_ptr<state::Store>> open_store(const std::string& command) {
-  auto store = state::Store::open_existing(env::state_dir());
-  if (!store) return std::unexpected(store.error());
-  if (!*store) {
-    return fail(ExitCode::usage, command + ": no state in " + env::state_dir().string() +
-                                     "; run `labctl up` first (or set CE_STATE_DIR)");
-  }
-  return std::move(*store);
-}
-
-Expected<state::RunRecord> resolve_run(state::Store& store, const std::string& run_id,
-                                       const std::string& command) {
-  auto found = run_id.empty() ? store.latest_active_run() : store.find_run(run_id);
-  if (!found) return std::unexpected(found.error());
-  if (!*found) {
-    return fail(ExitCode::usage, command + ": " +
-                                     (run_id.empty() ? "no active run" : "no run " + run_id) +
-                                     " (see labctl runs list; give --run-id)");
-  }
-  log::set_run_id((*found)->run_id);
-  return **found;
-}
-
-// The region the run recorded for `eni` (its instance row), "" if none.
-std::string recorded_region(state::Store& store, const std::string& run_id,
-                            const std::string& eni) {
-  auto rows = store.resources(run_id);
-  if (!rows) return "";
-  for (const auto& row : *rows) {
-    if (row.provider == "aws" && row.attrs.value("eniId", "") == eni) return row.region;
-  }
-  return "";
-}
 
 Expected<nlohmann::json> read_json(const std::string& file) {
   std::string text;
@@ -83,7 +49,7 @@ ExitCode publish(const Outcome& outcome) {
 // Runs `body` on the store holding `key`'s run lease.
 template <class Body>
 Expected<ExitCode> with_action(const std::string& key, const std::string& command, Body body) {
-  auto store = open_store(command);
+  auto store = open_state(command);
   if (!store) return std::unexpected(store.error());
   auto row = journal::find(**store, key);
   if (!row) return std::unexpected(row.error());
@@ -103,18 +69,13 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
   if (options.eni.empty() || options.address.empty()) {
     return fail(ExitCode::usage, "action plan: --eni and --address are required");
   }
-  auto store = open_store("action plan");
+  auto store = open_state("action plan");
   if (!store) return std::unexpected(store.error());
   auto run = resolve_run(**store, options.run_id, "action plan");
   if (!run) return std::unexpected(run.error());
-  std::string region = options.region;
-  if (region.empty()) region = recorded_region(**store, run->run_id, options.eni);
-  if (region.empty()) region = env::get_or("AWS_REGION", env::get_or("AWS_DEFAULT_REGION", ""));
-  if (region.empty()) {
-    return fail(ExitCode::usage, "action plan: the run has no record of " + options.eni +
-                                     "; give --region (or set AWS_REGION)");
-  }
-  auto plan = plan_capture(**store, {run->run_id, options.eni, options.address, region,
+  auto region = eni_region(**store, run->run_id, options.eni, options.region, "action plan");
+  if (!region) return std::unexpected(region.error());
+  auto plan = plan_capture(**store, {run->run_id, options.eni, options.address, *region,
                                      options.seize_from});
   if (!plan) return std::unexpected(plan.error());
   const auto runner = make_aws_runner(false);
@@ -150,7 +111,7 @@ Expected<ExitCode> run_action_import(const std::string& file, const std::string&
   if (wanted.empty() && !requests->empty()) {
     wanted = requests->front().context.value("runId", "");
   }
-  auto store = open_store("action import");
+  auto store = open_state("action import");
   if (!store) return std::unexpected(store.error());
   auto run = resolve_run(**store, wanted, "action import");
   if (!run) return std::unexpected(run.error());
@@ -214,7 +175,7 @@ Expected<std::vector<journal::ActionRow>> action_rows(const std::string& run_id)
 }
 
 Expected<journal::ActionRow> action_row(const std::string& key) {
-  auto store = open_store("action show");
+  auto store = open_state("action show");
   if (!store) return std::unexpected(store.error());
   auto row = journal::find(**store, key);
   if (!row) return std::unexpected(row.error());

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "executor/aws_actions.hpp"
+#include "executor/run_lookup.hpp"
 #include "labctl/action_journal.hpp"
 #include "labctl/env.hpp"
 #include "labctl/state_store.hpp"
@@ -20,13 +21,12 @@ std::string partition_of(const std::string& region) {
 }  // namespace
 
 Expected<nlohmann::ordered_json> executor_policy(const std::string& run_id) {
-  auto opened = state::Store::open_existing(env::state_dir());
+  auto opened = open_state("iam-policy");
   if (!opened) return std::unexpected(opened.error());
-  if (!*opened) return fail(ExitCode::usage, "iam-policy: no state in " + env::state_dir().string());
   auto& store = **opened;
-  auto run = store.find_run(run_id);
-  if (!run) return std::unexpected(run.error());
-  if (!*run) return fail(ExitCode::usage, "iam-policy: no run " + run_id + " (see labctl runs list)");
+  if (auto run = resolve_run(store, run_id, "iam-policy"); !run) {
+    return std::unexpected(run.error());
+  }
   std::set<std::pair<std::string, std::string>> enis;  // (region, eni)
   auto rows = store.resources(run_id);
   if (!rows) return std::unexpected(rows.error());

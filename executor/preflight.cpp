@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "executor/aws_actions.hpp"
+#include "executor/run_lookup.hpp"
 #include "labctl/atomic_file.hpp"
 #include "labctl/clock.hpp"
 #include "labctl/env.hpp"
@@ -90,25 +91,15 @@ Expected<ExitCode> run_preflight(const PreflightOptions& options) {
   if (options.eni.empty() || options.address.empty()) {
     return fail(ExitCode::usage, "preflight: --eni and --address are required");
   }
-  auto opened = state::Store::open_existing(env::state_dir());
+  auto opened = open_state("preflight");
   if (!opened) return std::unexpected(opened.error());
-  if (!*opened) return fail(ExitCode::usage, "preflight: no state in " + env::state_dir().string());
   auto& store = **opened;
-  auto run = options.run_id.empty() ? store.latest_active_run() : store.find_run(options.run_id);
+  auto run = resolve_run(store, options.run_id, "preflight");
   if (!run) return std::unexpected(run.error());
-  if (!*run) return fail(ExitCode::usage, "preflight: no such run (give --run-id)");
-  const std::string run_id = (*run)->run_id;
-  log::set_run_id(run_id);
-  std::string region = options.region;
-  if (region.empty()) {
-    if (auto rows = store.resources(run_id)) {
-      for (const auto& row : *rows) {
-        if (row.attrs.value("eniId", "") == options.eni) region = row.region;
-      }
-    }
-  }
-  if (region.empty()) region = env::get_or("AWS_REGION", env::get_or("AWS_DEFAULT_REGION", ""));
-  if (region.empty()) return fail(ExitCode::usage, "preflight: give --region (or set AWS_REGION)");
+  const std::string run_id = run->run_id;
+  auto region_found = eni_region(store, run_id, options.eni, options.region, "preflight");
+  if (!region_found) return std::unexpected(region_found.error());
+  const std::string region = *region_found;
 
   auto factory = providers::aws::Ec2ClientFactory::from_env(false);
   if (!factory) return std::unexpected(factory.error());

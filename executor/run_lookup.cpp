@@ -1,0 +1,48 @@
+#include "executor/run_lookup.hpp"
+
+#include "labctl/env.hpp"
+#include "labctl/log.hpp"
+
+namespace labctl::executor {
+
+Expected<std::unique_ptr<state::Store>> open_state(const std::string& command) {
+  auto store = state::Store::open_existing(env::state_dir());
+  if (!store) return std::unexpected(store.error());
+  if (!*store) {
+    return fail(ExitCode::usage, command + ": no state in " + env::state_dir().string() +
+                                     "; run `labctl up` first (or set CE_STATE_DIR)");
+  }
+  return std::move(*store);
+}
+
+Expected<state::RunRecord> resolve_run(state::Store& store, const std::string& run_id,
+                                       const std::string& command) {
+  auto found = run_id.empty() ? store.latest_active_run() : store.find_run(run_id);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return fail(ExitCode::usage, command + ": " +
+                                     (run_id.empty() ? "no active run" : "no run " + run_id) +
+                                     " (see labctl runs list; give --run-id)");
+  }
+  log::set_run_id((*found)->run_id);
+  return **found;
+}
+
+Expected<std::string> eni_region(state::Store& store, const std::string& run_id,
+                                 const std::string& eni, const std::string& given,
+                                 const std::string& command) {
+  if (!given.empty()) return given;
+  auto rows = store.resources(run_id);
+  if (!rows) return std::unexpected(rows.error());
+  for (const auto& row : *rows) {
+    if (row.provider == "aws" && row.attrs.value("eniId", "") == eni) return row.region;
+  }
+  std::string region = env::get_or("AWS_REGION", env::get_or("AWS_DEFAULT_REGION", ""));
+  if (region.empty()) {
+    return fail(ExitCode::usage, command + ": the run has no record of " + eni +
+                                     "; give --region (or set AWS_REGION)");
+  }
+  return region;
+}
+
+}  // namespace labctl::executor

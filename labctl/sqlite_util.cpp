@@ -28,6 +28,12 @@ Statement& Statement::bind_null(int index) {
   return *this;
 }
 
+void Statement::reset() {
+  if (m_stmt == nullptr) return;
+  sqlite3_reset(m_stmt);
+  sqlite3_clear_bindings(m_stmt);
+}
+
 Expected<bool> Statement::step() {
   if (m_stmt == nullptr) return fail(ExitCode::provider, m_error);
   const int rc = sqlite3_step(m_stmt);
@@ -71,12 +77,14 @@ Transaction::~Transaction() {
 }
 
 Expected<void> Transaction::begin() {
+  if (sqlite3_get_autocommit(m_db) == 0) return {};  // joins the open transaction
   auto result = exec(m_db, "BEGIN IMMEDIATE");
   if (result) m_open = true;
   return result;
 }
 
 Expected<void> Transaction::commit() {
+  if (!m_open) return {};
   auto result = exec(m_db, "COMMIT");
   if (result) m_open = false;
   return result;

@@ -25,6 +25,9 @@ class Statement {
   Statement& bind(int index, long long value);
   Statement& bind_null(int index);
 
+  // Back to before the first step, bindings cleared: one prepared statement serves a batch.
+  void reset();
+
   // Steps once: a row (true), done (false), or an error (see error()).
   [[nodiscard]] Expected<bool> step();
   // Steps to completion (for statements without rows).
@@ -43,7 +46,9 @@ class Statement {
 // Runs SQL without results (BEGIN, COMMIT, DDL).
 [[nodiscard]] Expected<void> exec(sqlite3* db, const char* sql);
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called.
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called. Begun while the connection
+// is already inside a transaction, it joins that one: its commit() and rollback are the outer
+// transaction's business, so a batch write can be called both alone and inside a larger write.
 class Transaction {
  public:
   explicit Transaction(sqlite3* db) : m_db(db) {}
@@ -55,7 +60,7 @@ class Transaction {
 
  private:
   sqlite3* m_db;
-  bool m_open = false;
+  bool m_open = false;  // this object began the transaction (and ends it)
 };
 
 }  // namespace labctl::state

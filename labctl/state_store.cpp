@@ -374,17 +374,29 @@ Expected<void> Store::set_run_status(const std::string& run_id, const std::strin
   return s.run();
 }
 
-Expected<long long> Store::record_intent(const ResourceRecord& r) {
+Expected<long long> Store::record_intent(const ResourceRecord& resource) {
+  std::vector<ResourceRecord> one{resource};
+  if (auto recorded = record_intents(one); !recorded) return std::unexpected(recorded.error());
+  return one.front().id;
+}
+
+Expected<void> Store::record_intents(std::vector<ResourceRecord>& resources) {
+  Transaction tx(m_db);
+  if (auto begun = tx.begin(); !begun) return begun;
   Statement s(m_db,
               "INSERT INTO resources (run_id, provider, kind, name, region, cloud_id, state, "
               "request_json, attrs_json, error, created_at, updated_at) "
               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   const std::string now = now_text();
-  s.bind(1, r.run_id).bind(2, r.provider).bind(3, r.kind).bind(4, r.name).bind(5, r.region);
-  s.bind(6, r.cloud_id).bind(7, r.state).bind(8, r.request.dump()).bind(9, r.attrs.dump());
-  s.bind(10, r.error).bind(11, now).bind(12, now);
-  if (auto done = s.run(); !done) return std::unexpected(done.error());
-  return static_cast<long long>(sqlite3_last_insert_rowid(m_db));
+  for (auto& r : resources) {
+    s.reset();
+    s.bind(1, r.run_id).bind(2, r.provider).bind(3, r.kind).bind(4, r.name).bind(5, r.region);
+    s.bind(6, r.cloud_id).bind(7, r.state).bind(8, r.request.dump()).bind(9, r.attrs.dump());
+    s.bind(10, r.error).bind(11, now).bind(12, now);
+    if (auto done = s.run(); !done) return done;
+    r.id = static_cast<long long>(sqlite3_last_insert_rowid(m_db));
+  }
+  return tx.commit();
 }
 
 Expected<void> Store::mark_created(long long id, const std::string& cloud_id,
@@ -398,9 +410,21 @@ Expected<void> Store::mark_created(long long id, const std::string& cloud_id,
 
 Expected<void> Store::set_resource_state(long long id, const std::string& state,
                                          const std::string& error) {
+  return set_resource_states({{id, state, error}});
+}
+
+Expected<void> Store::set_resource_states(const std::vector<ResourceStateChange>& changes) {
+  if (changes.empty()) return {};
+  Transaction tx(m_db);
+  if (auto begun = tx.begin(); !begun) return begun;
+  const std::string now = now_text();
   Statement s(m_db, "UPDATE resources SET state = ?, error = ?, updated_at = ? WHERE id = ?");
-  s.bind(1, state).bind(2, error).bind(3, now_text()).bind(4, id);
-  return s.run();
+  for (const auto& change : changes) {
+    s.reset();
+    s.bind(1, change.state).bind(2, change.error).bind(3, now).bind(4, change.id);
+    if (auto done = s.run(); !done) return done;
+  }
+  return tx.commit();
 }
 
 Expected<void> Store::merge_attrs(long long id, const nlohmann::json& attrs) {

@@ -67,6 +67,13 @@ struct ResourceRecord {
   std::string updated_at;
 };
 
+// One resource's outcome, for Store::set_resource_states.
+struct ResourceStateChange {
+  long long id = 0;
+  std::string state;
+  std::string error;
+};
+
 struct EventRecord {
   long long id = 0;
   std::string run_id;
@@ -123,10 +130,15 @@ class Store {
 
   // Records the intent to create a resource; returns its row id. Call BEFORE sending.
   [[nodiscard]] Expected<long long> record_intent(const ResourceRecord& resource);
+  // Records several rows in one transaction and sets each one's `id`.
+  [[nodiscard]] Expected<void> record_intents(std::vector<ResourceRecord>& resources);
   [[nodiscard]] Expected<void> mark_created(long long id, const std::string& cloud_id,
                                             const nlohmann::json& attrs);
   [[nodiscard]] Expected<void> set_resource_state(long long id, const std::string& state,
                                                   const std::string& error = {});
+  // Several outcomes in one transaction: a teardown decides a whole describe's worth of rows at
+  // once, and one commit per row made a 16-region janitor pay thousands of WAL writes.
+  [[nodiscard]] Expected<void> set_resource_states(const std::vector<ResourceStateChange>& changes);
   [[nodiscard]] Expected<void> merge_attrs(long long id, const nlohmann::json& attrs);
   // The run's resources in creation order (ascending id).
   [[nodiscard]] Expected<std::vector<ResourceRecord>> resources(const std::string& run_id);

@@ -40,6 +40,10 @@ struct RunContext {
   state::Store& store;
   Clock& clock;
   bool dry_run = true;
+  // Teardown only: every row was adopted moments ago by this process from a scan that found it
+  // by its run-id tag (the janitor), so that scan was the tag fence; the provider need not
+  // describe the rows again before its first delete. Rows known from state are always fenced.
+  bool rows_found_by_tag = false;
 };
 
 // A resource found by its tags (live), whether or not this machine's state knows it.

@@ -106,9 +106,11 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
   if (*id != run_id) {
     return fail(ExitCode::provider, "down: could not record discovered run " + run_id);
   }
-  for (const auto& [provider, d] : found.resources) {
-    if (auto row = record_discovered(store, run_id, provider, d); !row) {
-      return std::unexpected(row.error());
+  std::map<std::string, std::vector<providers::Discovered>> by_provider;
+  for (const auto& [provider, d] : found.resources) by_provider[provider].push_back(d);
+  for (const auto& [provider, resources] : by_provider) {
+    if (auto rows = record_discovered(store, run_id, provider, resources); !rows) {
+      return std::unexpected(rows.error());
     }
   }
   if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());

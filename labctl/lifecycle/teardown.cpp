@@ -51,22 +51,25 @@ std::vector<std::string> teardown_order(const state::RunRecord& run,
 
 }  // namespace
 
-Expected<state::ResourceRecord> record_discovered(state::Store& store, const std::string& run_id,
-                                                  const std::string& provider,
-                                                  const providers::Discovered& found) {
-  state::ResourceRecord row;
-  row.run_id = run_id;
-  row.provider = provider;
-  row.kind = found.kind;
-  row.name = found.kind + ":" + found.cloud_id;
-  row.region = found.region;
-  row.cloud_id = found.cloud_id;
-  row.state = state::k_res_created;
-  row.attrs = {{"discovered", true}};
-  auto id = store.record_intent(row);
-  if (!id) return std::unexpected(id.error());
-  row.id = *id;
-  return row;
+Expected<std::vector<state::ResourceRecord>> record_discovered(
+    state::Store& store, const std::string& run_id, const std::string& provider,
+    const std::vector<providers::Discovered>& found) {
+  std::vector<state::ResourceRecord> rows;
+  for (const auto& d : found) {
+    state::ResourceRecord& row = rows.emplace_back();
+    row.run_id = run_id;
+    row.provider = provider;
+    row.kind = d.kind;
+    row.name = d.kind + ":" + d.cloud_id;
+    row.region = d.region;
+    row.cloud_id = d.cloud_id;
+    row.state = state::k_res_created;
+    row.attrs = {{"discovered", true}};
+  }
+  if (auto recorded = store.record_intents(rows); !recorded) {
+    return std::unexpected(recorded.error());
+  }
+  return rows;
 }
 
 Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
@@ -118,16 +121,17 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       if (!found) {
         errors.push_back(found.error().message);
       } else {
+        std::vector<providers::Discovered> unknown;
         for (const auto& d : *found) {
           const bool known = std::any_of(rows.begin(), rows.end(), [&](const auto& row) {
             return row.cloud_id == d.cloud_id;
           });
-          if (known || dry) continue;
-          auto row = record_discovered(store, run.run_id, name, d);
-          if (!row) return std::unexpected(row.error());
-          rows.insert(rows.begin(), *row);
-          ++report.discovered;
+          if (!known && !dry) unknown.push_back(d);
         }
+        auto adopted = record_discovered(store, run.run_id, name, unknown);
+        if (!adopted) return std::unexpected(adopted.error());
+        rows.insert(rows.begin(), adopted->rbegin(), adopted->rend());
+        report.discovered += adopted->size();
       }
     }
     if (rows.empty()) continue;
@@ -139,6 +143,7 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       }
       continue;
     }
+    ctx.rows_found_by_tag = rows_from_discovery;
     if (auto done = (*provider)->teardown(ctx, rows); !done) {
       errors.push_back(done.error().message);
       if (done.error().code == ExitCode::refused) code = ExitCode::refused;

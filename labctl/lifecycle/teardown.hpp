@@ -27,11 +27,11 @@ struct TeardownReport {
                                                     const state::RunRecord& run, bool dry,
                                                     bool rows_from_discovery = false);
 
-// Records a resource `provider` found by tag as a state row of `run_id` (created, attrs
-// {"discovered": true}), so teardown deletes and tracks it like any other; returns the row.
-[[nodiscard]] Expected<state::ResourceRecord> record_discovered(state::Store& store,
-                                                                const std::string& run_id,
-                                                                const std::string& provider,
-                                                                const providers::Discovered& found);
+// Records resources `provider` found by tag as state rows of `run_id` (created, attrs
+// {"discovered": true}) in one write, so teardown deletes and tracks them like any other;
+// returns the rows.
+[[nodiscard]] Expected<std::vector<state::ResourceRecord>> record_discovered(
+    state::Store& store, const std::string& run_id, const std::string& provider,
+    const std::vector<providers::Discovered>& found);
 
 }  // namespace labctl::lifecycle

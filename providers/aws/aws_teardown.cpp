@@ -45,28 +45,30 @@ class RegionTeardown {
   std::vector<std::string> run(std::vector<state::ResourceRecord> rows) {
     std::stable_sort(rows.begin(), rows.end(),
                      [](const auto& a, const auto& b) { return rank(a.kind) < rank(b.kind); });
-    fence(rows);
+    // Only the instances are fenced before TerminateInstances (unless the janitor's tag scan
+    // that found them was their fence): nothing else is mutated until the fence after it,
+    // where root volumes and primary ENIs that went with their instances (DeleteOnTermination)
+    // are found gone with one describe per type instead of a delete each.
+    std::vector<state::ResourceRecord> instance_rows;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(instance_rows),
+                 [](const auto& row) { return row.kind == "instance"; });
+    if (!m_ctx.rows_found_by_tag) fence(instance_rows);
     std::vector<std::string> instances;
-    for (const auto& row : rows) {
-      if (m_decided.contains(row.id)) continue;
-      if (row.kind == "instance") instances.push_back(row.cloud_id);
+    for (const auto& row : instance_rows) {
+      if (!m_decided.contains(row.id) && !row.cloud_id.empty()) instances.push_back(row.cloud_id);
     }
-    if (!instances.empty()) {
-      terminate(rows, instances);
-      // Root volumes and primary ENIs go with their instances (DeleteOnTermination): one
-      // describe per type finds them gone instead of one delete call each.
-      fence(rows);
-    }
+    if (!instances.empty()) terminate(rows, instances);
+    fence(rows);
     for (const auto& row : rows) {
       if (m_decided.contains(row.id)) continue;
       if (row.kind == "mutation") continue;  // decided with the rest, below
       remove(row);
     }
     for (const auto& row : rows) {
-      if (row.kind != "mutation" || m_decided.contains(row.id)) continue;
       // An ingress rule or route is gone once its parent is; it was never separately taggable.
-      (void)m_ctx.store.set_resource_state(row.id, state::k_res_deleted);
+      if (row.kind == "mutation" && !m_decided.contains(row.id)) decide(row, state::k_res_deleted);
     }
+    flush();
     return m_failures;
   }
 
@@ -74,13 +76,23 @@ class RegionTeardown {
   [[nodiscard]] bool refused() const { return m_refused; }
 
  private:
+  // Queues the row's outcome; flush() writes the queue in one transaction before the next
+  // mutating call, so the state never lags behind what was sent.
   void decide(const state::ResourceRecord& row, const std::string& state,
               const std::string& error = {}) {
     m_decided.insert(row.id);
-    (void)m_ctx.store.set_resource_state(row.id, state, error);
+    m_outcomes.push_back({row.id, state, error});
     if (state == state::k_res_failed) {
       m_failures.push_back(row.kind + " " + row.cloud_id + ": " + error);
     }
+  }
+
+  void flush() {
+    if (auto written = m_ctx.store.set_resource_states(m_outcomes); !written) {
+      log::warn("aws.state", "aws: could not record teardown outcomes: " +
+                                 written.error().message + "; the next down checks again");
+    }
+    m_outcomes.clear();
   }
 
   // The tag fence: every resource must exist with routerd.cloudedge.run_id == this run, or not
@@ -126,6 +138,7 @@ class RegionTeardown {
       // (which the caller runs before and after) covers it.
       if (row.cloud_id.empty() && !m_decided.contains(row.id)) decide(row, state::k_res_deleted);
     }
+    flush();
   }
 
   void terminate(const std::vector<state::ResourceRecord>& rows,
@@ -141,31 +154,40 @@ class RegionTeardown {
           decide(row, state::k_res_failed, sent.error().describe());
         }
       }
+      flush();
       return;
     }
+    // The answer names each instance's new state; only when one is still shutting down is
+    // there anything to wait for, and then it cannot be done before the first poll interval.
+    // Polls ask for the instances NOT yet terminated, so the answer shrinks to nothing instead
+    // of repeating every terminated instance in full.
+    const auto answered = sent ? sent->items("instancesSet/item") : std::vector<pugi::xml_node>{};
+    bool all_gone = sent && std::all_of(answered.begin(), answered.end(), [](const auto& item) {
+      return text_at(item, "currentState/name") == "terminated";
+    });
     const auto* type = resource_type("instance");
     auto interval = k_first_poll;
     const auto deadline = m_ctx.clock.steady_now() + std::chrono::minutes(10);
-    while (true) {
-      auto live = describe_resources(m_client, *type, {{"instance-id", ids}});
-      const bool all_gone =
-          live && std::all_of(live->items.begin(), live->items.end(),
-                              [](const auto& r) { return r.state == "terminated"; });
-      if (all_gone || m_ctx.clock.steady_now() >= deadline) {
-        for (const auto& row : rows) {
-          if (row.kind != "instance" || m_decided.contains(row.id)) continue;
-          if (all_gone) {
-            decide(row, state::k_res_deleted);
-          } else {
-            decide(row, state::k_res_failed, "not terminated after 10 minutes");
-          }
-        }
-        return;
-      }
+    while (!all_gone && m_ctx.clock.steady_now() < deadline) {
       log::info("aws.wait", "aws: waiting for instances to terminate");
       m_ctx.clock.sleep_for(interval);
       interval = next_poll(interval);
+      auto live = describe_resources(
+          m_client, *type,
+          {{"instance-id", ids},
+           {"instance-state-name",
+            {"pending", "running", "shutting-down", "stopping", "stopped"}}});
+      all_gone = live && live->items.empty();
     }
+    for (const auto& row : rows) {
+      if (row.kind != "instance" || m_decided.contains(row.id)) continue;
+      if (all_gone) {
+        decide(row, state::k_res_deleted);
+      } else {
+        decide(row, state::k_res_failed, "not terminated after 10 minutes");
+      }
+    }
+    flush();
   }
 
   // Detaches/disassociates what a gateway or route table still has, then deletes it.
@@ -208,10 +230,12 @@ class RegionTeardown {
       auto sent = send_delete(row);
       if (sent || gone(sent.error())) {
         decide(row, state::k_res_deleted);
+        flush();
         return;
       }
       if (!dependency(sent.error()) || attempt >= dependency_retries()) {
         decide(row, state::k_res_failed, sent.error().describe());
+        flush();
         return;
       }
       log::info("aws.dependency", "aws: " + row.kind + " " + row.cloud_id + ": " +
@@ -225,6 +249,7 @@ class RegionTeardown {
   const RunContext& m_ctx;
   const Ec2Client& m_client;
   std::set<long long> m_decided;
+  std::vector<state::ResourceStateChange> m_outcomes;  // decided, not yet written
   std::vector<std::string> m_failures;
   bool m_refused = false;
 };

@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "labctl/env.hpp"
 #include "providers/aws/text.hpp"
@@ -22,21 +24,68 @@ void global_init_once() {
   });
 }
 
-// One easy handle per thread: curl_easy_reset between requests clears options but keeps the
-// connection cache, so calls to the same endpoint reuse a kept-alive connection.
-class ThreadHandle {
+// Idle easy handles by origin (scheme://host:port). A handle serves one request at a time and
+// keeps its kept-alive connection (curl_easy_reset clears options, not the connection cache)
+// for whichever thread calls that origin next: the janitor's teardown threads reuse the
+// connections, and TLS sessions, that its discovery threads opened instead of opening their own.
+class HandlePool {
  public:
-  ThreadHandle() : m_handle(curl_easy_init()) {}
-  ~ThreadHandle() {
-    if (m_handle != nullptr) curl_easy_cleanup(m_handle);
+  HandlePool() = default;
+  ~HandlePool() {
+    for (auto& [origin, handles] : m_idle) {
+      for (CURL* handle : handles) curl_easy_cleanup(handle);
+    }
   }
-  ThreadHandle(const ThreadHandle&) = delete;
-  ThreadHandle& operator=(const ThreadHandle&) = delete;
+  HandlePool(const HandlePool&) = delete;
+  HandlePool& operator=(const HandlePool&) = delete;
+
+  // An idle handle for `origin`, or a new one; nullptr if curl cannot make one.
+  [[nodiscard]] CURL* take(const std::string& origin) {
+    {
+      const std::lock_guard lock(m_mutex);
+      if (auto it = m_idle.find(origin); it != m_idle.end() && !it->second.empty()) {
+        CURL* handle = it->second.back();
+        it->second.pop_back();
+        return handle;
+      }
+    }
+    return curl_easy_init();
+  }
+
+  void give_back(const std::string& origin, CURL* handle) {
+    const std::lock_guard lock(m_mutex);
+    m_idle[origin].push_back(handle);
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::string, std::vector<CURL*>> m_idle;
+};
+
+// A handle taken from the pool for one request, given back when it goes out of scope.
+class PooledHandle {
+ public:
+  PooledHandle(HandlePool& pool, std::string origin)
+      : m_pool(pool), m_origin(std::move(origin)), m_handle(pool.take(m_origin)) {}
+  ~PooledHandle() {
+    if (m_handle != nullptr) m_pool.give_back(m_origin, m_handle);
+  }
+  PooledHandle(const PooledHandle&) = delete;
+  PooledHandle& operator=(const PooledHandle&) = delete;
   [[nodiscard]] CURL* get() const { return m_handle; }
 
  private:
+  HandlePool& m_pool;
+  std::string m_origin;
   CURL* m_handle;
 };
+
+// scheme://host:port of a URL (the whole URL when it has no path).
+std::string origin_of(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  const auto path = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  return url.substr(0, path);
+}
 
 struct ResponseSink {
   HttpResponse response;
@@ -86,7 +135,7 @@ class CurlTransport final : public HttpTransport {
   }
 
   TransportResult send(const HttpRequest& request) override {
-    thread_local ThreadHandle handle;
+    const PooledHandle handle(m_pool, origin_of(request.url));
     CURL* curl = handle.get();
     if (curl == nullptr) {
       return std::unexpected(
@@ -144,6 +193,7 @@ class CurlTransport final : public HttpTransport {
 
  private:
   CurlTransportOptions m_options;
+  HandlePool m_pool;
 };
 
 }  // namespace

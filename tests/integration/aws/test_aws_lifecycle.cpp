@@ -193,5 +193,55 @@ TEST_F(Ec2FakeTest, StatelessJanitorRemovesExpiredLab) {
   EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
 }
 
+// True if a DescribeInstances call's filters ask only for instances not yet terminated.
+bool asks_for_live_instances_only(const nlohmann::json& params) {
+  for (const auto& [name, value] : params.items()) {
+    if (!name.starts_with("Filter.") || !name.ends_with(".Name")) continue;
+    if (value != "instance-state-name") continue;
+    const std::string values_prefix = name.substr(0, name.size() - 4) + "Value.";
+    for (const auto& [other, state] : params.items()) {
+      if (other.starts_with(values_prefix) && state == "terminated") return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+// Given an expired lab only a tag scan knows of, expect the janitor's scan to be the tag fence
+// of what it adopted (one DescribeInstances before TerminateInstances: the scan's), and every
+// DescribeInstances after it to ask only for instances not yet terminated, so the answers
+// shrink to nothing instead of repeating every terminated instance in full.
+TEST_F(Ec2FakeTest, JanitorDescribesAdoptedInstancesOnceBeforeTerminating) {
+  const auto up = live({"up", "--profile", "provider", "--provider", "aws", "--ttl", "1s"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  std::filesystem::remove_all(state_dir);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::size_t before = call_log().size();
+  const auto janitor = live({"down", "--expired"});
+  ASSERT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
+
+  const auto log = call_log();
+  std::size_t describes_before_terminate = 0;
+  std::size_t describes_after_terminate = 0;
+  bool terminated = false;
+  for (std::size_t i = before; i < log.size(); ++i) {
+    const std::string action = log[i].value("action", "");
+    if (action == "TerminateInstances") {
+      EXPECT_FALSE(terminated) << "one TerminateInstances for the whole run";
+      terminated = true;
+    } else if (action == "DescribeInstances" && !terminated) {
+      ++describes_before_terminate;
+    } else if (action == "DescribeInstances") {
+      ++describes_after_terminate;
+      EXPECT_TRUE(asks_for_live_instances_only(log[i]["params"])) << log[i]["params"].dump();
+    }
+  }
+  EXPECT_TRUE(terminated);
+  EXPECT_EQ(describes_before_terminate, 1u);
+  EXPECT_GE(describes_after_terminate, 1u) << "the wait and the final discovery describe";
+}
+
 }  // namespace
 }  // namespace labctl::testing

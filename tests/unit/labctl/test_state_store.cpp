@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "labctl/sqlite_util.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace labctl::state {
@@ -92,6 +93,43 @@ TEST_F(TempDirTest, ResourcesKeepCreationOrderAndMergeAttrs) {
   EXPECT_EQ(rows[1].state, k_res_created);
   EXPECT_EQ(rows[1].attrs["node"]["site"], "aws");
   EXPECT_EQ(rows[1].attrs["privateIp"], "10.0.0.5");
+}
+
+// Given a batch of rows, expect each its id in order and every outcome of a batch written; a
+// batch inside an outer transaction that is rolled back leaves nothing behind.
+TEST_F(TempDirTest, BatchesOfRowsAndOutcomesJoinAnOuterTransaction) {
+  auto store = *Store::open(tmp.path());
+  const std::string run = *store->insert_run(sample_run("20260601T030000Z-cloudedge-b"));
+  std::vector<ResourceRecord> rows(3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].run_id = run;
+    rows[i].provider = "aws";
+    rows[i].kind = "instance";
+    rows[i].cloud_id = "i-" + std::to_string(i);
+    rows[i].state = k_res_created;
+  }
+  ASSERT_TRUE(store->record_intents(rows));
+  EXPECT_LT(rows[0].id, rows[1].id);
+  EXPECT_LT(rows[1].id, rows[2].id);
+  ASSERT_TRUE(store->set_resource_states(
+      {{rows[0].id, k_res_deleted, ""}, {rows[2].id, k_res_failed, "refused: i-2"}}));
+  auto stored = *store->resources(run);
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_EQ(stored[0].cloud_id, "i-0");
+  EXPECT_EQ(stored[0].state, k_res_deleted);
+  EXPECT_EQ(stored[1].state, k_res_created);
+  EXPECT_EQ(stored[2].state, k_res_failed);
+  EXPECT_EQ(stored[2].error, "refused: i-2");
+  {
+    Transaction outer(store->handle());
+    ASSERT_TRUE(outer.begin());
+    std::vector<ResourceRecord> more(1, rows[0]);
+    ASSERT_TRUE(store->record_intents(more));  // joins `outer`, commits nothing itself
+    ASSERT_TRUE(store->set_resource_states({{rows[1].id, k_res_deleted, ""}}));
+  }  // `outer` rolls back
+  stored = *store->resources(run);
+  EXPECT_EQ(stored.size(), 3u);
+  EXPECT_EQ(stored[1].state, k_res_created);
 }
 
 TEST_F(TempDirTest, EventsAndMeta) {

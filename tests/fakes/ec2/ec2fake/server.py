@@ -3,14 +3,19 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import seed
 
 
-class FakeServer(ThreadingHTTPServer):
-    daemon_threads = True
+class FakeServer(HTTPServer):
+    """Connections are accepted by the worker threads themselves (leader/followers): an idle
+    worker blocks in accept() and, once it has a connection, starts another worker if none is
+    left idle. A single accept loop starting a thread per connection stalled a burst of new
+    connections (a 16-region janitor opens one per region at once) behind the busy workers: each
+    thread start waited for the GIL twice."""
+
     allow_reuse_address = True
     request_queue_size = 256  # a 16-region janitor opens many connections at once
 
@@ -19,6 +24,46 @@ class FakeServer(ThreadingHTTPServer):
         self.fake = fake
         self.log_lock = threading.Lock()
         self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        self._workers_lock = threading.Lock()
+        self._idle_workers = 0
+        self._stopping = threading.Event()
+
+    def serve_forever(self, poll_interval=0.2):
+        # accept() wakes every poll_interval to notice shutdown(); accepted sockets are blocking.
+        self.socket.settimeout(poll_interval)
+        self._start_worker()
+        self._stopping.wait()
+
+    def shutdown(self):
+        self._stopping.set()
+
+    def _start_worker(self):
+        with self._workers_lock:
+            self._idle_workers += 1
+        threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self):
+        while not self._stopping.is_set():
+            try:
+                connection, address = self.socket.accept()
+            except socket.timeout:
+                continue
+            except OSError:  # e.g. out of file descriptors: do not spin
+                self._stopping.wait(0.05)
+                continue
+            with self._workers_lock:
+                self._idle_workers -= 1
+                last = self._idle_workers == 0
+            if last:
+                self._start_worker()
+            try:
+                self.finish_request(connection, address)
+            except Exception:  # noqa: BLE001  (one broken connection must not end the worker)
+                self.handle_error(connection, address)
+            finally:
+                self.shutdown_request(connection)
+            with self._workers_lock:
+                self._idle_workers += 1
 
     def log(self, line):
         if self.log_file:

@@ -65,6 +65,7 @@ class SessionHost::Loop {
         m_host.m_exec_queue.clear();
       }
       const auto read_before = m_socket_counter.in_bytes;
+      const auto written_before = m_socket_counter.out_bytes;
       // Reads and dispatches what the server sent. Channel calls do that too, but not once
       // every channel has seen EOF, and the closes we wait for come after it.
       if (m_event != nullptr) ssh_event_dopoll(m_event, 0);
@@ -79,9 +80,16 @@ class SessionHost::Loop {
         fail_all(lost);
         return lost;
       }
+      const bool received = m_socket_counter.in_bytes != read_before;
+      if (received && m_socket_counter.out_bytes == written_before && awaiting_open()) {
+        // sshd may hold the answer to our open behind Nagle until this input is acknowledged,
+        // and with nothing to send our socket delays that ACK by 40 ms: give the ACK a packet
+        // to ride on (see open_session_channel in ssh_session.cpp).
+        (void)ssh_send_ignore(m_session, "");
+      }
       // Packets libssh read during this pass may belong to a channel visited earlier in it,
       // and poll() no longer sees them on the socket: look again at once.
-      progress = progress || m_socket_counter.in_bytes != read_before;
+      progress = progress || received;
       wait_for_io(progress);
     }
     SshError stopped{SshErrorKind::error, "session to " + describe(m_host.m_endpoint) + " closed"};
@@ -134,6 +142,14 @@ class SessionHost::Loop {
   static void on_exit_signal(ssh_session, ssh_channel, const char*, int, const char*, const char*,
                              void* exec) {
     static_cast<Exec*>(exec)->exited = true;
+  }
+
+  // True while an open we sent (session channel or tunnel) has no answer yet.
+  [[nodiscard]] bool awaiting_open() const {
+    return !m_tunnel_openings.empty() ||
+           std::any_of(m_execs.begin(), m_execs.end(), [](const Exec& e) {
+             return e.phase == Exec::Phase::opening && e.open_sent;
+           });
   }
 
   ssh_channel new_channel() const { return ssh_channel_new(m_session); }

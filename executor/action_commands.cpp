@@ -15,20 +15,26 @@
 namespace labctl::executor {
 namespace {
 
-Expected<nlohmann::json> read_json(const std::string& file) {
+// The plan document `action import` reads: a file, or "-" for stdin.
+Expected<nlohmann::json> read_plan_document(const std::string& file) {
   std::string text;
   if (file == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), {});
   } else {
     std::ifstream in(file);
-    if (!in) return fail(ExitCode::usage, "cannot read " + file + ": no such file or unreadable");
+    if (!in) {
+      return fail(ExitCode::usage, "action import: cannot read " + file +
+                                       ": no such file or unreadable (give the file `labctl "
+                                       "action plan --out` wrote, or - for stdin)");
+    }
     std::ostringstream buffer;
     buffer << in.rdbuf();
     text = buffer.str();
   }
   auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (parsed.is_discarded()) {
-    return fail(ExitCode::usage, (file == "-" ? std::string("stdin") : file) +
+    return fail(ExitCode::usage, "action import: " +
+                                     (file == "-" ? std::string("stdin") : file) +
                                      " is not valid JSON");
   }
   return parsed;
@@ -100,7 +106,7 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
 
 Expected<ExitCode> run_action_import(const std::string& file, const std::string& run_id,
                                      bool json) {
-  auto document = read_json(file);
+  auto document = read_plan_document(file);
   if (!document) return std::unexpected(document.error());
   auto requests = read_plan(*document);
   if (!requests) {

@@ -47,6 +47,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"deploy"}, 2, "deploy: one of --build <path> or --commit <ref> is required"},
         Case{{"deploy", "--build", "/nonexistent/x.tar"}, 2, "deploy: --build path not found"},
         Case{{"runs", "show", "20260101T000000Z-cloudedge-none"}, 2, "runs show: no run"},
+        Case{{"action", "import", "/nonexistent/plan.json"}, 2,
+             "action import: cannot read /nonexistent/plan.json"},
+        Case{{"action", "import", "/proc/version"}, 2,
+             "action import: /proc/version is not valid JSON"},
         Case{{"--log-format", "xml", "version"}, 2, "--log-format"}));
 
 TEST_F(LifecycleTest, TtlCeilingIsConfigurableAndValidated) {

@@ -52,12 +52,14 @@ class RegionTeardown {
     std::vector<state::ResourceRecord> instance_rows;
     std::copy_if(rows.begin(), rows.end(), std::back_inserter(instance_rows),
                  [](const auto& row) { return row.kind == "instance"; });
-    if (!m_ctx.rows_found_by_tag) fence(instance_rows);
-    std::vector<std::string> instances;
-    for (const auto& row : instance_rows) {
-      if (!m_decided.contains(row.id) && !row.cloud_id.empty()) instances.push_back(row.cloud_id);
+    bool fenced = !m_ctx.rows_found_by_tag;
+    if (fenced) fence(instance_rows);
+    // One id EC2 no longer knows fails the whole TerminateInstances: the fence then finds it
+    // gone, and the others are sent again.
+    while (!terminate(rows, undecided_ids(instance_rows)) && !fenced) {
+      fence(instance_rows);
+      fenced = true;
     }
-    if (!instances.empty()) terminate(rows, instances);
     fence(rows);
     for (const auto& row : rows) {
       if (m_decided.contains(row.id)) continue;
@@ -141,28 +143,41 @@ class RegionTeardown {
     flush();
   }
 
-  void terminate(const std::vector<state::ResourceRecord>& rows,
-                 const std::vector<std::string>& ids) {
+  [[nodiscard]] std::vector<std::string> undecided_ids(
+      const std::vector<state::ResourceRecord>& rows) const {
+    std::vector<std::string> ids;
+    for (const auto& row : rows) {
+      if (!m_decided.contains(row.id) && !row.cloud_id.empty()) ids.push_back(row.cloud_id);
+    }
+    return ids;
+  }
+
+  // Terminates `ids` and waits until they are; false (nothing decided) when EC2 answered that
+  // one of them does not exist, which fails the whole call.
+  [[nodiscard]] bool terminate(const std::vector<state::ResourceRecord>& rows,
+                               const std::vector<std::string>& ids) {
+    if (ids.empty()) return true;
     QueryParams params;
     params.add_list("InstanceId", ids);
     log::info("aws.terminate", "aws: TerminateInstances " + std::to_string(ids.size()) +
                                    " instance(s) in " + m_client.region());
     auto sent = m_client.call("TerminateInstances", params);
-    if (!sent && !gone(sent.error())) {
+    if (!sent && gone(sent.error())) return false;
+    if (!sent) {
       for (const auto& row : rows) {
         if (row.kind == "instance" && !m_decided.contains(row.id)) {
           decide(row, state::k_res_failed, sent.error().describe());
         }
       }
       flush();
-      return;
+      return true;
     }
     // The answer names each instance's new state; only when one is still shutting down is
     // there anything to wait for, and then it cannot be done before the first poll interval.
     // Polls ask for the instances NOT yet terminated, so the answer shrinks to nothing instead
     // of repeating every terminated instance in full.
-    const auto answered = sent ? sent->items("instancesSet/item") : std::vector<pugi::xml_node>{};
-    bool all_gone = sent && std::all_of(answered.begin(), answered.end(), [](const auto& item) {
+    const auto answered = sent->items("instancesSet/item");
+    bool all_gone = std::all_of(answered.begin(), answered.end(), [](const auto& item) {
       return text_at(item, "currentState/name") == "terminated";
     });
     const auto* type = resource_type("instance");
@@ -188,6 +203,7 @@ class RegionTeardown {
       }
     }
     flush();
+    return true;
   }
 
   // Detaches/disassociates what a gateway or route table still has, then deletes it.

@@ -180,6 +180,19 @@ INSTANTIATE_TEST_SUITE_P(
                       KillPoint{"DescribeInstances"},    // during the wait
                       KillPoint{""}));                   // just after up
 
+// An expired lab of the `provider` profile that only its tags know of (another machine's
+// leak): up with a 1 s TTL, the state directory removed, the TTL passed.
+class JanitorTest : public Ec2FakeTest {
+ protected:
+  std::string expired_lab_without_state() {
+    const auto up = live({"up", "--profile", "provider", "--provider", "aws", "--ttl", "1s"});
+    EXPECT_EQ(up.code, 0) << up.err;
+    std::filesystem::remove_all(state_dir);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    return first_line(up.out);
+  }
+};
+
 // True if a DescribeInstances call's filters ask only for instances not yet terminated.
 bool asks_for_live_instances_only(const nlohmann::json& params) {
   for (const auto& [name, value] : params.items()) {
@@ -199,12 +212,8 @@ bool asks_for_live_instances_only(const nlohmann::json& params) {
 // DescribeInstances before TerminateInstances: the scan's), and every DescribeInstances after
 // it asks only for instances not yet terminated, so the answers shrink to nothing instead of
 // repeating every terminated instance in full.
-TEST_F(Ec2FakeTest, StatelessJanitorRemovesExpiredLab) {
-  const auto up = live({"up", "--profile", "provider", "--provider", "aws", "--ttl", "1s"});
-  ASSERT_EQ(up.code, 0) << up.err;
-  const std::string run_id = first_line(up.out);
-  std::filesystem::remove_all(state_dir);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+TEST_F(JanitorTest, StatelessJanitorRemovesExpiredLab) {
+  const std::string run_id = expired_lab_without_state();
   const std::size_t before = call_log().size();
   const auto janitor = live({"down", "--expired"});
   ASSERT_EQ(janitor.code, 0) << janitor.err;
@@ -229,6 +238,19 @@ TEST_F(Ec2FakeTest, StatelessJanitorRemovesExpiredLab) {
   EXPECT_TRUE(terminated);
   EXPECT_EQ(describes_before_terminate, 1u);
   EXPECT_GE(describes_after_terminate, 1u) << "the wait and the final discovery describe";
+}
+
+// Given an adopted expired lab whose TerminateInstances EC2 answers with
+// InvalidInstanceID.NotFound (one of its ids vanished after the scan, which fails the whole
+// call), expect the janitor to fence the instances, send the call again and remove the lab.
+TEST_F(JanitorTest, TerminateIsSentAgainAfterAnInstanceVanished) {
+  const std::string run_id = expired_lab_without_state();
+  fake_post("/_fake/faults",
+            {{"action", "TerminateInstances"}, {"kind", "instance_not_found"}, {"count", 1}});
+  const auto janitor = live({"down", "--expired"});
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
+  EXPECT_EQ(calls("TerminateInstances"), 2u);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ class Fake:
     def add_fault(self, spec):
         kind = spec.get("kind")
         if kind not in ("throttle", "server_error", "hang", "dependency_violation", "drop",
-                        "swallow"):
+                        "swallow", "instance_not_found"):
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = {"action": spec.get("action", "*"), "kind": kind,
                  "count": int(spec.get("count", 1)),
@@ -190,5 +190,9 @@ def _raise_fault(fault):
         raise Ec2Error("RequestLimitExceeded", "Request limit exceeded.", 503)
     if kind == "server_error":
         raise Ec2Error("InternalError", "An internal error has occurred", 500)
+    if kind == "instance_not_found":
+        # What EC2 answers for a whole call when one of its instance ids no longer exists.
+        raise Ec2Error("InvalidInstanceID.NotFound", "The instance ID 'i-0000000000000000f' does "
+                                                     "not exist")
     if kind == "dependency_violation":
         raise Ec2Error("DependencyViolation", "resource has a dependent object (injected)")

@@ -132,7 +132,10 @@ SshExpected<void> open_session_channel(ssh_session session, ssh_channel channel,
     if (::poll(&ready, 1, static_cast<int>(std::min<long long>(left.count(), 200))) > 0 &&
         nudges < k_max_nudges) {
       ++nudges;
-      if (ssh_send_ignore(session, "") != SSH_OK) break;
+      if (ssh_send_ignore(session, "") != SSH_OK) {
+        rc = SSH_ERROR;  // e.g. the connection closed: say why, not "timed out"
+        break;
+      }
     }
   }
   ssh_set_blocking(session, 1);

@@ -177,9 +177,10 @@ class RegionTeardown {
     // Polls ask for the instances NOT yet terminated, so the answer shrinks to nothing instead
     // of repeating every terminated instance in full.
     const auto answered = sent->items("instancesSet/item");
-    bool all_gone = std::all_of(answered.begin(), answered.end(), [](const auto& item) {
-      return text_at(item, "currentState/name") == "terminated";
-    });
+    bool all_gone = answered.size() == ids.size() &&
+                    std::all_of(answered.begin(), answered.end(), [](const auto& item) {
+                      return text_at(item, "currentState/name") == "terminated";
+                    });
     const auto* type = resource_type("instance");
     auto interval = k_first_poll;
     const auto deadline = m_ctx.clock.steady_now() + std::chrono::minutes(10);

@@ -56,7 +56,7 @@ class RegionTeardown {
     if (fenced) fence(instance_rows);
     // One id EC2 no longer knows fails the whole TerminateInstances: the fence then finds it
     // gone, and the others are sent again.
-    while (!terminate(rows, undecided_ids(instance_rows)) && !fenced) {
+    while (!terminate(instance_rows) && !fenced) {
       fence(instance_rows);
       fenced = true;
     }
@@ -143,19 +143,14 @@ class RegionTeardown {
     flush();
   }
 
-  [[nodiscard]] std::vector<std::string> undecided_ids(
-      const std::vector<state::ResourceRecord>& rows) const {
+  // Terminates the undecided instances of `instance_rows` and waits until they are; false
+  // (nothing decided) when EC2 answered that one of them does not exist, which fails the whole
+  // call.
+  [[nodiscard]] bool terminate(const std::vector<state::ResourceRecord>& instance_rows) {
     std::vector<std::string> ids;
-    for (const auto& row : rows) {
+    for (const auto& row : instance_rows) {
       if (!m_decided.contains(row.id) && !row.cloud_id.empty()) ids.push_back(row.cloud_id);
     }
-    return ids;
-  }
-
-  // Terminates `ids` and waits until they are; false (nothing decided) when EC2 answered that
-  // one of them does not exist, which fails the whole call.
-  [[nodiscard]] bool terminate(const std::vector<state::ResourceRecord>& rows,
-                               const std::vector<std::string>& ids) {
     if (ids.empty()) return true;
     QueryParams params;
     params.add_list("InstanceId", ids);
@@ -164,10 +159,8 @@ class RegionTeardown {
     auto sent = m_client.call("TerminateInstances", params);
     if (!sent && gone(sent.error())) return false;
     if (!sent) {
-      for (const auto& row : rows) {
-        if (row.kind == "instance" && !m_decided.contains(row.id)) {
-          decide(row, state::k_res_failed, sent.error().describe());
-        }
+      for (const auto& row : instance_rows) {
+        if (!m_decided.contains(row.id)) decide(row, state::k_res_failed, sent.error().describe());
       }
       flush();
       return true;
@@ -195,8 +188,8 @@ class RegionTeardown {
             {"pending", "running", "shutting-down", "stopping", "stopped"}}});
       all_gone = live && live->items.empty();
     }
-    for (const auto& row : rows) {
-      if (row.kind != "instance" || m_decided.contains(row.id)) continue;
+    for (const auto& row : instance_rows) {
+      if (m_decided.contains(row.id)) continue;
       if (all_gone) {
         decide(row, state::k_res_deleted);
       } else {

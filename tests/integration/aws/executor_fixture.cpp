@@ -88,13 +88,27 @@ ExecutorTest::CaptureKeys ExecutorTest::keys_of(const std::filesystem::path& pla
   return keys;
 }
 
-ExecutorTest::CaptureKeys ExecutorTest::capture(const Lab& lab, const std::string& eni_id,
-                                                const std::string& seize_from) {
+ExecutorTest::CaptureKeys ExecutorTest::import_plan(const Lab& lab, const std::string& eni_id,
+                                                    const std::string& seize_from) {
   const auto file = plan(lab, eni_id, seize_from);
-  const auto keys = keys_of(file);
+  auto keys = keys_of(file);
   EXPECT_FALSE(keys.forwarding.empty() || keys.assign.empty()) << read_text(file);
   const auto imported = run({"action", "import", file.string()});
   EXPECT_EQ(imported.code, 0) << imported.err;
+  return keys;
+}
+
+ExecutorTest::CaptureKeys ExecutorTest::approved_assign(const Lab& lab, const std::string& eni_id,
+                                                        const std::string& seize_from) {
+  auto keys = import_plan(lab, eni_id, seize_from);
+  const auto approved = run({"action", "approve", keys.assign, "--by", "tester"});
+  EXPECT_EQ(approved.code, 0) << approved.err;
+  return keys;
+}
+
+ExecutorTest::CaptureKeys ExecutorTest::capture(const Lab& lab, const std::string& eni_id,
+                                                const std::string& seize_from) {
+  const auto keys = import_plan(lab, eni_id, seize_from);
   for (const auto& key : {keys.forwarding, keys.assign}) {
     const auto executed = approve_and_execute(key);
     EXPECT_EQ(executed.code, 0) << key << ": " << executed.out << executed.err;

@@ -48,6 +48,12 @@ class ExecutorTest : public Ec2FakeTest {
       const nlohmann::json& parameters, const std::string& mode, const std::string& key,
       const std::string& run_id);
   [[nodiscard]] static CaptureKeys keys_of(const std::filesystem::path& plan_file);
+  // plan and import (asserts both); the plan's keys.
+  [[nodiscard]] CaptureKeys import_plan(const Lab& lab, const std::string& eni,
+                                        const std::string& seize_from = "");
+  // import_plan, then approve (by "tester") its assign-secondary-ip action.
+  [[nodiscard]] CaptureKeys approved_assign(const Lab& lab, const std::string& eni,
+                                            const std::string& seize_from = "");
   // plan, import, approve (by "tester") and execute --approved both actions; asserts each step.
   [[nodiscard]] CaptureKeys capture(const Lab& lab, const std::string& eni,
                                     const std::string& seize_from = "");

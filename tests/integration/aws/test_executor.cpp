@@ -84,9 +84,7 @@ TEST_F(ExecutorTest, RunbookSequenceCapturesTheAddressAndRecordsThePriorState) {
 // refused (exit 4) without any mutating call.
 TEST_F(ExecutorTest, ExecuteWithoutApprovalIsRefused) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  const auto keys = import_plan(lab, lab.eni_a);
 
   const auto pending = run({"action", "execute", keys.assign, "--approved"});
   EXPECT_EQ(pending.code, 4) << pending.err;
@@ -136,9 +134,7 @@ TEST_F(ExecutorTest, SucceededKeyNeverRunsAgain) {
 // plan to reset that key to pending, and the reset key to run once approved again.
 TEST_F(ExecutorTest, FailedKeyIsResetToPendingByReimport) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  const auto keys = import_plan(lab, lab.eni_a);
   fake_post(
       "/_fake/faults",
       {{"action", "AssignPrivateIpAddresses"}, {"kind", "dependency_violation"}, {"count", 1}});
@@ -146,7 +142,7 @@ TEST_F(ExecutorTest, FailedKeyIsResetToPendingByReimport) {
   EXPECT_EQ(failed.code, 3) << failed.out << failed.err;
   EXPECT_EQ(journal_row(keys.assign)["status"], "failed");
 
-  const auto reimported = run({"action", "import", file.string(), "--json"});
+  const auto reimported = run({"action", "import", keys.plan_file.string(), "--json"});
   ASSERT_EQ(reimported.code, 0) << reimported.err;
   for (const auto& r : nlohmann::json::parse(reimported.out, nullptr, false)) {
     const bool failed_key = r["idempotencyKey"] == keys.assign;
@@ -251,10 +247,7 @@ TEST_F(ExecutorTest, UndoRefusesUnassignDrift) {
 // result, the row still approved, no mutating call.
 TEST_F(ExecutorTest, DryRunExecuteSendsNoMutatingRequest) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
-  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto keys = approved_assign(lab, lab.eni_a);
   const auto dry =
       run({"action", "execute", keys.assign, "--approved"}, {{"CE_DRY_RUN", "\x01unset"}});
   EXPECT_EQ(dry.code, 0) << dry.err;
@@ -269,10 +262,7 @@ TEST_F(ExecutorTest, DryRunExecuteSendsNoMutatingRequest) {
 // AssignPrivateIpAddresses: the journal's claim (and the run lease) lets only one run it.
 TEST_F(ExecutorTest, ConcurrentExecutesSendOneMutation) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
-  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto keys = approved_assign(lab, lab.eni_a);
   const std::vector<std::string> args{"action", "execute", keys.assign, "--approved"};
   auto first = spawn_live(args);
   auto second = spawn_live(args);
@@ -291,10 +281,7 @@ TEST_F(ExecutorTest, ConcurrentExecutesSendOneMutation) {
 // execute of that key to record an ambiguous-result hard stop (exit 4) and send nothing.
 TEST_F(ExecutorTest, AnInterruptedExecuteIsNotReportedAsDone) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
-  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto keys = approved_assign(lab, lab.eni_a);
   // The fake assigns, then holds the answer back; the fault leaves its list when taken.
   fake_post("/_fake/faults", {{"action", "AssignPrivateIpAddresses"},
                               {"kind", "hang"},
@@ -322,8 +309,7 @@ TEST_F(ExecutorTest, AnInterruptedExecuteIsNotReportedAsDone) {
 TEST_F(ExecutorTest, ExecuteFencesAnApprovedActionWithAStaleEpoch) {
   const auto lab = up_lab();
   (void)capture(lab, lab.eni_a);                                // e1 on A
-  const auto stale = keys_of(plan(lab, lab.eni_b, lab.eni_a));  // e2 on B, not run yet
-  ASSERT_EQ(run({"action", "import", stale.plan_file.string()}).code, 0);
+  const auto stale = import_plan(lab, lab.eni_b, lab.eni_a);  // e2 on B, not run yet
   ASSERT_EQ(run({"action", "approve", stale.assign, "--by", "tester"}).code, 0);
   (void)capture(lab, lab.eni_client, lab.eni_a);  // e2 on the client
   (void)capture(lab, lab.eni_a, lab.eni_client);  // e3 back on A

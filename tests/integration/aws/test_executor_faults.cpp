@@ -146,9 +146,7 @@ TEST_F(ExecutorTest, HardStopOnAnUndoThatCannotBeDescribed) {
 // "ambiguous" row, exit 4 and exactly one call (an ambiguous result is never retried).
 TEST_F(ExecutorTest, HardStopOnAnAmbiguousResultIsNeverRetried) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+  const auto keys = import_plan(lab, lab.eni_a);
   fake_post("/_fake/faults",
             {{"action", "AssignPrivateIpAddresses"}, {"kind", "swallow"}, {"count", 1}});
   const auto executed = approve_and_execute(keys.assign);
@@ -173,9 +171,7 @@ TEST_F(ExecutorTest, AMutationWithoutAClearAnswerIsNotResent) {
   for (const auto& [kind, target_eni] : target) {
     const bool throttled = kind == "throttle";
     // The lost answer ("drop", first in the map) did move the address to A: seize it from there.
-    const auto file = plan(lab, target_eni, throttled ? lab.eni_a : "");
-    const auto keys = keys_of(file);
-    ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
+    const auto keys = import_plan(lab, target_eni, throttled ? lab.eni_a : "");
     const auto before = calls("AssignPrivateIpAddresses");
     fake_post("/_fake/faults",
               {{"action", "AssignPrivateIpAddresses"}, {"kind", kind}, {"count", 1}});
@@ -219,8 +215,7 @@ TEST_F(ExecutorTest, ImportFencesAPlanOvertakenByANewerEpoch) {
 TEST_F(ExecutorTest, ACaptureWithoutSeizeNeverTakesAnAddressInUse) {
   const auto lab = up_lab();
   (void)capture(lab, lab.eni_a);
-  const auto keys = keys_of(plan(lab, lab.eni_b));
-  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
+  const auto keys = import_plan(lab, lab.eni_b);
   const auto executed = approve_and_execute(keys.assign);
   EXPECT_EQ(executed.code, 3) << executed.out << executed.err;
   EXPECT_EQ(journal_row(keys.assign)["status"], "failed");
@@ -235,10 +230,7 @@ TEST_F(ExecutorTest, ACaptureWithoutSeizeNeverTakesAnAddressInUse) {
 // the scoped key) and a failover event saying so; the action after it uses the usual identity.
 TEST_F(ExecutorTest, ExecutorFailWithAScopedIdentityFailsClosed) {
   const auto lab = up_lab();
-  const auto file = plan(lab, lab.eni_a);
-  const auto keys = keys_of(file);
-  ASSERT_EQ(run({"action", "import", file.string()}).code, 0);
-  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto keys = approved_assign(lab, lab.eni_a);
   const auto credentials = write_scoped_credentials("scoped");
   fake_post("/_fake/deny", {{"access_key_id", k_scoped_access_key}, {"actions", {"*mutating*"}}});
 
@@ -341,8 +333,7 @@ TEST_F(ExecutorTest, HardStopOnAddressesLabctlDidNotAssign) {
       << journal_row(key).dump();
   EXPECT_EQ(journal_row(key)["status"], "failed");
 
-  const auto keys = keys_of(plan(lab, lab.eni_a));
-  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
+  const auto keys = import_plan(lab, lab.eni_a);
   const auto assign = approve_and_execute(keys.assign);
   EXPECT_EQ(assign.code, 4) << assign.out << assign.err;
   const auto row = journal_row(keys.assign);

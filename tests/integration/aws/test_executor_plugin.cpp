@@ -249,9 +249,7 @@ TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
           {{"CE_AWS_EXECUTOR_FAIL_PROFILE", "scoped"}})
           .code,
       0);
-  const auto keys = keys_of(plan(lab, lab.eni_a, lab.eni_b));
-  ASSERT_EQ(run({"action", "import", keys.plan_file.string()}).code, 0);
-  ASSERT_EQ(run({"action", "approve", keys.assign, "--by", "tester"}).code, 0);
+  const auto keys = approved_assign(lab, lab.eni_a, lab.eni_b);
   const auto denied = run({"action", "execute", keys.assign, "--approved"},
                           {{"AWS_SHARED_CREDENTIALS_FILE", credentials.string()}});
   EXPECT_EQ(denied.code, 3) << "the scoped identity must have been used: " << denied.err;

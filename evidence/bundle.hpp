@@ -37,16 +37,20 @@ inline const std::vector<std::string> k_bundle_files{"result.json",
                                                      "preflight.json",
                                                      "MANIFEST.sha256"};
 
-// Writes the bundle into `out_dir` (created 0755 when missing), every file atomically, and
+// Writes the bundle into `out_dir`, every file atomically, and
 // MANIFEST.sha256 last: `HEX  name` lines (sha256sum -c compatible) under `#` header lines
 // naming labctl's version and commit. Bundle files of an earlier collect that this bundle does
 // not rewrite (an input not given this time) are removed, so the directory never mixes runs.
+// `out_dir` is created 0755 when missing (with missing parents); an existing directory is used
+// only when it is empty or holds an earlier labctl bundle (its MANIFEST.sha256): anything else,
+// a symlink or a non-directory is refused (ExitCode::refused) and left untouched.
 // Returns the path of result.json.
 [[nodiscard]] Expected<std::filesystem::path> write_bundle(const std::filesystem::path& out_dir,
                                                            const BundleContents& contents);
 
 // Removes a result.json and MANIFEST.sha256 left in `out_dir` by an earlier collect, so a
-// failed collect leaves nothing that claims a result.
+// failed collect leaves nothing that claims a result. Does nothing unless `out_dir` holds a
+// labctl bundle.
 void remove_stale_result(const std::filesystem::path& out_dir);
 
 // Lower-case hex SHA-256 (OpenSSL EVP).

@@ -5,6 +5,7 @@
 
 #include "faults/executor_faults.hpp"
 #include "faults/failover_timing.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/atomic_file.hpp"
 #include "labctl/clock.hpp"
 #include "labctl/env.hpp"
@@ -29,14 +30,14 @@ namespace {
 Expected<ExitCode> publish_timing(state::Store& store, const std::string& run_id,
                                   const nlohmann::ordered_json& timing, const std::string& out) {
   if (!out.empty()) {
-    if (auto written = write_file_atomic(out, timing.dump(2) + "\n"); !written) {
+    if (auto written = write_file_atomic(out, json_io::dump(timing, 2) + "\n"); !written) {
       return std::unexpected(written.error());
     }
     std::cout << out << '\n';
   } else {
-    std::cout << timing.dump() << '\n';
+    std::cout << json_io::dump(timing) << '\n';
   }
-  (void)store.set_meta(run_id, "failover.timing", nlohmann::json::parse(timing.dump()));
+  (void)store.set_meta(run_id, "failover.timing", nlohmann::json(timing));
   return timing["status"] == "pass" ? ExitCode::ok : ExitCode::check_failed;
 }
 

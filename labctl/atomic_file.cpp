@@ -3,16 +3,39 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace labctl {
 
+namespace {
+
+// What a non-regular file is, for the refusal message.
+const char* file_kind(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
 Expected<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                  mode_t mode) {
+  // rename() would replace whatever is at `path`: a device node, a FIFO, or a symlink (not its
+  // target, but the link someone placed there on purpose). Only a regular file is replaced.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    return fail(ExitCode::refused, "refusing to write " + path.string() + ": it is " +
+                                       file_kind(existing.st_mode) +
+                                       "; labctl only replaces regular files (choose another "
+                                       "path)");
+  }
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = mkstemp(tmpl.data());
@@ -52,14 +75,60 @@ Expected<void> write_file_atomic(const std::filesystem::path& path, std::string_
   return {};
 }
 
-Expected<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+Expected<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it anyway.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     return fail(ExitCode::usage, "cannot read " + path.string() + ": " + std::strerror(errno));
   }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return fail(ExitCode::usage, "cannot read " + path.string() +
+                                     ": not a regular file (give a file, not a device, FIFO "
+                                     "or directory)");
+  }
+  if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
+    ::close(fd);
+    return fail(ExitCode::usage, "cannot read " + path.string() + ": " +
+                                     std::to_string(info.st_size) + " bytes, more than the limit of " +
+                                     std::to_string(max_bytes));
+  }
+  std::string out;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd);
+      return fail(ExitCode::usage, "cannot read " + path.string() + ": " + std::strerror(saved));
+    }
+    if (n == 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {  // the file grew while being read
+      ::close(fd);
+      return fail(ExitCode::usage, "cannot read " + path.string() + ": more than the limit of " +
+                                       std::to_string(max_bytes) + " bytes");
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Expected<std::string> read_stream(std::istream& in, std::string_view what, std::size_t max_bytes) {
+  std::string out;
+  char buffer[65536];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    out.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_bytes) {
+      return fail(ExitCode::usage, std::string(what) + ": more than the limit of " +
+                                       std::to_string(max_bytes) + " bytes");
+    }
+  }
+  if (in.bad()) return fail(ExitCode::usage, std::string(what) + ": read error");
+  return out;
 }
 
 }  // namespace labctl

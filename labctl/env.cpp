@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "labctl/tags.hpp"
+
 namespace labctl::env {
 
 std::optional<std::string> get(const char* name) {
@@ -28,5 +30,11 @@ std::filesystem::path state_dir() {
 std::string owner() { return get_or("CE_OWNER", get_or("USER", "cloudedge-agent")); }
 
 std::string purpose() { return get_or("CE_PURPOSE", "cloudedge-sam-failover-lab"); }
+
+Expected<void> check_tag_variables() {
+  const char* owner_source = get_or("CE_OWNER", "").empty() ? "USER" : "CE_OWNER";
+  if (auto checked = check_tag_value(owner(), owner_source); !checked) return checked;
+  return check_tag_value(purpose(), "CE_PURPOSE");
+}
 
 }  // namespace labctl::env

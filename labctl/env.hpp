@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "labctl/error.hpp"
+
 namespace labctl::env {
 
 // The value of an environment variable; nullopt when unset (an empty value is a value).
@@ -22,5 +24,10 @@ namespace labctl::env {
 [[nodiscard]] std::string owner();
 // CE_PURPOSE, else "cloudedge-sam-failover-lab".
 [[nodiscard]] std::string purpose();
+
+// Checks the values owner() and purpose() return, which become tag values on every resource:
+// the error (ExitCode::usage) names the variable they came from (CE_OWNER, USER, CE_PURPOSE).
+// Call before anything is recorded or created.
+[[nodiscard]] Expected<void> check_tag_variables();
 
 }  // namespace labctl::env

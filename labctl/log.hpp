@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,9 +20,11 @@ void set_run_id(std::string run_id);
 [[nodiscard]] std::optional<Format> parse_format(std::string_view text);
 
 // Writes one line to stderr: `[HH:MM:SSZ] message` (human) or one NDJSON object with
-// ts, level, event, run_id, msg and `fields` (json). Thread-safe; never writes to stdout.
+// ts, level, event, run_id, msg and `fields` (json). Thread-safe; never writes to stdout;
+// never throws. Human lines show control characters escaped (line breaks kept); JSON events
+// replace ill-formed UTF-8.
 void emit(Level level, std::string_view event, std::string_view message,
-          const nlohmann::json& fields = nlohmann::json::object());
+          const nlohmann::json& fields = nlohmann::json::object()) noexcept;
 
 inline void info(std::string_view event, std::string_view message,
                  const nlohmann::json& fields = nlohmann::json::object()) {

@@ -2,7 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
 #include <list>
 #include <set>
 
@@ -10,6 +15,7 @@
 #include "labctl/duration.hpp"
 #include "labctl/env.hpp"
 #include "labctl/suggest.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::profile {
 namespace {
@@ -26,6 +32,83 @@ const std::vector<std::string> k_provider_names{"aws", "oci", "azure", "onprem",
 struct ProfileError {
   std::string message;
 };
+
+std::string at_mark(const fs::path& origin, const YAML::Mark& mark) {
+  return origin.string() + ":" + std::to_string(mark.line + 1) + ": ";
+}
+
+// Checks the whole document before any field is read, because yaml-cpp silently keeps the first
+// of two equal keys and shares aliased nodes: every mapping key must be a scalar and unique,
+// every scalar valid UTF-8, nesting at most k_max_depth and the walk (aliases counted each time
+// they are used) at most k_max_nodes nodes, so an alias bomb costs a bounded time.
+class DocumentCheck {
+ public:
+  explicit DocumentCheck(const fs::path& origin) : m_origin(origin) {}
+
+  void walk(const YAML::Node& node, std::size_t depth = 0) {
+    if (++m_nodes > k_max_nodes) {
+      throw ProfileError{at_mark(m_origin, node.Mark()) + "the profile has more than " +
+                         std::to_string(k_max_nodes) + " nodes (counting aliases)"};
+    }
+    if (depth > k_max_depth) {
+      throw ProfileError{at_mark(m_origin, node.Mark()) + "nested deeper than " +
+                         std::to_string(k_max_depth) + " levels"};
+    }
+    if (node.IsScalar()) {
+      if (!text::is_valid_utf8(node.Scalar())) {
+        throw ProfileError{at_mark(m_origin, node.Mark()) + "a value is not valid UTF-8"};
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) walk(item, depth + 1);
+    } else if (node.IsMap()) {
+      std::set<std::string> keys;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) {
+          throw ProfileError{at_mark(m_origin, it->first.Mark()) + "a key must be a plain name"};
+        }
+        walk(it->first, depth + 1);
+        if (!keys.insert(it->first.Scalar()).second) {
+          throw ProfileError{at_mark(m_origin, it->first.Mark()) + "duplicate key \"" +
+                             text::printable(it->first.Scalar(), 80) +
+                             "\" (each key may appear once in a mapping)"};
+        }
+        walk(it->second, depth + 1);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t k_max_depth = 32;
+  static constexpr std::size_t k_max_nodes = 100000;
+  const fs::path& m_origin;
+  std::size_t m_nodes = 0;
+};
+
+// An IPv4 or IPv6 address in its usual text form.
+bool is_ip_address(const std::string& text) {
+  std::array<unsigned char, 16> buffer{};
+  return inet_pton(AF_INET, text.c_str(), buffer.data()) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), buffer.data()) == 1;
+}
+
+// Why `text` is not an IPv4 network "a.b.c.d/len" with its host bits zero; empty when it is.
+std::string ipv4_cidr_problem(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) return "is not an IPv4 network (no /prefix length)";
+  const std::string address = text.substr(0, slash);
+  const std::string_view length = std::string_view(text).substr(slash + 1);
+  std::uint32_t network = 0;
+  if (inet_pton(AF_INET, address.c_str(), &network) != 1) return "is not an IPv4 address/prefix";
+  unsigned prefix = 0;
+  const auto [end, error] = std::from_chars(length.data(), length.data() + length.size(), prefix);
+  if (length.empty() || error != std::errc() || end != length.data() + length.size() ||
+      prefix > 32 || (length.size() > 1 && length.front() == '0')) {
+    return "has a prefix length that is not 0..32";
+  }
+  const std::uint32_t host_mask = prefix == 32 ? 0U : (0xFFFFFFFFU >> prefix);
+  if ((ntohl(network) & host_mask) != 0) return "has host bits set (give the network address)";
+  return {};
+}
 
 // Reads one YAML mapping, rejecting keys it was not asked about.
 class MapReader {
@@ -70,6 +153,14 @@ class MapReader {
     }
   }
 
+  void read_port(const std::string& key, int& out) {
+    read(key, out);
+    if (out < 1 || out > 65535) {  // only when given: the default is a valid port
+      throw ProfileError{at(*find(key)) + key + " " + std::to_string(out) +
+                         " is not a TCP port (want 1..65535)"};
+    }
+  }
+
   void read(const std::string& key, bool& out) {
     const YAML::Node* value = find(key);
     if (value == nullptr) return;
@@ -87,7 +178,23 @@ class MapReader {
     out.clear();
     for (const auto& item : *value) {
       if (!item.IsScalar()) throw ProfileError{at(item) + key + " items must be strings"};
-      out.push_back(item.as<std::string>());
+      if (std::find(out.begin(), out.end(), item.Scalar()) != out.end()) {
+        throw ProfileError{at(item) + key + " lists \"" + text::printable(item.Scalar(), 80) +
+                           "\" twice"};
+      }
+      out.push_back(item.Scalar());
+    }
+  }
+
+  // A string key that, when given, must be an IPv4 network (operator_cidr, vpc_cidr, ...).
+  void read_cidr(const std::string& key, std::string& out) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) return;
+    if (!value->IsScalar()) throw ProfileError{at(*value) + key + " must be a string"};
+    out = value->Scalar();
+    if (const std::string problem = ipv4_cidr_problem(out); !problem.empty()) {
+      throw ProfileError{at(*value) + key + " \"" + text::printable(out, 80) + "\" " + problem +
+                         " (want a.b.c.d/len, e.g. 198.51.100.0/24)"};
     }
   }
 
@@ -136,6 +243,11 @@ Site read_site(const YAML::Node& yaml, const fs::path& origin) {
   r.read("name", site.name, true);
   r.read("provider", site.provider, true);
   r.read("logical_address", site.logical_address);
+  if (!site.logical_address.empty() && !is_ip_address(site.logical_address)) {
+    throw ProfileError{r.at(*r.find("logical_address")) + "logical_address \"" +
+                       text::printable(site.logical_address, 80) +
+                       "\" is not an IPv4 or IPv6 address"};
+  }
   if (const auto* nodes = r.find("nodes")) {
     if (!nodes->IsSequence()) throw ProfileError{r.at(*nodes) + "nodes must be a list"};
     for (const auto& item : *nodes) site.nodes.push_back(read_node(item, origin));
@@ -160,12 +272,12 @@ void read_aws(const YAML::Node& yaml, const fs::path& origin, AwsSettings& aws) 
       throw ProfileError{ir.at(*image) + "aws.image needs either id, or owner and name"};
     }
   }
-  r.read("operator_cidr", aws.operator_cidr);
+  r.read_cidr("operator_cidr", aws.operator_cidr);
   r.read("allow_any_ssh", aws.allow_any_ssh);
   r.read("network", aws.network);
   r.read("subnet_id", aws.subnet_id);
-  r.read("vpc_cidr", aws.vpc_cidr);
-  r.read("subnet_cidr", aws.subnet_cidr);
+  r.read_cidr("vpc_cidr", aws.vpc_cidr);
+  r.read_cidr("subnet_cidr", aws.subnet_cidr);
   r.read("ssh_user", aws.ssh_user);
   r.reject_unknown();
   check_one_of(r, yaml, "aws.network", aws.network, {"dedicated", "existing"});
@@ -189,7 +301,7 @@ SshEndpoint read_ssh(const YAML::Node& yaml, const fs::path& origin) {
   MapReader r(yaml, origin, "ssh");
   SshEndpoint ssh;
   r.read("host", ssh.host, true);
-  r.read("port", ssh.port);
+  r.read_port("port", ssh.port);
   r.read("user", ssh.user);
   r.read("jump", ssh.jump);
   r.reject_unknown();
@@ -218,7 +330,10 @@ void read_onprem(const YAML::Node& yaml, const fs::path& origin, OnpremSettings&
       throw ProfileError{r.at(*commands) + "onprem.fault_commands must be a mapping"};
     }
     for (auto it = commands->begin(); it != commands->end(); ++it) {
-      onprem.fault_commands[it->first.as<std::string>()] = it->second.as<std::string>();
+      if (!it->second.IsScalar()) {
+        throw ProfileError{r.at(it->second) + "onprem.fault_commands values must be strings"};
+      }
+      onprem.fault_commands[it->first.Scalar()] = it->second.Scalar();
     }
   }
   r.reject_unknown();
@@ -232,10 +347,15 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   r.read("description", p.description);
   r.read("providers", p.providers);
   r.read("ttl", p.ttl);
-  if (const auto* sites = r.find("sites")) {
-    if (!sites->IsSequence()) throw ProfileError{r.at(*sites) + "sites must be a list"};
-    for (const auto& item : *sites) p.sites.push_back(read_site(item, origin));
+  const auto* sites = r.find("sites");
+  if (sites == nullptr) {
+    throw ProfileError{r.at(root) + "profile: missing key \"sites\" (the lab's sites, each "
+                                    "with name, provider and nodes)"};
   }
+  if (!sites->IsSequence() || sites->size() == 0) {
+    throw ProfileError{r.at(*sites) + "sites must be a list of at least one site"};
+  }
+  for (const auto& item : *sites) p.sites.push_back(read_site(item, origin));
   if (const auto* matrices = r.find("matrices")) {
     if (!matrices->IsMap()) throw ProfileError{r.at(*matrices) + "matrices must be a mapping"};
     for (auto it = matrices->begin(); it != matrices->end(); ++it) {
@@ -246,8 +366,16 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
       if (!list.IsSequence()) {
         throw ProfileError{r.at(list) + "matrix \"" + name + "\" must be a list of site names"};
       }
-      auto& sites = p.matrices[name];
-      for (const auto& site : list) sites.push_back(site.as<std::string>());
+      auto& matrix_sites = p.matrices[name];
+      for (const auto& site : list) {
+        if (!site.IsScalar()) throw ProfileError{r.at(site) + "matrix site names must be strings"};
+        if (std::find(matrix_sites.begin(), matrix_sites.end(), site.Scalar()) !=
+            matrix_sites.end()) {
+          throw ProfileError{r.at(site) + "matrix \"" + name + "\" lists site \"" +
+                             site.Scalar() + "\" twice"};
+        }
+        matrix_sites.push_back(site.Scalar());
+      }
     }
   }
   if (const auto* aws = r.find("aws")) read_aws(*aws, origin, p.aws);
@@ -256,8 +384,8 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   if (const auto* onprem = r.find("onprem")) read_onprem(*onprem, origin, p.onprem);
   if (const auto* local = r.find("local")) {
     MapReader lr(*local, origin, "local");
-    lr.read("subnet", p.local.subnet);
-    lr.read("transit", p.local.transit);
+    lr.read_cidr("subnet", p.local.subnet);
+    lr.read_cidr("transit", p.local.transit);
     lr.reject_unknown();
   }
   if (const auto* deploy = r.find("deploy")) {
@@ -291,9 +419,9 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
     }
   }
   const std::vector<std::string> declared(site_names.begin(), site_names.end());
-  for (const auto& [matrix, sites] : p.matrices) {
-    for (const auto& site : sites) {
-      if (!site_names.contains(site) && !p.sites.empty()) {
+  for (const auto& [matrix, members] : p.matrices) {
+    for (const auto& site : members) {
+      if (!site_names.contains(site)) {
         throw ProfileError{r.at(root) + "matrix \"" + matrix + "\" names unknown site \"" +
                            site + "\"" + did_you_mean(site, declared)};
       }
@@ -326,9 +454,20 @@ fs::path shipped_dir() {
 }
 
 Expected<Profile> parse(const std::string& yaml_text, const fs::path& origin) {
+  if (yaml_text.size() > k_max_profile_bytes) {
+    return fail(ExitCode::usage, origin.string() + ": " + std::to_string(yaml_text.size()) +
+                                     " bytes, more than the profile limit of " +
+                                     std::to_string(k_max_profile_bytes));
+  }
   try {
-    const YAML::Node root = YAML::Load(yaml_text);
-    return read_profile(root, origin);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
+    if (documents.empty()) return fail(ExitCode::usage, origin.string() + ": the profile is empty");
+    if (documents.size() > 1) {
+      return fail(ExitCode::usage, at_mark(origin, documents[1].Mark()) +
+                                       "a second YAML document (---): a profile is one document");
+    }
+    DocumentCheck(origin).walk(documents.front());
+    return read_profile(documents.front(), origin);
   } catch (const ProfileError& e) {
     return fail(ExitCode::usage, e.message);
   } catch (const YAML::Exception& e) {
@@ -351,7 +490,7 @@ Expected<Profile> load(const std::string& name_or_path) {
     }
     path = shipped_dir() / (name_or_path + ".yaml");
   }
-  auto text = read_file(path);
+  auto text = read_file(path, k_max_profile_bytes);
   if (!text) {
     return fail(ExitCode::usage, "profile " + name_or_path + ": " + text.error().message);
   }

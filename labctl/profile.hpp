@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -101,8 +102,14 @@ struct Profile {
 // profiles, else the source tree's profiles/ (for a build tree).
 [[nodiscard]] std::filesystem::path shipped_dir();
 
+// A profile file is at most 1 MiB (README, "Limits"); a larger file, a FIFO or a device is
+// refused before it is parsed.
+inline constexpr std::size_t k_max_profile_bytes = std::size_t{1} << 20U;
+
 // Loads a profile by shipped name (minimal, provider, full, soak, local) or by path. Unknown
-// keys and wrong types are rejected with "file:line: ..." (ExitCode::usage).
+// and duplicate keys, wrong types, a second YAML document, a missing or empty `sites`,
+// malformed addresses, CIDRs and ports, and lists naming an item twice are rejected with
+// "file:line: ..." (ExitCode::usage).
 [[nodiscard]] Expected<Profile> load(const std::string& name_or_path);
 
 // Parses YAML text; `origin` names the file in error messages.

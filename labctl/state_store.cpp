@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <thread>
 
+#include "labctl/json_io.hpp"
 #include "labctl/sqlite_util.hpp"
 #include "labctl/suggest.hpp"
 #include "labctl/time.hpp"
@@ -108,6 +110,12 @@ CREATE TABLE IF NOT EXISTS action_executions (
 );
 CREATE INDEX IF NOT EXISTS action_executions_run ON action_executions(run_id);
 )sql";
+
+std::string mode_text(mode_t mode) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777U));
+  return buffer;
+}
 
 std::string now_text() { return format_rfc3339_ms(std::chrono::system_clock::now()); }
 
@@ -209,16 +217,61 @@ bool process_alive(long long pid) {
   return errno == EPERM;
 }
 
+// The state directory: created 0700 when missing (its missing parents with the default mode).
+// A directory that already exists is someone's choice and is never chmod-ed; it is refused
+// (ExitCode::refused) when it is a symlink, not ours, or writable by group or others, since then
+// another user could swap state.db for a link to a file of ours.
 Expected<void> prepare_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    return fail(ExitCode::usage, "CE_STATE_DIR: cannot create " + dir.string() + ": " +
-                                     ec.message() + " (set CE_STATE_DIR to a writable folder)");
+  const std::string where = "CE_STATE_DIR: " + dir.string();
+  struct stat info {};
+  if (::lstat(dir.c_str(), &info) != 0) {
+    if (errno != ENOENT) return fail(ExitCode::usage, where + ": " + std::strerror(errno));
+    std::error_code ec;
+    if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+    if (ec || (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)) {
+      return fail(ExitCode::usage, where + ": cannot create: " +
+                                       (ec ? ec.message() : std::string(std::strerror(errno))) +
+                                       " (set CE_STATE_DIR to a writable folder)");
+    }
+    if (::lstat(dir.c_str(), &info) != 0) {
+      return fail(ExitCode::usage, where + ": " + std::strerror(errno));
+    }
   }
-  if (::chmod(dir.c_str(), 0700) != 0) {
-    return fail(ExitCode::usage, "CE_STATE_DIR: cannot chmod 0700 " + dir.string() + ": " +
-                                     std::strerror(errno));
+  if (S_ISLNK(info.st_mode)) {
+    return fail(ExitCode::refused, where + " is a symbolic link; labctl never follows one for "
+                                           "its state (point CE_STATE_DIR at the real directory)");
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return fail(ExitCode::usage, where + " is not a directory (set CE_STATE_DIR to a folder)");
+  }
+  if (info.st_uid != ::geteuid()) {
+    return fail(ExitCode::refused, where + " belongs to uid " + std::to_string(info.st_uid) +
+                                       ", not to this user (uid " +
+                                       std::to_string(::geteuid()) +
+                                       "); use a state directory of your own");
+  }
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return fail(ExitCode::refused, where + " is writable by group or others (mode " +
+                                       mode_text(info.st_mode) +
+                                       "); run `chmod go-w` on it or choose another directory");
+  }
+  return {};
+}
+
+// state.db and its -wal/-shm files, when present, must be regular files: a symlink planted
+// there would have SQLite write through it.
+Expected<void> check_db_files(const fs::path& db_path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string path = db_path.string() + suffix;
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) continue;
+    if (!S_ISREG(info.st_mode)) {
+      return fail(ExitCode::refused,
+                  "state database " + path + " is " +
+                      (S_ISLNK(info.st_mode) ? "a symbolic link" : "not a regular file") +
+                      "; labctl never follows one (remove it, or set CE_STATE_DIR to another "
+                      "directory)");
+    }
   }
   return {};
 }
@@ -247,11 +300,14 @@ void Lease::release() {
 Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
   if (auto prepared = prepare_dir(dir); !prepared) return std::unexpected(prepared.error());
   const fs::path db_path = dir / k_db_name;
+  if (auto regular = check_db_files(db_path); !regular) return std::unexpected(regular.error());
   sqlite3* db = nullptr;
-  const mode_t old_mask = ::umask(0077);  // the database and its -wal/-shm files: 0600
+  // A new database gets 0600 from the umask; SQLite gives its -wal/-shm files the database's
+  // mode. An existing database's mode is left as it is (labctl chmods nothing it did not create).
+  const mode_t old_mask = ::umask(0077);
   const int rc = sqlite3_open_v2(db_path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_FULLMUTEX,
+                                     SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
                                  nullptr);
   ::umask(old_mask);
   if (rc != SQLITE_OK) {
@@ -289,13 +345,13 @@ Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
     return fail(ExitCode::provider,
                 "state database " + db_path.string() + ": " + migrated.error().message);
   }
-  ::chmod(db_path.c_str(), 0600);
   return store;
 }
 
 Expected<std::unique_ptr<Store>> Store::open_existing(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir / k_db_name, ec)) return std::unique_ptr<Store>();
+  // lstat, not exists(): a dangling symlink at state.db must reach open() and be refused there.
+  struct stat info {};
+  if (::lstat((dir / k_db_name).c_str(), &info) != 0) return std::unique_ptr<Store>();
   return open(dir);
 }
 
@@ -391,7 +447,7 @@ Expected<void> Store::record_intents(std::vector<ResourceRecord>& resources) {
   for (auto& r : resources) {
     s.reset();
     s.bind(1, r.run_id).bind(2, r.provider).bind(3, r.kind).bind(4, r.name).bind(5, r.region);
-    s.bind(6, r.cloud_id).bind(7, r.state).bind(8, r.request.dump()).bind(9, r.attrs.dump());
+    s.bind(6, r.cloud_id).bind(7, r.state).bind(8, json_io::dump(r.request)).bind(9, json_io::dump(r.attrs));
     s.bind(10, r.error).bind(11, now).bind(12, now);
     if (auto done = s.run(); !done) return done;
     r.id = static_cast<long long>(sqlite3_last_insert_rowid(m_db));
@@ -439,7 +495,7 @@ Expected<void> Store::merge_attrs(long long id, const nlohmann::json& attrs) {
   nlohmann::json merged = parse_json_column(select.text(0));
   merged.merge_patch(attrs);
   Statement update(m_db, "UPDATE resources SET attrs_json = ?, updated_at = ? WHERE id = ?");
-  update.bind(1, merged.dump()).bind(2, now_text()).bind(3, id);
+  update.bind(1, json_io::dump(merged)).bind(2, now_text()).bind(3, id);
   if (auto done = update.run(); !done) return done;
   return tx.commit();
 }
@@ -455,7 +511,7 @@ Expected<std::vector<ResourceRecord>> Store::resources(const std::string& run_id
 Expected<void> Store::add_event(const std::string& run_id, const std::string& kind,
                                 const nlohmann::json& detail) {
   Statement s(m_db, "INSERT INTO events (run_id, ts, kind, detail_json) VALUES (?,?,?,?)");
-  s.bind(1, run_id).bind(2, now_text()).bind(3, kind).bind(4, detail.dump());
+  s.bind(1, run_id).bind(2, now_text()).bind(3, kind).bind(4, json_io::dump(detail));
   return s.run();
 }
 
@@ -475,7 +531,7 @@ Expected<void> Store::set_meta(const std::string& run_id, const std::string& key
   Statement s(m_db,
               "INSERT INTO run_meta (run_id, key, value_json) VALUES (?,?,?) "
               "ON CONFLICT(run_id, key) DO UPDATE SET value_json = excluded.value_json");
-  s.bind(1, run_id).bind(2, key).bind(3, value.dump());
+  s.bind(1, run_id).bind(2, key).bind(3, json_io::dump(value));
   return s.run();
 }
 

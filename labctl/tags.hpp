@@ -1,8 +1,12 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "labctl/error.hpp"
 
 namespace labctl {
 
@@ -11,6 +15,9 @@ inline constexpr const char* k_tag_owner = "routerd.cloudedge.owner";
 inline constexpr const char* k_tag_ttl_expires_at = "routerd.cloudedge.ttl_expires_at";
 inline constexpr const char* k_tag_provider = "routerd.cloudedge.provider";
 inline constexpr const char* k_tag_purpose = "routerd.cloudedge.purpose";
+
+// EC2 accepts tag values of at most 256 Unicode characters.
+inline constexpr std::size_t k_max_tag_value_chars = 256;
 
 // The five routerd.cloudedge.* tags every resource of a run carries from its creation on.
 // Built only by make_tags, so every provider stamps the same set.
@@ -28,5 +35,12 @@ struct Tags {
 [[nodiscard]] Tags make_tags(const std::string& run_id, const std::string& owner,
                              const std::string& ttl_expires_at, const std::string& provider,
                              const std::string& purpose);
+
+// Checks a value from outside (an env var, a flag) that labctl will store as a tag value or in
+// a state row: valid UTF-8, no control characters (C0, DEL, C1), at most `max_chars`
+// characters. The error (ExitCode::usage) shows the value escaped and names `what` ("CE_OWNER",
+// "--by") unless it is empty.
+[[nodiscard]] Expected<void> check_tag_value(std::string_view value, std::string_view what,
+                                             std::size_t max_chars = k_max_tag_value_chars);
 
 }  // namespace labctl

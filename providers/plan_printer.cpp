@@ -1,5 +1,6 @@
 #include "providers/plan_printer.hpp"
 
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 
 namespace labctl::providers {
@@ -9,7 +10,7 @@ std::string render_params(const nlohmann::ordered_json& params) {
   std::string out;
   for (const auto& [key, value] : params.items()) {
     if (!out.empty()) out += ' ';
-    out += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    out += key + "=" + (value.is_string() ? value.get<std::string>() : json_io::dump(value));
   }
   return out;
 }
@@ -36,7 +37,7 @@ void print_plan(const Plan& plan, bool dry) {
                {"action", op.action},
                {"mutating", op.mutating},
                {"region", op.region},
-               {"params", nlohmann::json::parse(op.params.dump())}});
+               {"params", nlohmann::json(op.params)}});
   }
 }
 

@@ -4,9 +4,11 @@
 #include "executor/action_commands.hpp"
 #include "executor/plugin.hpp"
 #include "executor/preflight.hpp"
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/cli/table.hpp"
 #include "labctl/error.hpp"
+#include "labctl/json_io.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -26,7 +28,7 @@ void list_actions(const ActionOptions& options) {
   if (options.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& row : rows) out.push_back(journal::to_json(row));
-    std::cout << out.dump() << '\n';
+    std::cout << json_io::dump(out) << '\n';
     return;
   }
   std::vector<std::vector<std::string>> cells;
@@ -43,12 +45,11 @@ void show_action(const ActionOptions& options) {
   const auto row = value_or_throw(executor::action_row(options.key));
   const auto document = journal::to_json(row);
   if (options.json) {
-    std::cout << document.dump() << '\n';
+    std::cout << json_io::dump(document) << '\n';
     return;
   }
   for (const auto& [field, value] : document.items()) {
-    std::cout << field << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
-              << '\n';
+    std::cout << field << ": " << human_value(value) << '\n';
   }
 }
 
@@ -62,7 +63,8 @@ void register_action(CLI::App& app, CommandResult& result) {
 
   auto* plan = action->add_subcommand(
       "plan", "Plan capturing an address on an ENI (dry-run: describes only)");
-  plan->add_option("--run-id", options->plan.run_id, "The run (default: the latest active run)");
+  plan->add_option("--run-id", options->plan.run_id, "The run (default: the latest active run)")
+      ->check(run_id_check());
   plan->add_option("--eni", options->plan.eni, "The ENI that captures the address")->required();
   plan->add_option("--address", options->plan.address, "The /32 to capture")->required();
   plan->add_option("--region", options->plan.region, "Default: the run's region for the ENI");
@@ -76,7 +78,8 @@ void register_action(CLI::App& app, CommandResult& result) {
   auto* import = action->add_subcommand(
       "import", "Import an ActionPlan or one ExecuteActionRequest into the journal as pending");
   import->add_option("file", options->file, "The plan file, or - for stdin")->required();
-  import->add_option("--run-id", options->run_id, "Default: the plan's runId");
+  import->add_option("--run-id", options->run_id, "Default: the plan's runId")
+      ->check(run_id_check());
   import->add_flag("--json", options->json, "JSON for agents");
   import->callback([options, &result] {
     result.code = value_or_throw(
@@ -85,7 +88,9 @@ void register_action(CLI::App& app, CommandResult& result) {
 
   auto* approve = action->add_subcommand("approve", "Approve a pending action");
   approve->add_option("key", options->key, "The idempotency key")->required();
-  approve->add_option("--by", options->by, "Who approves (recorded in the journal)")->required();
+  approve->add_option("--by", options->by, "Who approves (recorded in the journal)")
+      ->required()
+      ->check(stored_text_check());
   approve->callback([options, &result] {
     result.code = value_or_throw(executor::run_action_approve(options->key, options->by));
   });
@@ -107,7 +112,7 @@ void register_action(CLI::App& app, CommandResult& result) {
   });
 
   auto* list = action->add_subcommand("list", "List the journal (a table; --json for agents)");
-  list->add_option("--run-id", options->run_id, "Only this run's actions");
+  list->add_option("--run-id", options->run_id, "Only this run's actions")->check(run_id_check());
   list->add_flag("--json", options->json, "JSON for agents");
   list->callback([options, &result] {
     list_actions(*options);
@@ -138,7 +143,8 @@ void register_preflight(CLI::App& app, CommandResult& result) {
   auto options = std::make_shared<executor::PreflightOptions>();
   auto* preflight = app.add_subcommand(
       "preflight", "Read-only preflight of an ENI and address before a capture (preflight.json)");
-  preflight->add_option("--run-id", options->run_id, "The run (default: the latest active run)");
+  preflight->add_option("--run-id", options->run_id, "The run (default: the latest active run)")
+      ->check(run_id_check());
   preflight->add_option("--eni", options->eni, "The target ENI")->required();
   preflight->add_option("--address", options->address, "The address to capture")->required();
   preflight->add_option("--region", options->region, "Default: the run's region for the ENI");

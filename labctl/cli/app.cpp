@@ -1,12 +1,17 @@
 #include "labctl/cli/app.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "labctl/cli/commands.hpp"
 #include "labctl/env.hpp"
 #include "labctl/error.hpp"
 #include "labctl/interrupt.hpp"
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -16,9 +21,19 @@ int report(const Error& error) {
   return to_int(error.code);
 }
 
-}  // namespace
+// CE_LOG_FORMAT, when set, must name a format: a typo would otherwise quietly give an agent
+// human lines where it parses NDJSON. Checked even when --log-format overrides it.
+std::optional<log::Format> env_log_format() {
+  const std::string value = env::get_or("CE_LOG_FORMAT", "");
+  if (value.empty()) return std::nullopt;
+  if (auto format = log::parse_format(value)) return format;
+  throw ErrorException({ExitCode::usage, "CE_LOG_FORMAT: unknown log format \"" +
+                                             text::printable(value, 40) +
+                                             "\" (want human or json, or unset it)"});
+}
 
-int run(int argc, char** argv) {
+// Parses the command line and runs one command; returns its exit code.
+int run_command(int argc, char** argv) {
   CLI::App app{
       "labctl: run cloud-edge failover labs end to end.\n"
       "Lifecycle: up -> deploy -> smoke -> failover -> smoke -> evidence collect -> down.\n"
@@ -28,7 +43,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.fallthrough();
 
-  std::string log_format = env::get_or("CE_LOG_FORMAT", "human");
+  std::string log_format;
   app.add_option("--log-format", log_format, "stderr format: human or json (env CE_LOG_FORMAT)")
       ->check(CLI::IsMember({"human", "text", "json"}));
   bool show_version = false;
@@ -55,7 +70,12 @@ int run(int argc, char** argv) {
 
   // Settings that must be in force before any callback runs.
   app.parse_complete_callback([&] {
-    if (auto format = log::parse_format(log_format)) log::set_format(*format);
+    const auto from_env = env_log_format();
+    if (auto format = log::parse_format(log_format)) {
+      log::set_format(*format);  // flag > env > default
+    } else if (from_env) {
+      log::set_format(*from_env);
+    }
   });
 
   interrupt::install_handlers();
@@ -89,5 +109,24 @@ int run(int argc, char** argv) {
   }
   return to_int(result.code);
 }
+
+// A command's stdout is its answer (a run id, JSON): if it could not be written (a full disk,
+// a closed pipe), the command did not succeed, whatever it did otherwise.
+int check_stdout(int code) {
+  errno = 0;
+  std::cout.flush();
+  const bool flushed = std::fflush(stdout) == 0;
+  const int saved = errno;
+  if (flushed && std::ferror(stdout) == 0 && std::cout.good()) return code;
+  // errno is known only when this flush is the one that failed (not an earlier std::flush).
+  const std::string why = saved != 0 ? std::string(": ") + std::strerror(saved) : "";
+  const int reported = report({ExitCode::usage, "cannot write the output to stdout" + why +
+                                                    " (check the disk or pipe it goes to)"});
+  return code != 0 ? code : reported;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) { return check_stdout(run_command(argc, argv)); }
 
 }  // namespace labctl::cli

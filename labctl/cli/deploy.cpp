@@ -3,9 +3,11 @@
 #include <memory>
 
 #include "deploy/deploy.hpp"
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/env.hpp"
 #include "labctl/error.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 #include "labctl/profile.hpp"
 #include "labctl/state_store.hpp"
@@ -93,7 +95,7 @@ ExitCode run_deploy(const DeployOptions& options) {
     plan["runId"] = run.run_id;
     if (options.build.empty())
       plan["build"] = {{"commit", options.commit}, {"command", profile.deploy.build_command}};
-    std::cout << plan.dump() << '\n';
+    std::cout << json_io::dump(plan) << '\n';
     return ExitCode::ok;
   }
   std::optional<deploy::Built> built;
@@ -109,7 +111,7 @@ ExitCode run_deploy(const DeployOptions& options) {
   summary["runId"] = run.run_id;
   if (!options.commit.empty() && options.build.empty()) summary["commit"] = options.commit;
   for (const auto& node : summary["nodes"]) {
-    if (auto added = store->add_event(run.run_id, "deploy", nlohmann::json::parse(node.dump()));
+    if (auto added = store->add_event(run.run_id, "deploy", node);
         !added) {
       log::warn("deploy", "deploy: could not record node " + node["node"].get<std::string>() +
                               ": " + added.error().message);
@@ -117,12 +119,12 @@ ExitCode run_deploy(const DeployOptions& options) {
   }
   nlohmann::json event = {{"kind", "summary"},
                           {"result", summary["result"]},
-                          {"summary", nlohmann::json::parse(summary["summary"].dump())},
+                          {"summary", summary["summary"]},
                           {"artifact", summary["artifact"]}};
   if (auto added = store->add_event(run.run_id, "deploy", event); !added) {
     log::warn("deploy", "deploy: could not record the summary: " + added.error().message);
   }
-  std::cout << summary.dump() << '\n';
+  std::cout << json_io::dump(summary) << '\n';
   if (summary["result"] != "pass") {
     log::error("deploy",
                "deploy: " + std::to_string(summary["summary"]["failed"].get<std::size_t>()) +
@@ -139,8 +141,10 @@ void register_deploy(CLI::App& app, CommandResult& result) {
   auto options = std::make_shared<DeployOptions>();
   auto* sub = app.add_subcommand("deploy", "Push a build to the run's nodes");
   sub->add_option("--build", options->build, "A built artifact to push (wins over --commit)");
-  sub->add_option("--commit", options->commit, "A git ref to build, then push");
-  sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)");
+  sub->add_option("--commit", options->commit, "A git ref to build, then push")
+      ->check(stored_text_check());
+  sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)")
+      ->check(run_id_check());
   sub->callback([options, &result] { result.code = run_deploy(*options); });
 }
 

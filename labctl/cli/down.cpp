@@ -1,5 +1,6 @@
 #include <memory>
 
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/lifecycle/down.hpp"
 
@@ -9,7 +10,7 @@ void register_down(CLI::App& app, CommandResult& result) {
   auto options = std::make_shared<lifecycle::DownOptions>();
   auto* sub = app.add_subcommand(
       "down", "Tear down a run (idempotent); --expired is the janitor for runs past their TTL");
-  sub->add_option("--run-id", options->run_id, "The run to tear down");
+  sub->add_option("--run-id", options->run_id, "The run to tear down")->check(run_id_check());
   sub->add_flag("--expired", options->expired,
                 "Every run past its TTL, from state and from provider tags");
   sub->add_flag("--force", options->force, "Without --run-id: the latest active run");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "evidence/collect.hpp"
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/clock.hpp"
 #include "labctl/error.hpp"
@@ -36,7 +37,8 @@ void register_evidence(CLI::App& app, CommandResult& result) {
   auto raw = std::make_shared<RawFlags>();
   collect->add_option("--out", raw->out, "Bundle directory (created if missing)");
   auto* run_id =
-      collect->add_option("--run-id", raw->run_id, "Run (default: the latest active run)");
+      collect->add_option("--run-id", raw->run_id, "Run (default: the latest active run)")
+          ->check(run_id_check());
   auto* scenario =
       collect->add_option("--scenario", raw->scenario, "Scenario id (default: the run's)");
   auto* commit = collect->add_option("--commit", raw->commit,

@@ -1,6 +1,7 @@
 #include <memory>
 
 #include "faults/failover.hpp"
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 
 namespace labctl::cli {
@@ -12,7 +13,8 @@ void register_failover(CLI::App& app, CommandResult& result) {
   sub->add_option("--fault", options->fault,
                   "stop-active|drain|heartbeat-stop|executor-fail|stale-replay|routerd-bgp-stop");
   sub->add_option("--node", options->node, "Target node (default: the active router)");
-  sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)");
+  sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)")
+      ->check(run_id_check());
   sub->add_flag("--measure", options->measure,
                 "Time detection, switchover and recovery (failover-timing JSON)");
   sub->add_option("--threshold-seconds", options->threshold_seconds,

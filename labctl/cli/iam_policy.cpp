@@ -2,8 +2,10 @@
 #include <memory>
 #include <string>
 
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/error.hpp"
+#include "labctl/json_io.hpp"
 #include "executor/iam.hpp"
 #include "providers/aws/aws_iam.hpp"
 
@@ -26,7 +28,8 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
                   "minimal|provider|full|soak|local, or a path to a profile .yaml");
   sub->add_flag("--executor", options->executor,
                 "The executor's least-privilege policy for one run's ENIs (with --run-id)");
-  sub->add_option("--run-id", options->run_id, "The run the executor policy is for");
+  sub->add_option("--run-id", options->run_id, "The run the executor policy is for")
+      ->check(run_id_check());
   sub->callback([options, &result] {
     if (options->executor || !options->run_id.empty()) {
       if (!options->executor || options->run_id.empty() || !options->profile.empty()) {
@@ -34,7 +37,7 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
                                    "iam-policy: use either --profile P, or --executor --run-id ID"});
       }
       const auto policy = value_or_throw(executor::executor_policy(options->run_id));
-      std::cout << policy.dump(2) << '\n' << std::flush;
+      std::cout << json_io::dump(policy, 2) << '\n' << std::flush;
       result.code = ExitCode::ok;
       return;
     }
@@ -42,7 +45,7 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
       throw ErrorException(Error{ExitCode::usage, "iam-policy: --profile is required"});
     }
     const auto policy = value_or_throw(providers::aws::iam_policy_for_profile(options->profile));
-    std::cout << policy.dump(2) << '\n' << std::flush;
+    std::cout << json_io::dump(policy, 2) << '\n' << std::flush;
     result.code = ExitCode::ok;
   });
 }

@@ -2,10 +2,12 @@
 #include <iostream>
 #include <memory>
 
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/cli/table.hpp"
 #include "labctl/env.hpp"
 #include "labctl/error.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/state_store.hpp"
 #include "labctl/suggest.hpp"
 
@@ -38,7 +40,7 @@ void list_runs(const RunsOptions& options) {
   if (options.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& run : runs) out.push_back(run_json(run));
-    std::cout << out.dump() << '\n';
+    std::cout << json_io::dump(out) << '\n';
     return;
   }
   const std::vector<std::string> header{"RUN ID", "STATUS", "PROFILE", "PROVIDERS", "MODE",
@@ -75,23 +77,27 @@ void show_run(const RunsOptions& options) {
     for (const auto& e : events) {
       out["events"].push_back({{"ts", e.ts}, {"kind", e.kind}, {"detail", e.detail}});
     }
-    std::cout << out.dump() << '\n';
+    std::cout << json_io::dump(out) << '\n';
     return;
   }
   const auto fields = run_json(*run);
+  // Every value below may hold outside text (cloud ids and errors, event details): printable.
   for (const auto& [key, value] : fields.items()) {
-    std::cout << std::left << std::setw(14) << key
-              << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
+    std::cout << std::left << std::setw(14) << key << human_value(value) << '\n';
   }
   std::cout << "\nresources (" << resources.size() << "):\n";
   for (const auto& r : resources) {
-    std::cout << "  #" << r.id << "  " << r.provider << "  " << r.kind << "  " << r.name << "  "
-              << (r.cloud_id.empty() ? "-" : r.cloud_id) << "  " << r.state
-              << (r.error.empty() ? "" : "  (" + r.error + ")") << '\n';
+    std::cout << "  #" << r.id << "  " << human_text(r.provider) << "  " << human_text(r.kind)
+              << "  " << human_text(r.name) << "  "
+              << (r.cloud_id.empty() ? "-" : human_text(r.cloud_id)) << "  "
+              << human_text(r.state)
+              << (r.error.empty() ? "" : "  (" + human_text(r.error) + ")") << '\n';
   }
   std::cout << "\nevents (" << events.size() << "):\n";
-  for (const auto& e : events) std::cout << "  " << e.ts << "  " << e.kind << "  "
-                                         << e.detail.dump() << '\n';
+  for (const auto& e : events) {
+    std::cout << "  " << human_text(e.ts) << "  " << human_text(e.kind) << "  "
+              << human_value(e.detail) << '\n';
+  }
 }
 
 }  // namespace
@@ -107,7 +113,7 @@ void register_runs(CLI::App& app, CommandResult& result) {
     result.code = ExitCode::ok;
   });
   auto* show = runs->add_subcommand("show", "Show one run with its resources and events");
-  show->add_option("ID", options->run_id, "Run id")->required();
+  show->add_option("ID", options->run_id, "Run id")->required()->check(run_id_check());
   show->add_flag("--json", options->json, "JSON for agents");
   show->callback([options, &result] {
     show_run(*options);

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/error.hpp"
 #include "labctl/process.hpp"
@@ -38,7 +39,9 @@ void register_smoke(CLI::App& app, CommandResult& result) {
   auto* gw = smoke->add_option("--expect-default-gw", raw->expect_default_gw,
                                "Expected default gateway, or 'unchanged' against the run's "
                                "baseline (default: $CE_EXPECT_DEFAULT_GW, else unchanged)");
-  smoke->add_option("--run-id", raw->run_id, "Run whose client nodes to test (default: the current run)");
+  smoke->add_option("--run-id", raw->run_id,
+                    "Run whose client nodes to test (default: the current run)")
+      ->check(run_id_check());
 
   smoke->callback([=, &result] {
     matrix::SmokeOptions options;

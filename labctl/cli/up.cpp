@@ -2,7 +2,10 @@
 #include <memory>
 
 #include "labctl/cli/commands.hpp"
+#include "labctl/env.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/lifecycle/up.hpp"
+#include "labctl/run_id.hpp"
 
 namespace labctl::cli {
 
@@ -17,7 +20,13 @@ void register_up(CLI::App& app, CommandResult& result) {
                   "Comma-separated providers (default: the profile's)");
   sub->add_option("--ttl", options->ttl, "Lab lifetime: N, Ns, Nm, Nh, Nd or 1h30m "
                                          "(default: the profile's, else 4h; max CE_TTL_MAX)");
-  sub->add_option("--scenario", options->scenario, "Scenario name (default: the profile name)");
+  sub->add_option("--scenario", options->scenario, "Scenario name (default: the profile name)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            const auto checked = check_scenario(value, "");
+            return checked ? std::string() : checked.error().message;
+          },
+          "SCENARIO"));
   sub->add_option("--provider-order", options->provider_order,
                   "declared|cost-optimized|slow-first|fast-first (env CE_PROVIDER_ORDER)");
   sub->add_flag("--keep", options->keep, "On failure, leave the partial lab for inspection");
@@ -25,9 +34,12 @@ void register_up(CLI::App& app, CommandResult& result) {
                 "Send the aws plan's mutating calls with DryRun=true (live credentials; creates "
                 "nothing, records no run); JSON summary on stdout, exit 4 if any is denied");
   sub->callback([options, &result] {
+    // CE_OWNER/$USER and CE_PURPOSE become tags on every resource: refused before anything is
+    // recorded or sent.
+    value_or_throw(env::check_tag_variables());
     if (options->check_permissions) {
       const auto report = value_or_throw(lifecycle::check_up_permissions(*options));
-      std::cout << report.summary.dump() << '\n' << std::flush;
+      std::cout << json_io::dump(report.summary) << '\n' << std::flush;
       result.code = report.code;
       return;
     }

@@ -10,6 +10,7 @@
 #include "labctl/env.hpp"
 #include "labctl/lifecycle/teardown.hpp"
 #include "labctl/log.hpp"
+#include "labctl/shield.hpp"
 #include "labctl/run_id.hpp"
 #include "labctl/sqlite_util.hpp"
 #include "labctl/state_store.hpp"
@@ -124,7 +125,8 @@ std::map<std::string, FoundRun> discover_expired(std::vector<std::string>& error
     auto provider = providers::make_provider(name);
     if (!provider) continue;
     providers::DiscoverQuery query{"", true, system_clock()->now(), nullptr, {}};
-    auto found = (*provider)->discover(query);
+    auto found = shielded("down --expired: discovery of " + name,
+                          [&] { return (*provider)->discover(query); });
     if (!found) {
       errors.push_back(found.error().message);
       continue;
@@ -167,10 +169,12 @@ std::vector<std::string> teardown_concurrently(const std::vector<std::string>& r
         if (next >= run_ids.size()) return;
         run_id = run_ids[next++];
       }
-      auto store = state::Store::open(env::state_dir());
-      auto done = store ? down_one(**store, run_id, dry, true, found_by_tag.contains(run_id),
-                                   adopted.contains(run_id))
-                        : Expected<void>(std::unexpected(store.error()));
+      auto done = shielded("down --expired: run " + run_id, [&]() -> Expected<void> {
+        auto store = state::Store::open(env::state_dir());
+        if (!store) return std::unexpected(store.error());
+        return down_one(**store, run_id, dry, true, found_by_tag.contains(run_id),
+                        adopted.contains(run_id));
+      });
       if (!done) {
         const std::lock_guard lock(mutex);
         errors.push_back(done.error().message);

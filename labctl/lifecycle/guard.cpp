@@ -3,6 +3,7 @@
 #include "labctl/interrupt.hpp"
 #include "labctl/lifecycle/teardown.hpp"
 #include "labctl/log.hpp"
+#include "labctl/shield.hpp"
 
 namespace labctl::lifecycle {
 
@@ -31,8 +32,10 @@ Error TeardownGuard::finish(Error failure) {
   }
   log::warn("guard.teardown", "EXIT guard: tearing down " + m_run.run_id + " (rc=" +
                                   std::to_string(to_int(outcome.code)) + ")");
-  (void)m_store.add_event(m_run.run_id, "up",
-                          {{"result", "failed"}, {"error", outcome.message}});
+  (void)shielded("teardown guard: recording the failure", [&] {
+    return m_store.add_event(m_run.run_id, "up",
+                             {{"result", "failed"}, {"error", outcome.message}});
+  });
   interrupt::shield();
   auto torn = teardown_run(m_store, m_run, false);
   const int ignored = interrupt::unshield();

@@ -7,6 +7,7 @@
 #include "labctl/clock.hpp"
 #include "labctl/log.hpp"
 #include "labctl/profile.hpp"
+#include "labctl/shield.hpp"
 #include "labctl/tags.hpp"
 #include "providers/provider.hpp"
 
@@ -72,8 +73,10 @@ Expected<std::vector<state::ResourceRecord>> record_discovered(
   return rows;
 }
 
-Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
-                                      bool rows_from_discovery) {
+namespace {
+
+Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::RunRecord& run,
+                                             bool dry, bool rows_from_discovery) {
   TeardownReport report;
   report.dry = dry;
   const profile::Profile profile = load_profile_for(run);
@@ -90,10 +93,14 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
   // Restore-prior first (runbook §6): the run's succeeded provider actions are undone in reverse
   // order before anything is deleted. A problem (drift, a failed call) is reported, not fatal:
   // the cost-bearing resources must go either way, and the ENI goes with its instance.
-  executor::Gate gate(store, executor::make_aws_runner(!dry), !dry);
-  for (const auto& problem : gate.undo_run(run.run_id)) {
-    log::warn("down.undo", "down: undo of a provider action: " + problem);
-  }
+  const auto undone = shielded("down: undo of the run's provider actions", [&]() -> Expected<void> {
+    executor::Gate gate(store, executor::make_aws_runner(!dry), !dry);
+    for (const auto& problem : gate.undo_run(run.run_id)) {
+      log::warn("down.undo", "down: undo of a provider action: " + problem);
+    }
+    return {};
+  });
+  if (!undone) log::warn("down.undo", undone.error().message);
 
   const auto order = teardown_order(run, *all_rows);
   std::vector<std::string> errors;
@@ -117,7 +124,8 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       // between the send and the intent row) are adopted into state, then deleted.
       providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
                                      locations_of(*all_rows, name)};
-      auto found = (*provider)->discover(query);
+      auto found =
+          shielded("down: discovery of " + name, [&] { return (*provider)->discover(query); });
       if (!found) {
         errors.push_back(found.error().message);
       } else {
@@ -144,7 +152,9 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       continue;
     }
     ctx.rows_found_by_tag = rows_from_discovery;
-    if (auto done = (*provider)->teardown(ctx, rows); !done) {
+    if (auto done = shielded("down: " + name + " teardown",
+                             [&] { return (*provider)->teardown(ctx, rows); });
+        !done) {
       errors.push_back(done.error().message);
       if (done.error().code == ExitCode::refused) code = ExitCode::refused;
     }
@@ -170,8 +180,11 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
       if (!provider) continue;
       providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
                                      locations_of(*after, name)};
-      auto left = (*provider)->discover(query);
-      if (left && !left->empty()) {
+      auto left =
+          shielded("down: verification of " + name, [&] { return (*provider)->discover(query); });
+      if (!left) {
+        errors.push_back(left.error().message);
+      } else if (!left->empty()) {
         errors.push_back(name + ": " + std::to_string(left->size()) +
                          " resource(s) tagged with the run still exist");
       }
@@ -195,6 +208,22 @@ Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecor
                          {"discovered", report.discovered}});
   log::info("down.done", "down: run " + run.run_id + " is down (" +
                              std::to_string(report.deleted) + " resource(s) confirmed gone)");
+  return report;
+}
+
+}  // namespace
+
+Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
+                                      bool rows_from_discovery) {
+  auto report = shielded("down: run " + run.run_id, [&] {
+    return teardown_unshielded(store, run, dry, rows_from_discovery);
+  });
+  if (!report && !dry) {
+    // Whatever failed, the run stays visible as not torn down so the next `down` retries it.
+    (void)shielded("down: recording the failure", [&] {
+      return store.set_run_status(run.run_id, state::k_run_down_failed);
+    });
+  }
   return report;
 }
 

@@ -9,6 +9,7 @@
 #include "labctl/interrupt.hpp"
 #include "labctl/lifecycle/guard.hpp"
 #include "labctl/log.hpp"
+#include "labctl/shield.hpp"
 #include "labctl/profile.hpp"
 #include "labctl/provider_order.hpp"
 #include "labctl/run_id.hpp"
@@ -54,12 +55,9 @@ Expected<void> apply_all(std::vector<ProviderPlan>& plans, const state::RunRecor
                                         run.purpose),
                               store, *system_clock(), false};
     log::info("up.provider", "up: bringing up " + name, {{"provider", name}});
-    try {
-      if (auto applied = provider->apply_up(ctx, plan); !applied) {
-        return std::unexpected(applied.error());
-      }
-    } catch (const std::exception& e) {
-      return fail(ExitCode::provider, "up: provider " + name + " failed: " + e.what());
+    if (auto applied = shielded("up: provider " + name, [&] { return provider->apply_up(ctx, plan); });
+        !applied) {
+      return std::unexpected(applied.error());
     }
   }
   if (interrupt::requested()) return fail(ExitCode::interrupted, "up: interrupted");

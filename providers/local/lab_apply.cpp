@@ -146,7 +146,7 @@ Expected<Created> execute(const Operation& op, const Topology& topo, LabEnv& env
   if (op.action == "netns add") {
     Created created{op.params.at("netns")};
     created.attrs["netns"] = op.params.at("netns");
-    if (op.params.contains("node")) created.attrs["node"] = Json::parse(op.params["node"].dump());
+    if (op.params.contains("node")) created.attrs["node"] = Json(op.params["node"]);
     return created;
   }
   if (op.action == "link add") {
@@ -180,7 +180,7 @@ Expected<void> apply_lab(const RunContext& ctx, const Plan& plan, const Topology
       row.provider = "local";
       row.kind = op.resource_kind;
       row.name = op.resource_name;
-      row.request = Json::parse(op.params.dump());
+      row.request = Json(op.params);
       auto recorded = ctx.store.record_intent(row);
       if (!recorded) return std::unexpected(recorded.error());
       id = *recorded;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "labctl/json_io.hpp"
+
 namespace labctl::providers::local {
 namespace {
 
@@ -340,7 +342,7 @@ Plan build_lab_plan(const PlanInput& input) {
   meta["links"] = topo.host_links();
   meta["dirs"] = Argv{topo.run_dir.string()};
   meta["pids"] = Json::array();
-  b.write_file("metadata", topo.meta_file.string(), "0644", meta.dump() + "\n");
+  b.write_file("metadata", topo.meta_file.string(), "0644", json_io::dump(meta) + "\n");
   add_namespaces(b, topo);
   add_links(b, topo);
   add_addresses_and_routes(b, topo);

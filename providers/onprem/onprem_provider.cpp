@@ -123,7 +123,7 @@ class OnpremProvider final : public Provider {
       row.provider = "onprem";
       row.kind = "host";
       row.name = host.name;
-      row.request = Json::parse(plan.operations.at(i).params.dump());
+      row.request = Json(plan.operations.at(i).params);
       auto id = ctx.store.record_intent(row);
       if (!id) return std::unexpected(id.error());
       auto connected = connect(host, settings);

@@ -1,10 +1,12 @@
 #include "providers/testfs/testfs_provider.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
 #include "labctl/interrupt.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 
 namespace labctl::providers {
@@ -49,21 +51,23 @@ class TestfsProvider final : public Provider {
     long created = 0;
     for (const auto& op : plan.operations) {
       if (fail_after && created >= *fail_after) {
+        // LABCTL_TESTFS_FAIL_MESSAGE stands in for whatever bytes a cloud puts in its errors.
         return fail(ExitCode::provider, "testfs: injected failure after " +
-                                            std::to_string(created) + " resources");
+                                            std::to_string(created) + " resources" +
+                                            env::get_or("LABCTL_TESTFS_FAIL_MESSAGE", ""));
       }
       state::ResourceRecord row;
       row.run_id = ctx.run.run_id;
       row.provider = "testfs";
       row.kind = op.resource_kind;
       row.name = op.resource_name;
-      row.request = nlohmann::json::parse(op.params.dump());
+      row.request = nlohmann::json(op.params);
       const auto id = ctx.store.record_intent(row);
       if (!id) return std::unexpected(id.error());
       const fs::path path = op.params["path"].get<std::string>();
       std::error_code ec;
       fs::create_directories(path.parent_path(), ec);
-      if (auto written = write_file_atomic(path, op.params["tags"].dump() + "\n"); !written) {
+      if (auto written = write_file_atomic(path, json_io::dump(op.params["tags"]) + "\n"); !written) {
         return std::unexpected(written.error());
       }
       nlohmann::json attrs{{"node", {{"site", op.resource_name}, {"role", op.params["role"]}}}};
@@ -85,8 +89,14 @@ class TestfsProvider final : public Provider {
   Expected<void> teardown(const RunContext& ctx,
                           const std::vector<state::ResourceRecord>& rows) override {
     const auto fail_delete = env::get("LABCTL_TESTFS_FAIL_DELETE");
+    // A provider that throws (a library's exception, a bug) must not abort the teardown guard
+    // or the janitor; the test provider throws on demand to prove it.
+    const auto throw_delete = env::get("LABCTL_TESTFS_THROW_DELETE");
     std::size_t failures = 0;
     for (const auto& row : rows) {
+      if (throw_delete && *throw_delete == row.name) {
+        throw std::runtime_error("testfs: injected exception \xff\xfe for " + row.name);
+      }
       const fs::path path = row.cloud_id.empty()
                                 ? root() / row.run_id / row.name
                                 : fs::path(row.cloud_id);

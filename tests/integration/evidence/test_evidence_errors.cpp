@@ -1,5 +1,6 @@
 // Usage errors, refusals, invalid assemblies, hostile strings and secrets, through the binary.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/integration/evidence/cli_fixture.hpp"
 
@@ -60,6 +61,90 @@ TEST_F(EvidenceCli, HostileScenarioAndCommitRoundTrip) {
   EXPECT_NE(html.find("&lt;b&gt;&amp;amp;"), std::string::npos);
   const std::string md = read_text(bundle("E") / "summary.md");
   EXPECT_EQ(md.find("\nline2"), std::string::npos) << "the newline must not start a Markdown line";
+}
+
+// Runs `labctl evidence collect --commit x ARGS...` with `cwd` as working directory, so a
+// relative --out is resolved as a user's shell would.
+labctl::testing::CommandOutput collect_in(const std::filesystem::path& cwd,
+                                          const std::filesystem::path& state,
+                                          const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh",
+                                cwd.string(), LABCTL_BIN, "evidence", "collect", "--commit", "x"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return labctl::testing::run_command(
+      argv, {{"CE_STATE_DIR", state.string()}, {"CE_ACCEPTANCE_SCENARIOS", "\x01unset"}}, cwd);
+}
+
+std::size_t entries_in(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+// Given --out ../../etc from a working directory two levels down, where etc is a non-empty
+// directory labctl did not create, expect a refusal (exit 4) and not one byte written there;
+// the same for an absolute path to a non-empty directory.
+TEST_F(EvidenceCli, OutIntoAForeignNonEmptyDirectoryIsRefused) {
+  const auto work = tmp.path() / "work";
+  const auto etc = work / "etc";
+  labctl::testing::write_text(etc / "passwd", "root:x:0:0\n");
+  std::filesystem::create_directories(work / "a" / "b");
+  const auto relative = collect_in(work / "a" / "b", tmp.path() / "state", {"--out", "../../etc"});
+  EXPECT_EQ(relative.code, 4) << relative.err;
+  EXPECT_NE(relative.err.find("refusing --out ../../etc: the directory is not empty"),
+            std::string::npos)
+      << relative.err;
+  EXPECT_TRUE(relative.out.empty());
+  EXPECT_EQ(entries_in(etc), 1u);
+  EXPECT_EQ(read_text(etc / "passwd"), "root:x:0:0\n");
+
+  // A result.json of the user's own is no bundle either: it stays, with the other file.
+  labctl::testing::write_text(bundle("home") / "result.json", "mine");
+  labctl::testing::write_text(bundle("home") / "notes.txt", "notes");
+  const auto absolute = collect("home", {"--commit", "x"});
+  EXPECT_EQ(absolute.code, 4) << absolute.err;
+  EXPECT_EQ(read_text(bundle("home") / "result.json"), "mine");
+  EXPECT_EQ(entries_in(bundle("home")), 2u);
+}
+
+// Given --out naming a character device, a FIFO, a regular file or a symlink to an empty
+// directory, expect a refusal (exit 4) with each left exactly as it was.
+TEST_F(EvidenceCli, OutNeverReplacesANonDirectory) {
+  const auto fifo = bundle("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  labctl::testing::write_text(bundle("file"), "keep");
+  std::filesystem::create_directory(bundle("empty"));
+  std::filesystem::create_directory_symlink(bundle("empty"), bundle("link"));
+  for (const std::filesystem::path& out :
+       {std::filesystem::path("/dev/null"), fifo, bundle("file"), bundle("link")}) {
+    const auto r = labctl({"evidence", "collect", "--commit", "x", "--out", out.string()});
+    EXPECT_EQ(r.code, 4) << out << ": " << r.err;
+    EXPECT_NE(r.err.find("refusing --out"), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_EQ(read_text(bundle("file")), "keep");
+  EXPECT_TRUE(std::filesystem::is_symlink(bundle("link")));
+  EXPECT_EQ(entries_in(bundle("empty")), 0u);
+}
+
+// Given an empty directory, then the same directory holding that bundle, expect both collects to
+// write; a file of the bundle replaced by a symlink is refused, its target untouched.
+TEST_F(EvidenceCli, OutReusesAnEmptyDirectoryOrAnEarlierBundle) {
+  std::filesystem::create_directory(bundle("E"));
+  const auto first = collect("E", {"--commit", "x"});
+  EXPECT_EQ(first.code, 1) << first.err;  // no matrix: an honest fail, but a bundle
+  ASSERT_TRUE(std::filesystem::exists(bundle("E") / "MANIFEST.sha256"));
+  const auto second = collect("E", {"--commit", "y"});
+  EXPECT_EQ(second.code, 1) << second.err;
+  EXPECT_EQ(result_of("E")["commit"], "y");
+
+  labctl::testing::write_text(tmp.path() / "target", "precious");
+  std::filesystem::remove(bundle("E") / "summary.md");
+  std::filesystem::create_symlink(tmp.path() / "target", bundle("E") / "summary.md");
+  const auto linked = collect("E", {"--commit", "z"});
+  EXPECT_EQ(linked.code, 4) << linked.err;
+  EXPECT_EQ(read_text(tmp.path() / "target"), "precious");
 }
 
 // Given d5 evidence with the fencing assertions na, expect it recorded as fail without --result,

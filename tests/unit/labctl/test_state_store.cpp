@@ -52,6 +52,109 @@ TEST_F(TempDirTest, OpenExistingCreatesNothing) {
   EXPECT_FALSE(std::filesystem::exists(tmp.path() / "none"));
 }
 
+// Given a state directory someone else made (0755, or 0750 under a strict umask), expect it used
+// as it is: its mode unchanged, the database inside still 0600.
+TEST_F(TempDirTest, ExistingDirectoryKeepsItsMode) {
+  for (const mode_t mode : {mode_t{0755}, mode_t{0750}, mode_t{0700}}) {
+    const auto dir = tmp.path() / ("state-" + std::to_string(mode));
+    ASSERT_EQ(mkdir(dir.c_str(), mode), 0);
+    ASSERT_EQ(chmod(dir.c_str(), mode), 0);
+    auto store = Store::open(dir);
+    ASSERT_TRUE(store) << store.error().message;
+    EXPECT_EQ(mode_of(dir), mode);
+    EXPECT_EQ(mode_of(dir / "state.db"), 0600u);
+  }
+}
+
+// Given a missing state directory under missing parents, expect the parents created and only
+// the state directory itself made private.
+TEST_F(TempDirTest, MissingDirectoryIsCreatedPrivate) {
+  const auto dir = tmp.path() / "a" / "b" / "state";
+  ASSERT_TRUE(Store::open(dir)) << "open";
+  EXPECT_EQ(mode_of(dir), 0700u);
+  EXPECT_TRUE(std::filesystem::is_directory(tmp.path() / "a" / "b"));
+}
+
+// Given a state directory others can write to, expect a refusal (exit 4) and its mode unchanged.
+TEST_F(TempDirTest, GroupOrWorldWritableDirectoryIsRefused) {
+  for (const mode_t mode : {mode_t{0777}, mode_t{0770}, mode_t{01777}, mode_t{0702}}) {
+    const auto dir = tmp.path() / ("shared-" + std::to_string(mode));
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    ASSERT_EQ(chmod(dir.c_str(), mode), 0);
+    auto store = Store::open(dir);
+    ASSERT_FALSE(store) << mode;
+    EXPECT_EQ(store.error().code, ExitCode::refused);
+    EXPECT_NE(store.error().message.find("writable by group or others"), std::string::npos)
+        << store.error().message;
+    EXPECT_EQ(mode_of(dir), mode & 0777);
+    EXPECT_FALSE(std::filesystem::exists(dir / "state.db"));
+  }
+}
+
+// Given CE_STATE_DIR that is a symlink (to a real directory, or dangling), expect a refusal and
+// nothing created or chmod-ed through it.
+TEST_F(TempDirTest, SymlinkedStateDirectoryIsRefused) {
+  const auto real = tmp.path() / "real";
+  ASSERT_EQ(mkdir(real.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(real.c_str(), 0755), 0);
+  const auto link = tmp.path() / "link";
+  std::filesystem::create_directory_symlink(real, link);
+  const auto dangling = tmp.path() / "dangling";
+  std::filesystem::create_directory_symlink(tmp.path() / "nowhere", dangling);
+  for (const auto& dir : {link, dangling}) {
+    auto store = Store::open(dir);
+    ASSERT_FALSE(store) << dir;
+    EXPECT_EQ(store.error().code, ExitCode::refused);
+    EXPECT_NE(store.error().message.find("is a symbolic link"), std::string::npos);
+  }
+  EXPECT_EQ(mode_of(real), 0755u);
+  EXPECT_FALSE(std::filesystem::exists(real / "state.db"));
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "nowhere"));
+  labctl::testing::write_text(real / "state.db", "");
+  EXPECT_FALSE(Store::open_existing(link)) << "open_existing must refuse a linked directory too";
+}
+
+// Given state.db (or its -wal/-shm file) as a symlink, expect a refusal and the link's target
+// untouched, by open() and by open_existing() alike, dangling links included.
+TEST_F(TempDirTest, SymlinkedDatabaseFilesAreNeverFollowed) {
+  const auto target = tmp.path() / "target";
+  labctl::testing::write_text(target, "precious");
+  ASSERT_EQ(chmod(target.c_str(), 0644), 0);
+  for (const std::string name : {"state.db", "state.db-wal", "state.db-shm"}) {
+    for (const bool dangling : {false, true}) {
+      const auto dir = tmp.path() / (name + (dangling ? "-dangling" : "-live"));
+      ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+      std::filesystem::create_symlink(dangling ? tmp.path() / "missing" : target, dir / name);
+      for (const bool existing : {false, true}) {
+        auto store = existing ? Store::open_existing(dir) : Store::open(dir);
+        if (existing && name != "state.db") {
+          // Without state.db there is nothing to open: no store, nothing created.
+          ASSERT_TRUE(store);
+          EXPECT_EQ(*store, nullptr);
+          continue;
+        }
+        ASSERT_FALSE(store) << name << (dangling ? " dangling" : " live");
+        EXPECT_EQ(store.error().code, ExitCode::refused);
+        EXPECT_NE(store.error().message.find("is a symbolic link"), std::string::npos)
+            << store.error().message;
+      }
+      EXPECT_TRUE(std::filesystem::is_symlink(dir / name));
+    }
+  }
+  EXPECT_EQ(labctl::testing::read_text(target), "precious");
+  EXPECT_EQ(mode_of(target), 0644u);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "missing"));
+}
+
+TEST_F(TempDirTest, StateDirectoryThatIsAFileIsAUsageError) {
+  const auto file = tmp.path() / "file";
+  labctl::testing::write_text(file, "x");
+  auto store = Store::open(file);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ExitCode::usage);
+  EXPECT_NE(store.error().message.find("is not a directory"), std::string::npos);
+}
+
 TEST_F(TempDirTest, RunRoundTripAndSameSecondUniqueness) {
   auto store = *Store::open(tmp.path());
   const auto first = store->insert_run(sample_run("20260601T030000Z-cloudedge-full"));

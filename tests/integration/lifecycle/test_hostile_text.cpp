@@ -1,0 +1,109 @@
+// Outside text that is not UTF-8, and providers that throw, on the paths that must never stop
+// half-way: the teardown guard of `up`, `down`, and the janitor's worker threads.
+#include <array>
+#include <chrono>
+#include <thread>
+
+#include "labctl/text.hpp"
+#include "tests/support/labctl_fixture.hpp"
+
+namespace labctl::testing {
+namespace {
+
+const std::map<std::string, std::string> k_live{{"CE_DRY_RUN", "0"}};
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+class HostileFailureText : public LifecycleTest,
+                           public ::testing::WithParamInterface<std::string> {};
+
+// Given a provider failure whose message holds ill-formed UTF-8 or control bytes, expect the
+// guard to tear everything down (no leak), exit 3, and state/stderr to stay readable.
+TEST_P(HostileFailureText, GuardStillTearsDown) {
+  auto env = k_live;
+  env["LABCTL_TESTFS_FAIL_AFTER"] = "2";
+  env["LABCTL_TESTFS_FAIL_MESSAGE"] = GetParam();
+  for (const char* format : {"human", "json"}) {
+    env["CE_LOG_FORMAT"] = format;
+    const auto up = labctl({"up", "--profile", profile_path.string()}, env);
+    EXPECT_EQ(up.code, 3) << format << ": " << up.err;
+    EXPECT_NE(up.err.find("injected failure"), std::string::npos) << up.err;
+    EXPECT_EQ(up.err.find("unexpected failure"), std::string::npos) << up.err;
+    EXPECT_EQ(up.err.find("terminate called"), std::string::npos) << up.err;
+    EXPECT_EQ(testfs_files(), 0u) << format;
+  }
+  const auto runs = labctl({"runs", "list", "--json"});
+  ASSERT_EQ(runs.code, 0) << runs.err;
+  EXPECT_TRUE(text::is_valid_utf8(runs.out));
+  const auto list = nlohmann::json::parse(runs.out);
+  ASSERT_EQ(list.size(), 2u);
+  for (const auto& run : list) {
+    EXPECT_EQ(run["status"], "down") << run.dump();
+    const auto shown = labctl({"runs", "show", run["runId"].get<std::string>(), "--json"});
+    EXPECT_EQ(shown.code, 0) << shown.err;
+    EXPECT_TRUE(text::is_valid_utf8(shown.out));
+  }
+}
+
+// Readable test names: the parameters themselves are not printable.
+std::string byte_class_name(const ::testing::TestParamInfo<std::string>& info) {
+  constexpr std::array<const char*, 5> k_names{"never_utf8", "overlong", "surrogate",
+                                               "terminal_escapes", "truncated"};
+  return k_names.at(info.index);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bytes, HostileFailureText,
+                         ::testing::Values(std::string(": \xff\xfe denied"),
+                                           std::string(": \xc0\xaf overlong"),
+                                           std::string(": \xed\xa0\x80 surrogate"),
+                                           std::string(": \x1b[2J\x1b[31mred\r\nforged line"),
+                                           std::string(": cut \xe2\x82")),
+                         byte_class_name);
+
+// Given a provider whose delete throws (bytes that are not UTF-8 in the exception), expect
+// `down` to exit 3 without aborting, keep the run down_failed, and a later `down` to finish.
+TEST_F(LifecycleTest, ThrowingTeardownIsAFailureNotACrash) {
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = first_line(up.out);
+  auto env = k_live;
+  env["LABCTL_TESTFS_THROW_DELETE"] = show(run_id)["resources"][0]["name"].get<std::string>();
+  const auto down = labctl({"down", "--run-id", run_id}, env);
+  EXPECT_EQ(down.code, 3) << down.err;
+  EXPECT_NE(down.err.find("unexpected failure: testfs: injected exception"), std::string::npos)
+      << down.err;
+  EXPECT_TRUE(text::is_valid_utf8(down.err));
+  EXPECT_EQ(show(run_id)["status"], "down_failed");
+  const auto again = labctl({"down", "--run-id", run_id}, k_live);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(testfs_files(), 0u);
+  EXPECT_EQ(show(run_id)["status"], "down");
+}
+
+// Given expired runs whose teardown throws inside the janitor's worker threads, expect no
+// abort (an exception escaping a std::jthread is std::terminate), exit 3 naming the runs, and a
+// later janitor to remove them.
+TEST_F(LifecycleTest, ThrowingTeardownDoesNotAbortTheJanitor) {
+  std::vector<std::string> run_ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
+    ASSERT_EQ(up.code, 0) << up.err;
+    run_ids.push_back(first_line(up.out));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto env = k_live;
+  env["LABCTL_TESTFS_THROW_DELETE"] = show(run_ids[0])["resources"][0]["name"].get<std::string>();
+  const auto janitor = labctl({"down", "--expired"}, env);
+  EXPECT_EQ(janitor.code, 3) << janitor.err;
+  EXPECT_EQ(janitor.err.find("terminate called"), std::string::npos) << janitor.err;
+  for (const auto& run_id : run_ids) {
+    EXPECT_NE(janitor.err.find(run_id), std::string::npos) << janitor.err;
+    EXPECT_EQ(show(run_id)["status"], "down_failed");
+  }
+  const auto again = labctl({"down", "--expired"}, k_live);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(testfs_files(), 0u);
+}
+
+}  // namespace
+}  // namespace labctl::testing

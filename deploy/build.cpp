@@ -70,8 +70,8 @@ Expected<Built> build_commit(ProcessRunner& runner, const fs::path& cwd, const s
   if (added->exit_code != 0) {
     std::error_code ec;
     fs::remove_all(pattern, ec);
-    return fail(ExitCode::provider,
-                "deploy: git worktree add for " + ref + " failed: " + tail_lines(added->err, 5));
+    return fail(ExitCode::provider, "deploy: git worktree add for " + ref +
+                                        " failed: " + printable_tail(added->err, 5));
   }
   Built built{std::make_unique<Worktree>(repo, dir), dir / settings.artifact};
   log::info("deploy.build",
@@ -87,7 +87,7 @@ Expected<Built> build_commit(ProcessRunner& runner, const fs::path& cwd, const s
                 "deploy: build_command `" + settings.build_command + "` failed for " + ref +
                     (result->timed_out ? " (timed out after 30 min)"
                                        : " (exit " + std::to_string(result->exit_code) + ")") +
-                    ":\n" + tail_lines(result->out + result->err, 15));
+                    ":\n" + printable_tail(result->out + result->err, 15));
   }
   std::error_code ec;
   if (!fs::is_regular_file(built.artifact, ec)) {

@@ -108,4 +108,9 @@ struct Built {
 // The last `lines` lines of `text`.
 [[nodiscard]] std::string tail_lines(const std::string& text, std::size_t lines);
 
+// tail_lines() of a command's output (outside text), safe to print and serialise: each line
+// through text::printable (valid UTF-8, control characters escaped, cut to 512 bytes), the
+// line breaks kept.
+[[nodiscard]] std::string printable_tail(const std::string& text, std::size_t lines);
+
 }  // namespace labctl::deploy

@@ -7,6 +7,8 @@
 #include <libssh/sftp.h>
 
 #include "deploy/deploy.hpp"
+#include "labctl/text.hpp"
+#include "matrix/flow.hpp"
 #include "matrix/ssh_host.hpp"
 
 namespace labctl::deploy {
@@ -27,7 +29,7 @@ struct StepError {
 };
 
 std::string sftp_error(ssh_session session, sftp_session sftp, const std::string& what) {
-  return what + ": " + ssh_get_error(session) + " (sftp status " +
+  return what + ": " + text::printable(ssh_get_error(session)) + " (sftp status " +
          std::to_string(sftp_get_error(sftp)) + ")";
 }
 
@@ -40,7 +42,7 @@ std::expected<void, std::string> sftp_upload(ssh_session session,
   SftpPtr sftp(sftp_new(session));
   if (!sftp || sftp_init(sftp.get()) != SSH_OK) {
     return std::unexpected(std::string("cannot start SFTP (is the sftp subsystem enabled?): ") +
-                           ssh_get_error(session));
+                           text::printable(ssh_get_error(session)));
   }
   std::error_code ec;
   const auto perms = static_cast<mode_t>(std::filesystem::status(local, ec).permissions() &
@@ -75,7 +77,7 @@ std::expected<void, StepError> run_step(ssh_session session, const std::string& 
   if (result->exit_status != 0) {
     return std::unexpected(
         StepError{step, step + " command exited with " + std::to_string(result->exit_status),
-                  tail_lines(result->out + result->err, 5)});
+                  printable_tail(result->out + result->err, 5)});
   }
   return {};
 }
@@ -144,6 +146,8 @@ NodeResult push_one(const Target& target, const Request& request) {
     }
     connected->session.reset();
   }
+  // The error quotes the peer (libssh's text, the remote command's status line).
+  result.error = text::printable(result.error, matrix::k_max_error_bytes);
   result.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   return result;
 }

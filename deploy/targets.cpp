@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
+#include <string_view>
 
 #include "deploy/deploy.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::deploy {
 namespace {
@@ -132,6 +135,18 @@ std::string tail_lines(const std::string& text, std::size_t lines) {
     if (text[pos - 1] == '\n' && ++seen == lines) break;
   }
   return text.substr(pos);
+}
+
+std::string printable_tail(const std::string& text, std::size_t lines) {
+  const std::string tail = tail_lines(text, lines);
+  std::string out;
+  for (std::size_t start = 0; start <= tail.size();) {
+    const std::size_t end = std::min(tail.find('\n', start), tail.size());
+    if (start > 0) out += '\n';
+    out += text::printable(std::string_view(tail).substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace labctl::deploy

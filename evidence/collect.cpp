@@ -1,6 +1,9 @@
 #include "evidence/collect.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,8 @@
 #include "labctl/log.hpp"
 #include "labctl/run_id.hpp"
 #include "labctl/state_store.hpp"
+#include "labctl/text.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -24,26 +29,54 @@ namespace {
 // A user-given string quoted for an error message: control characters and quotes escaped, so a
 // hostile value cannot forge extra log lines.
 std::string quote_for_message(const std::string& text) {
-  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  return json_io::dump(json(text::printable(text, 120)));
 }
 
+// The longest `--commit` taken (git's own refs and ids stay far below).
+constexpr std::size_t k_max_commit_bytes = 255;
+
+// What `git rev-parse HEAD` printed, if it is a commit id or ref: 1 to k_max_commit_bytes of
+// [A-Za-z0-9._/@^~+-].
+bool is_git_ref(std::string_view commit) {
+  if (commit.empty() || commit.size() > k_max_commit_bytes) return false;
+  return std::ranges::all_of(commit, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("._/@^~+-").find(c) != std::string_view::npos;
+  });
+}
+
+// A free-form text flag stored in the bundle as given (the views escape it): not empty, at most
+// `max_bytes`, well-formed UTF-8.
+Expected<void> check_text_flag(const std::string& value, const char* flag, std::size_t max_bytes) {
+  if (value.empty()) return fail(ExitCode::usage, cat("evidence collect: ", flag, " must not be empty"));
+  if (value.size() > max_bytes) {
+    return fail(ExitCode::usage, cat("evidence collect: ", flag, " is ", value.size(),
+                                     " bytes; the limit is ", max_bytes));
+  }
+  if (!text::is_valid_utf8(value)) {
+    return fail(ExitCode::usage, cat("evidence collect: ", flag, " ", quote_for_message(value),
+                                     " is not valid UTF-8"));
+  }
+  return {};
+}
+
+// Every flag that is text from outside is checked here, before any input is read.
 Expected<void> check_flags(const CollectOptions& options) {
   if (options.out_dir.empty()) return fail(ExitCode::usage, "evidence collect: --out is required");
-  if (options.run_id && !is_valid_run_id(*options.run_id)) {
-    return fail(ExitCode::usage,
-                cat("evidence collect: --run-id ", quote_for_message(*options.run_id),
-                    " is not a run id (want YYYYMMDDTHHMMSSZ-cloudedge-<scenario>, e.g. as printed "
-                    "by `labctl up`)"));
+  if (options.run_id) {
+    if (auto ok = check_run_id(*options.run_id, "evidence collect: --run-id"); !ok) return ok;
   }
   if (options.result && *options.result != "pass" && *options.result != "fail") {
     return fail(ExitCode::usage, cat("evidence collect: --result must be pass or fail, not ",
                                      quote_for_message(*options.result)));
   }
-  if (options.scenario && options.scenario->empty()) {
-    return fail(ExitCode::usage, "evidence collect: --scenario must not be empty");
+  if (options.scenario) {
+    if (auto ok = check_text_flag(*options.scenario, "--scenario", k_max_scenario_bytes); !ok) {
+      return ok;
+    }
   }
-  if (options.commit && options.commit->empty()) {
-    return fail(ExitCode::usage, "evidence collect: --commit must not be empty");
+  if (options.commit) {
+    if (auto ok = check_text_flag(*options.commit, "--commit", k_max_commit_bytes); !ok) return ok;
   }
   return {};
 }
@@ -84,7 +117,7 @@ std::string commit_under_test(ProcessRunner& processes) {
                             .inherit_stderr = false});
   if (!git || git->exit_code != 0) return "unknown";
   std::string commit = git->out.substr(0, git->out.find_first_of(" \t\r\n"));
-  return commit.empty() ? "unknown" : commit;
+  return is_git_ref(commit) ? commit : "unknown";
 }
 
 // Everything the state store knows about the run, plus the inputs it can stand in for.
@@ -109,7 +142,7 @@ Expected<std::optional<InputDocument>> read_preflight(state::Store& store,
               "JSON object; preflight.json is left out (re-run `labctl preflight`)");
     return std::optional<InputDocument>();
   }
-  std::string text = (*meta)->dump(2) + "\n";
+  std::string text = json_io::dump(**meta, 2) + "\n";
   return std::optional<InputDocument>(InputDocument{
       .value = std::move(**meta), .text = std::move(text), .origin = "state:preflight"});
 }
@@ -155,12 +188,19 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
   return view;
 }
 
-// --scenario, else the run's scenario, else the run-id text after "-cloudedge-".
+// --scenario (checked by check_flags), else the run's scenario, else the run-id text after
+// "-cloudedge-" (a checked run id). A scenario the store holds is outside text too: one that is
+// too long or not UTF-8 (an older labctl stored it) is shown escaped and cut.
 std::string resolve_scenario(const CollectOptions& options, const StateView& state,
                              const std::string& run_id) {
   constexpr std::string_view k_marker = "-cloudedge-";
   if (options.scenario) return *options.scenario;
-  if (!state.scenario.empty()) return state.scenario;
+  if (!state.scenario.empty()) {
+    if (state.scenario.size() <= k_max_scenario_bytes && text::is_valid_utf8(state.scenario)) {
+      return state.scenario;
+    }
+    return text::printable(state.scenario, k_max_scenario_bytes);
+  }
   const auto at = run_id.find(k_marker);
   return at == std::string::npos ? "adhoc" : run_id.substr(at + k_marker.size());
 }

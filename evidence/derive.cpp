@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "evidence/text.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -133,9 +134,9 @@ MatrixAssertions derive_matrix(const std::optional<InputDocument>& matrix,
       total.is_number() && total.get<double>() == static_cast<double>(expected_flows);
   out.directed.result = (out.overall == k_pass && total_ok) ? k_pass : k_fail;
   out.directed.detail =
-      cat("summary.result=", out.overall, ", total=", total.is_number() ? total.dump() : "missing",
+      cat("summary.result=", out.overall, ", total=", total.is_number() ? json_io::dump(total) : "missing",
           " (expected ", expected_flows, "), passed=",
-          member(summary, "passed").is_number() ? member(summary, "passed").dump() : "missing");
+          member(summary, "passed").is_number() ? json_io::dump(member(summary, "passed")) : "missing");
   return out;
 }
 
@@ -149,17 +150,17 @@ Assertion derive_failover_recovery(const std::optional<InputDocument>& timing) {
   for (const json& event : events) {
     if (!passes(event, "recoveryUnderThreshold")) {
       slow.push_back(cat(shown(string_at(event, "provider")), " ", shown(string_at(event, "fault")),
-                         " recoverySeconds=", number_or_null(event, "recoverySeconds").dump()));
+                         " recoverySeconds=", json_io::dump(number_or_null(event, "recoverySeconds"))));
     }
   }
   const json threshold = number_or_null(timing->value, "thresholdSeconds");
   if (status == k_pass && slow.empty()) {
     return {name, k_pass,
             cat("status=pass, ", events.size(),
-                " event(s) recovered under thresholdSeconds=", threshold.dump())};
+                " event(s) recovered under thresholdSeconds=", json_io::dump(threshold))};
   }
   return {name, k_fail,
-          cat("status=", status, ", thresholdSeconds=", threshold.dump(),
+          cat("status=", status, ", thresholdSeconds=", json_io::dump(threshold),
               ", not under threshold: ", slow.empty() ? "none" : short_list(slow))};
 }
 

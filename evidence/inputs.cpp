@@ -4,6 +4,8 @@
 
 #include "evidence/text.hpp"
 #include "labctl/atomic_file.hpp"
+#include "labctl/json_io.hpp"
+#include "labctl/text.hpp"
 
 using nlohmann::json;
 
@@ -47,31 +49,32 @@ std::optional<std::string> shape_problem(const json& value, InputKind kind) {
 
 Expected<InputDocument> load_input(const std::filesystem::path& path, InputKind kind,
                                    const std::string& flag) {
-  auto text = read_file(path);
-  if (!text) {
-    return fail(ExitCode::usage, cat("evidence collect: ", flag, ": ", text.error().message));
+  auto content = read_file(path);
+  if (!content) {
+    return fail(ExitCode::usage, cat("evidence collect: ", flag, ": ", content.error().message));
   }
-  json value;
-  try {
-    value = json::parse(*text);
-  } catch (const json::parse_error& e) {
+  // Bounded in size and depth before the parser runs (100,000 nested "[" is refused in one
+  // linear scan); numbers beyond a double (1e400) and bad UTF-8 are errors too.
+  auto parsed = json_io::parse(
+      *content, cat("evidence collect: ", flag, " ", text::printable(path.string(), 256)));
+  if (!parsed) {
     return fail(ExitCode::usage,
-                cat("evidence collect: ", flag, " ", path.string(), ": not valid JSON at byte ",
-                    e.byte, " (", e.what(), "); pass the file the probe wrote, unedited"));
+                cat(parsed.error().message, "; pass the file the probe wrote, unedited"));
   }
+  json value = std::move(*parsed);
   if (auto problem = shape_problem(value, kind)) {
-    return fail(ExitCode::usage,
-                cat("evidence collect: ", flag, " ", path.string(), ": ", *problem));
+    return fail(ExitCode::usage, cat("evidence collect: ", flag, " ",
+                                     text::printable(path.string(), 256), ": ", *problem));
   }
   return InputDocument{
-      .value = std::move(value), .text = std::move(*text), .origin = path.string()};
+      .value = std::move(value), .text = std::move(*content), .origin = text::to_utf8(path.string())};
 }
 
 Expected<InputDocument> input_from_json(json value, InputKind kind, std::string origin) {
   if (auto problem = shape_problem(value, kind)) {
     return fail(ExitCode::usage, cat("evidence collect: ", origin, ": ", *problem));
   }
-  std::string text = value.dump(2) + "\n";
+  std::string text = json_io::dump(value, 2) + "\n";
   return InputDocument{
       .value = std::move(value), .text = std::move(text), .origin = std::move(origin)};
 }

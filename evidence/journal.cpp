@@ -10,6 +10,7 @@
 #include "labctl/action_journal.hpp"
 #include "labctl/log.hpp"
 #include "labctl/state_store.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::evidence {
 namespace {
@@ -64,12 +65,14 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
   return out;
 }
 
-// pass when there is a passing fact and no failing one; fail on any failing fact.
+// pass when there is a passing fact and no failing one; fail on any failing fact. The facts
+// quote journal rows (keys, addresses, EC2's messages): outside text, made UTF-8 here so the
+// result can always be serialised.
 Assertion judge(const char* name, const std::vector<std::string>& passes,
                 const std::vector<std::string>& failures, const std::string& na_detail) {
-  if (!failures.empty()) return {name, k_fail, join(failures, "; ")};
-  if (!passes.empty()) return {name, k_pass, join(passes, "; ")};
-  return {name, k_na, na_detail};
+  if (!failures.empty()) return {name, k_fail, text::to_utf8(join(failures, "; "))};
+  if (!passes.empty()) return {name, k_pass, text::to_utf8(join(passes, "; "))};
+  return {name, k_na, text::to_utf8(na_detail)};
 }
 
 Assertion ownership_epoch_bumped(const std::vector<ActionRow>& rows) {

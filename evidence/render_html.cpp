@@ -4,6 +4,7 @@
 #include "evidence/render.hpp"
 #include "evidence/text.hpp"
 #include "labctl/build_info.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -116,7 +117,7 @@ std::string providers_and_cost_html(const json& result) {
   const json& cost = result["costGuard"];
   out += "</table>\n<h2>Cost guard</h2>\n";
   out +=
-      cat("<table class=\"cost-guard\"><tr><th>TTL (hours)</th><td>", h(cost["ttlHours"].dump()),
+      cat("<table class=\"cost-guard\"><tr><th>TTL (hours)</th><td>", h(json_io::dump(cost["ttlHours"])),
           "</td></tr><tr><th>teardown</th><td>", h(str(cost, "teardown")), "</td></tr></table>\n");
   return out;
 }
@@ -129,7 +130,7 @@ std::string timeline_html(const json& timeline) {
   for (const json& event : timeline["events"]) {
     out +=
         cat("<tr><td>", h(str(event, "ts")), "</td><td>", h(str(event, "kind")),
-            "</td><td class=\"detail\"><code>", h(event["detail"].dump()), "</code></td></tr>\n");
+            "</td><td class=\"detail\"><code>", h(json_io::dump(event["detail"])), "</code></td></tr>\n");
   }
   return out + "</table>\n";
 }

@@ -5,6 +5,7 @@
 #include "evidence/render.hpp"
 #include "evidence/text.hpp"
 #include "labctl/build_info.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -113,7 +114,7 @@ std::string render_summary(const BundleView& view) {
   out += cat("- Result: **", str(result, "result") == k_pass ? "PASS" : "FAIL", "**\n");
   out += cat("- Scenario: ", md(str(result, "scenario")), "\n");
   out += cat("- Commit under test: ", md(str(result, "commit")), "\n");
-  out += cat("- Cost guard: ttlHours=", result["costGuard"]["ttlHours"].dump(),
+  out += cat("- Cost guard: ttlHours=", json_io::dump(result["costGuard"]["ttlHours"]),
              ", teardown=", md(str(result["costGuard"], "teardown")), "\n");
   out += cat("- Collected by labctl ", labctl::build_info::k_version, " (",
              md(labctl::build_info::k_commit), ")\n");
@@ -148,7 +149,7 @@ std::string render_summary(const BundleView& view) {
     out += "| time | event | detail |\n|---|---|---|\n";
     for (const json& event : view.timeline["events"]) {
       out += cat("| ", md(str(event, "ts")), " | ", md(str(event, "kind")), " | ",
-                 md(event["detail"].dump()), " |\n");
+                 md(json_io::dump(event["detail"])), " |\n");
     }
   }
   out +=

@@ -8,6 +8,7 @@
 #include "evidence/text.hpp"
 #include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -46,12 +47,12 @@ Expected<Scenario> parse_one(const json& entry, std::size_t index, const std::st
 }  // namespace
 
 Expected<ScenarioSet> parse_scenarios(std::string_view text, const std::string& origin) {
-  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    return fail(
-        ExitCode::usage,
-        cat(origin, ": not valid JSON (fix the scenarios file or pass another with --scenarios)"));
+  auto parsed = json_io::parse(text, origin);
+  if (!parsed) {
+    return fail(ExitCode::usage, cat(parsed.error().message,
+                                     " (fix the scenarios file or pass another with --scenarios)"));
   }
+  const json document = std::move(*parsed);
   const auto list = document.is_object() ? document.find("scenarios") : document.end();
   if (!document.is_object() || list == document.end() || !list->is_array()) {
     return fail(ExitCode::usage, cat(origin, ": expected an object with a \"scenarios\" array"));

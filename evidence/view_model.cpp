@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "evidence/render.hpp"
+#include "labctl/json_io.hpp"
 
 using nlohmann::json;
 
@@ -54,17 +55,17 @@ MatrixGrid matrix_grid(const std::optional<InputDocument>& matrix) {
 std::string matrix_summary(const json& entry) {
   if (entry["total"] == 0 && entry["elapsedSeconds"].is_null()) return "no matrix given";
   const json& elapsed = entry["elapsedSeconds"];
-  return entry["passed"].dump() + "/" + entry["total"].dump() + " flows passed, result " +
+  return json_io::dump(entry["passed"]) + "/" + json_io::dump(entry["total"]) + " flows passed, result " +
          entry["status"].get<std::string>() + ", phase " + entry["phase"].get<std::string>() +
-         ", parallelism " + entry["parallelism"].dump() + ", elapsed " +
-         (elapsed.is_number() ? elapsed.dump() + " s" : std::string("not recorded"));
+         ", parallelism " + json_io::dump(entry["parallelism"]) + ", elapsed " +
+         (elapsed.is_number() ? json_io::dump(elapsed) + " s" : std::string("not recorded"));
 }
 
 std::vector<std::pair<std::string, std::string>> qualification_rows(const json& result) {
   const json& timings = result["qualificationTimings"];
   const auto seconds = [&](const char* key) {
     const json& value = timings[key];
-    return value.is_number() ? value.dump() + " s" : std::string("not measured");
+    return value.is_number() ? json_io::dump(value) + " s" : std::string("not measured");
   };
   return {{"infrastructure provisioning", seconds("infraProvisionSeconds")},
           {"deploy to routerd ready", seconds("deployRouterdReadySeconds")},

@@ -1,9 +1,6 @@
 #include "executor/action_commands.hpp"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "executor/aws_runner.hpp"
 #include "executor/gate.hpp"
@@ -11,33 +8,23 @@
 #include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
+#include "labctl/json_io.hpp"
 
 namespace labctl::executor {
 namespace {
 
-// The plan document `action import` reads: a file, or "-" for stdin.
-Expected<nlohmann::json> read_plan_document(const std::string& file) {
-  std::string text;
-  if (file == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(file);
-    if (!in) {
-      return fail(ExitCode::usage, "action import: cannot read " + file +
-                                       ": no such file or unreadable (give the file `labctl "
-                                       "action plan --out` wrote, or - for stdin)");
-    }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    text = buffer.str();
+// The text of the plan `action import` reads: a file (bounded, regular files only), or "-" for
+// stdin (bounded).
+Expected<std::string> read_plan_text(const std::string& file) {
+  if (file == "-") return read_stream(std::cin, "action import: stdin");
+  auto text = read_file(file);
+  if (!text) {
+    return fail(text.error().code,
+                "action import: " + text.error().message +
+                    " (give the file `labctl action plan --out` wrote, or - for stdin)");
   }
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) {
-    return fail(ExitCode::usage, "action import: " +
-                                     (file == "-" ? std::string("stdin") : file) +
-                                     " is not valid JSON");
-  }
-  return parsed;
+  return text;
 }
 
 // The gate on the run's store, live only when CE_DRY_RUN=0.
@@ -48,7 +35,7 @@ Gate make_gate(state::Store& store) {
 
 // Prints the result document; its exit code is the outcome's.
 ExitCode publish(const Outcome& outcome) {
-  std::cout << to_json(outcome.result).dump() << '\n';
+  std::cout << json_io::dump(to_json(outcome.result)) << '\n';
   return outcome.code;
 }
 
@@ -94,10 +81,10 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
   }
   const auto document = plan_document(run->run_id, *plan);
   if (options.out.empty()) {
-    std::cout << document.dump(2) << '\n';
+    std::cout << json_io::dump(document, 2) << '\n';
     return ExitCode::ok;
   }
-  if (auto written = write_file_atomic(options.out, document.dump(2) + "\n"); !written) {
+  if (auto written = write_file_atomic(options.out, json_io::dump(document, 2) + "\n"); !written) {
     return std::unexpected(written.error());
   }
   std::cout << options.out << '\n';
@@ -106,16 +93,17 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
 
 Expected<ExitCode> run_action_import(const std::string& file, const std::string& run_id,
                                      bool json) {
-  auto document = read_plan_document(file);
-  if (!document) return std::unexpected(document.error());
-  auto requests = read_plan(*document);
-  if (!requests) {
-    return fail(ExitCode::usage, "action import: " + file + ": " + requests.error().message);
-  }
+  auto text = read_plan_text(file);
+  if (!text) return std::unexpected(text.error());
+  const std::string what =
+      "action import: " + (file == "-" ? std::string("stdin") : text::printable(file, 256));
+  // Everything is checked before the state is opened: a bad plan stores nothing.
+  auto plan = read_plan(*text, what);
+  if (!plan) return std::unexpected(plan.error());
   std::string wanted = run_id;
-  if (wanted.empty()) wanted = document->value("runId", "");
-  if (wanted.empty() && !requests->empty()) {
-    wanted = requests->front().context.value("runId", "");
+  if (wanted.empty()) wanted = plan->run_id;
+  if (wanted.empty() && !plan->actions.empty()) {
+    wanted = plan->actions.front().context.value("runId", "");
   }
   auto store = open_state("action import");
   if (!store) return std::unexpected(store.error());
@@ -124,17 +112,19 @@ Expected<ExitCode> run_action_import(const std::string& file, const std::string&
   auto lease = (*store)->acquire_lease(run->run_id, "action import");
   if (!lease) return std::unexpected(lease.error());
   auto gate = make_gate(**store);
-  auto reports = gate.import(run->run_id, *requests, "import");
+  auto reports = gate.import(run->run_id, plan->actions, "import");
   if (!reports) return std::unexpected(reports.error());
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : *reports) {
       out.push_back({{"idempotencyKey", r.key}, {"outcome", r.outcome}, {"message", r.message}});
     }
-    std::cout << out.dump() << '\n';
+    std::cout << json_io::dump(out) << '\n';
   } else {
-    for (const auto& r : *reports) std::cout << r.key << "  " << r.outcome << "  " << r.message
-                                             << '\n';
+    for (const auto& r : *reports) {
+      std::cout << text::printable(r.key) << "  " << r.outcome << "  "
+                << text::printable(r.message, 2048) << '\n';
+    }
   }
   return ExitCode::ok;
 }

@@ -3,17 +3,43 @@
 #include "evidence/validate.hpp"
 #include "executor/embedded_request_schema.hpp"
 #include "executor/embedded_result_schema.hpp"
+#include "labctl/json_io.hpp"
+#include "labctl/run_id.hpp"
 
 namespace labctl::executor {
+namespace {
 
-Expected<ActionRequest> parse_request(const nlohmann::json& document) {
-  auto errors = evidence::validate_against(evidence::embedded::k_executor_request_schema, document);
-  if (!errors) return std::unexpected(errors.error());
-  if (!errors->empty()) {
+// C0 controls, DEL and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F): bytes that would
+// forge a table row, a log line or a terminal escape when the key is printed.
+bool has_control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7F) return true;
+    if (byte == 0xC2 && i + 1 < text.size() &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Expected<RequestParser> RequestParser::create() {
+  auto schema = evidence::SchemaValidator::compile(evidence::embedded::k_executor_request_schema);
+  if (!schema) return std::unexpected(schema.error());
+  return RequestParser(std::move(*schema));
+}
+
+Expected<ActionRequest> RequestParser::parse(const nlohmann::json& document) {
+  const auto errors = m_schema.validate(document);
+  if (!errors.empty()) {
     std::string message = "ExecuteActionRequest does not match schemas/executor-request.schema.json:";
-    for (const auto& e : *errors) message += "\n  - " + e.path + ": " + e.reason;
+    for (const auto& e : errors) message += "\n  - " + e.path + ": " + e.reason;
     return fail(ExitCode::usage, message);
   }
+  // The schema held: every access below finds the key and the type it names.
   const auto& spec = document.at("spec");
   ActionRequest request;
   request.action = spec.at("action").get<std::string>();
@@ -29,7 +55,88 @@ Expected<ActionRequest> parse_request(const nlohmann::json& document) {
     return fail(ExitCode::usage, "ExecuteActionRequest: " + request.action +
                                      " needs spec.target.address (the secondary private IPv4)");
   }
+  if (request.action == k_assign && !request.parameters.contains("ownershipEpoch")) {
+    return fail(ExitCode::usage,
+                "ExecuteActionRequest: " + request.action +
+                    " needs spec.parameters.ownershipEpoch (a non-negative integer; without it "
+                    "a stale capture could not be fenced — plan it with `labctl action plan`)");
+  }
+  if (has_control_character(request.idempotency_key) ||
+      has_control_character(request.provider_ref)) {
+    return fail(ExitCode::usage, "ExecuteActionRequest: spec.idempotencyKey and "
+                                 "spec.providerRef must not contain control characters");
+  }
   return request;
+}
+
+Expected<ActionRequest> parse_request(const nlohmann::json& document) {
+  auto parser = RequestParser::create();
+  if (!parser) return std::unexpected(parser.error());
+  return parser->parse(document);
+}
+
+Expected<ActionRequest> read_request(std::string_view text, std::string_view what) {
+  auto document = json_io::parse(text, what);
+  if (!document) return std::unexpected(document.error());
+  auto request = parse_request(*document);
+  if (!request) return fail(request.error().code, std::string(what) + ": " + request.error().message);
+  return request;
+}
+
+Expected<ActionPlan> read_plan(std::string_view text, std::string_view what) {
+  const std::string name(what);
+  auto document = json_io::parse(text, what);
+  if (!document) return std::unexpected(document.error());
+  auto parser = RequestParser::create();
+  if (!parser) return std::unexpected(parser.error());
+  const auto bad = [&](const std::string& why) { return fail(ExitCode::usage, name + ": " + why); };
+  if (!document->is_object()) {
+    return bad("expected an ActionPlan ({\"kind\":\"ActionPlan\",\"actions\":[...]}, as `labctl "
+               "action plan` writes) or one ExecuteActionRequest");
+  }
+  const auto kind = document->find("kind");
+  if (kind != document->end() && *kind == "ExecuteActionRequest") {
+    auto one = parser->parse(*document);
+    if (!one) return bad(one.error().message);
+    ActionPlan plan{one->context.value("runId", ""), {}};
+    plan.actions.push_back(std::move(*one));
+    return plan;
+  }
+  if (kind == document->end() || *kind != "ActionPlan") {
+    return bad("\"kind\" must be \"ActionPlan\" or \"ExecuteActionRequest\"");
+  }
+  ActionPlan plan;
+  for (const auto& [key, value] : document->items()) {
+    if (key == "kind") continue;
+    if (key == "apiVersion") {
+      if (value != k_api_version) {
+        return bad("\"apiVersion\" must be \"" + std::string(k_api_version) + "\"");
+      }
+    } else if (key == "runId") {
+      if (!value.is_string() || !is_valid_run_id(value.get<std::string>())) {
+        return bad("\"runId\" must be a run id (YYYYMMDDTHHMMSSZ-cloudedge-<scenario>)");
+      }
+      plan.run_id = value.get<std::string>();
+    } else if (key != "actions") {
+      return bad("unknown key " + json_io::dump(nlohmann::json(key)) +
+                 " (an ActionPlan has apiVersion, kind, runId and actions)");
+    }
+  }
+  const auto actions = document->find("actions");
+  if (actions == document->end() || !actions->is_array()) {
+    return bad("\"actions\" must be an array of ExecuteActionRequests");
+  }
+  if (actions->size() > k_max_plan_actions) {
+    return bad(std::to_string(actions->size()) + " actions, more than the limit of " +
+               std::to_string(k_max_plan_actions) + "; split the plan");
+  }
+  plan.actions.reserve(actions->size());
+  for (std::size_t i = 0; i < actions->size(); ++i) {
+    auto parsed = parser->parse((*actions)[i]);
+    if (!parsed) return bad("actions[" + std::to_string(i) + "]: " + parsed.error().message);
+    plan.actions.push_back(std::move(*parsed));
+  }
+  return plan;
 }
 
 nlohmann::json target_json(const Target& target) {

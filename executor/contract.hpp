@@ -1,9 +1,13 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "evidence/validate.hpp"
 #include "labctl/error.hpp"
 
 // routerd's provider-action executor contract (provideraction.routerd.net/v1alpha1): one
@@ -47,9 +51,43 @@ struct ActionResult {
   std::string error;
 };
 
-// Parses and validates a request document (the schema, then the rules it cannot say: the IP
-// actions need an address). A usage error names what is wrong.
+// The most actions one ActionPlan may hold (README, "Limits").
+inline constexpr std::size_t k_max_plan_actions = 100000;
+
+// Turns ExecuteActionRequest documents into ActionRequests: the schema (compiled once, so a
+// large plan is validated at the cost of its rows), then the rules it cannot say — the IP
+// actions need an address, a capture (assign-secondary-ip) needs its ownershipEpoch, an
+// idempotency key has no control character (C1 included). Every error is ExitCode::usage and
+// names what is wrong; nothing the document says is trusted before it passed.
+class RequestParser {
+ public:
+  [[nodiscard]] static Expected<RequestParser> create();
+  [[nodiscard]] Expected<ActionRequest> parse(const nlohmann::json& document);
+
+ private:
+  explicit RequestParser(evidence::SchemaValidator schema) : m_schema(std::move(schema)) {}
+  evidence::SchemaValidator m_schema;
+};
+
+// One request document, checked as RequestParser does.
 [[nodiscard]] Expected<ActionRequest> parse_request(const nlohmann::json& document);
+
+// The one way a request from outside is read: `text` parsed with json_io's size and depth
+// limits, then checked and converted as RequestParser does. `what` names the input in errors.
+[[nodiscard]] Expected<ActionRequest> read_request(std::string_view text, std::string_view what);
+
+// An imported ActionPlan ({apiVersion, kind: ActionPlan, runId, actions: [requests]}, as
+// `labctl action plan` writes it) or one ExecuteActionRequest (then run_id is its
+// context.runId, if any).
+struct ActionPlan {
+  std::string run_id;  // "" when the document names none
+  std::vector<ActionRequest> actions;
+};
+
+// Reads a plan the same way: bounded parse, the envelope (closed: an unknown key is an error;
+// at most k_max_plan_actions actions; runId a run id), then every action; the first bad action
+// fails the whole plan ("actions[i]: ..."), so nothing of a bad plan is ever stored.
+[[nodiscard]] Expected<ActionPlan> read_plan(std::string_view text, std::string_view what);
 
 [[nodiscard]] nlohmann::ordered_json to_json(const ActionRequest& request);
 [[nodiscard]] nlohmann::ordered_json to_json(const ActionResult& result);

@@ -1,10 +1,13 @@
 #include "executor/gate.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "labctl/clock.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
+#include "labctl/sqlite_util.hpp"
 #include "labctl/suggest.hpp"
 #include "labctl/time.hpp"
 
@@ -46,6 +49,44 @@ std::string key_for(const std::string& run_id, const std::string& action, const 
 // Records a hard stop on a journal row: failed, with the reason as message and error.
 Expected<void> journal_stop(state::Store& store, const std::string& key, const std::string& why) {
   return journal::record_result(store, key, journal::k_failed, why, nlohmann::json::object(), why);
+}
+
+// The fence: a capture whose epoch is below `current` (the newest epoch that took effect for
+// its address) is stale.
+std::optional<std::string> stale_reason(const journal::ActionRow& row,
+                                        std::optional<long long> current) {
+  if (row.action != k_assign || !row.epoch || !current || *row.epoch >= *current) {
+    return std::nullopt;
+  }
+  return "stale action fenced: epoch " + std::to_string(*row.epoch) + " < current " +
+         std::to_string(*current);
+}
+
+// "unassign-secondary-ip removes only addresses we assigned": a succeeded assign of the same
+// address to the same ENI in this run must stand behind it. `assigned` holds the run's succeeded
+// assigns as "address nicRef".
+std::optional<std::string> unassign_refusal(const journal::ActionRow& row,
+                                            const std::set<std::string>& assigned) {
+  const std::string nic_ref = row.target.value("nicRef", "");
+  if (row.action != k_unassign || assigned.contains(row.address + " " + nic_ref)) {
+    return std::nullopt;
+  }
+  return "hard stop: labctl unassigns only addresses it assigned; the journal has no succeeded "
+         "assign of " + row.address + " to " + nic_ref + " in run " + row.run_id;
+}
+
+// What the import probe's answer depends on. A dry-run reads the ENI (describe, then the run's
+// tag fence) and, for ensure-forwarding-disabled, checks the prior value it would restore; the
+// address, epoch and key only shape its message. So one probe answers every row with the same
+// action, ENI, region and parameters other than those — a 20,000-row plan costs a handful of
+// describes, not 20,000.
+std::string probe_key(const ActionRequest& request) {
+  nlohmann::json parameters = request.parameters;
+  for (const char* per_row : {"ownershipEpoch", "replayOf", "previousHolder"}) {
+    parameters.erase(per_row);
+  }
+  return request.action + "\n" + request.target.region + "\n" + request.target.nic_ref + "\n" +
+         json_io::dump(parameters);
 }
 
 }  // namespace
@@ -92,55 +133,11 @@ nlohmann::ordered_json plan_document(const std::string& run_id,
           {"actions", list}};
 }
 
-Expected<std::vector<ActionRequest>> read_plan(const nlohmann::json& document) {
-  std::vector<ActionRequest> requests;
-  if (document.is_object() && document.value("kind", "") == "ExecuteActionRequest") {
-    auto one = parse_request(document);
-    if (!one) return std::unexpected(one.error());
-    requests.push_back(*one);
-    return requests;
-  }
-  if (!document.is_object() || document.value("kind", "") != "ActionPlan" ||
-      !document.contains("actions") || !document["actions"].is_array()) {
-    return fail(ExitCode::usage, "expected an ActionPlan ({\"kind\":\"ActionPlan\",\"actions\":"
-                                 "[...]}, as `labctl action plan` writes) or one "
-                                 "ExecuteActionRequest");
-  }
-  for (std::size_t i = 0; i < document["actions"].size(); ++i) {
-    auto parsed = parse_request(document["actions"][i]);
-    if (!parsed) {
-      return fail(ExitCode::usage, "actions[" + std::to_string(i) + "]: " + parsed.error().message);
-    }
-    requests.push_back(*parsed);
-  }
-  return requests;
-}
-
 Expected<std::optional<std::string>> Gate::fence_reason(const journal::ActionRow& row) {
   if (row.action != k_assign || !row.epoch) return std::optional<std::string>();
   auto current = journal::current_epoch(m_store, row.run_id, row.address);
   if (!current) return std::unexpected(current.error());
-  if (!*current || *row.epoch >= **current) return std::optional<std::string>();
-  return std::optional<std::string>("stale action fenced: epoch " + std::to_string(*row.epoch) +
-                                    " < current " + std::to_string(**current));
-}
-
-// "unassign-secondary-ip removes only addresses we assigned": a succeeded assign of the same
-// address to the same ENI in this run must stand behind it.
-Expected<std::optional<std::string>> Gate::unassign_refusal(const journal::ActionRow& row) {
-  if (row.action != k_unassign) return std::optional<std::string>();
-  auto rows = journal::list(m_store, row.run_id);
-  if (!rows) return std::unexpected(rows.error());
-  for (const auto& other : *rows) {
-    if (other.action == k_assign && other.status == journal::k_succeeded &&
-        other.address == row.address && other.target.value("nicRef", "") ==
-                                             row.target.value("nicRef", "")) {
-      return std::optional<std::string>();
-    }
-  }
-  return std::optional<std::string>("hard stop: labctl unassigns only addresses it assigned; the "
-                                    "journal has no succeeded assign of " + row.address + " to " +
-                                    row.target.value("nicRef", "") + " in run " + row.run_id);
+  return stale_reason(row, *current);
 }
 
 Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
@@ -156,54 +153,87 @@ Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
   } else if (!providers.empty() && *providers.begin() != "aws") {
     plan_stop = "hard stop: no executor for provider '" + *providers.begin() + "' (only aws)";
   }
+  std::vector<journal::ActionRow> rows;
+  rows.reserve(requests.size());
+  for (const auto& request : requests) rows.push_back(row_of(request, run_id, source));
+
+  // Before the write, read-only: the run's succeeded assigns (for the unassign rule), the
+  // current ownership epochs (for the fence) and the probes (the ENI must be the run's, and describable, before anything is approved). Neither
+  // changes while this command holds the run's lease; imported rows are only pending.
+  std::set<std::string> assigned;
+  auto existing = journal::list(m_store, run_id);
+  if (!existing) return std::unexpected(existing.error());
+  for (const auto& other : *existing) {
+    if (other.action == k_assign && other.status == journal::k_succeeded) {
+      assigned.insert(other.address + " " + other.target.value("nicRef", ""));
+    }
+  }
+  auto epochs = journal::current_epochs(m_store, run_id);
+  if (!epochs) return std::unexpected(epochs.error());
+  std::vector<std::string> stops(rows.size(), plan_stop);
+  std::map<std::string, std::string> probed;  // probe_key -> the probe's stop ("" passed)
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (stops[i].empty()) stops[i] = unassign_refusal(rows[i], assigned).value_or("");
+    if (!stops[i].empty()) continue;
+    const auto request = request_of(rows[i], k_mode_dry_run);
+    const auto [known, inserted] = probed.try_emplace(probe_key(request));
+    if (inserted) {
+      const auto probe = m_runner(request, run_id, "");
+      if (probe.code != ExitCode::ok) known->second = probe.result.message;
+    }
+    stops[i] = known->second;
+  }
+
+  // One transaction: the whole plan is journaled, or (killed, or an error) none of it.
+  state::Transaction tx(m_store.handle());
+  if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
+  auto outcomes = journal::import_actions(m_store, rows);
+  if (!outcomes) return std::unexpected(outcomes.error());
   std::vector<ImportReport> reports;
+  reports.reserve(rows.size());
   bool refused = false;
-  for (const auto& request : requests) {
-    const auto row = row_of(request, run_id, source);
-    auto outcome = journal::import_action(m_store, row);
-    if (!outcome) return std::unexpected(outcome.error());
-    if (*outcome == journal::ImportOutcome::duplicate) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    if ((*outcomes)[i] == journal::ImportOutcome::duplicate) {
       reports.push_back({row.idempotency_key, "duplicate", "already in the journal; unchanged"});
       continue;
     }
-    std::string stop = plan_stop;
-    if (stop.empty()) {
-      auto refusal = unassign_refusal(row);
-      if (!refusal) return std::unexpected(refusal.error());
-      stop = refusal->value_or("");
-    }
-    if (stop.empty()) {
-      // Read-only: the ENI must be the run's (and describable) before anything is approved.
-      const auto probe = m_runner(request_of(row, k_mode_dry_run), run_id, "");
-      if (probe.code != ExitCode::ok) stop = probe.result.message;
-    }
-    if (!stop.empty()) {
-      if (auto journaled = journal_stop(m_store, row.idempotency_key, stop); !journaled) {
+    if (!stops[i].empty()) {
+      if (auto journaled = journal_stop(m_store, row.idempotency_key, stops[i]); !journaled) {
         return std::unexpected(journaled.error());
       }
-      reports.push_back({row.idempotency_key, "refused", stop});
+      reports.push_back({row.idempotency_key, "refused", stops[i]});
       refused = true;
       continue;
     }
-    auto fenced = fence_reason(row);
-    if (!fenced) return std::unexpected(fenced.error());
-    if (*fenced) {
+    const auto current = epochs->find(row.address);
+    const auto fenced = stale_reason(
+        row, current == epochs->end() ? std::nullopt : std::optional<long long>(current->second));
+    if (fenced) {
       if (auto journaled = journal::record_result(m_store, row.idempotency_key, journal::k_skipped,
-                                                  **fenced, nlohmann::json::object(), "");
+                                                  *fenced, nlohmann::json::object(), "");
           !journaled) {
         return std::unexpected(journaled.error());
       }
-      reports.push_back({row.idempotency_key, "fenced", **fenced});
+      reports.push_back({row.idempotency_key, "fenced", *fenced});
       continue;
     }
     reports.push_back({row.idempotency_key,
-                       *outcome == journal::ImportOutcome::reset ? "reset" : "inserted",
+                       (*outcomes)[i] == journal::ImportOutcome::reset ? "reset" : "inserted",
                        "pending approval"});
   }
+  if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
   if (refused) {
+    constexpr std::size_t k_listed = 20;  // the journal holds every row's reason
     std::string message = "action import: refused:";
+    std::size_t count = 0;
     for (const auto& r : reports) {
-      if (r.outcome == "refused") message += "\n  - " + r.key + ": " + r.message;
+      if (r.outcome != "refused") continue;
+      if (++count <= k_listed) message += "\n  - " + r.key + ": " + r.message;
+    }
+    if (count > k_listed) {
+      message += "\n  ... and " + std::to_string(count - k_listed) +
+                 " more (see labctl action list)";
     }
     return fail(ExitCode::refused, message);
   }

@@ -39,8 +39,6 @@ struct CaptureTarget {
 // An ActionPlan document: {apiVersion, kind: ActionPlan, runId, actions: [requests]}.
 [[nodiscard]] nlohmann::ordered_json plan_document(const std::string& run_id,
                                                    const std::vector<ActionRequest>& actions);
-// Reads an ActionPlan, or a single ExecuteActionRequest, into requests (usage error if neither).
-[[nodiscard]] Expected<std::vector<ActionRequest>> read_plan(const nlohmann::json& document);
 
 struct ImportReport {
   std::string key;
@@ -53,7 +51,8 @@ class Gate {
   Gate(state::Store& store, ActionRunner runner, bool live)
       : m_store(store), m_runner(std::move(runner)), m_live(live) {}
 
-  // Imports `requests` for `run_id` as pending. Hard stops (more than one provider, a provider
+  // Imports `requests` for `run_id` as pending, all in one transaction (a killed import leaves
+  // none of them). Hard stops (more than one provider, a provider
   // without an executor, an ENI without the run's tags, an unassign of an address labctl did not
   // assign) journal every row as failed and return refused; a stale capture epoch journals the
   // row as skipped ("stale action fenced: epoch E < current C").
@@ -85,7 +84,6 @@ class Gate {
  private:
   [[nodiscard]] Expected<Outcome> run_row(const journal::ActionRow& row);
   [[nodiscard]] Expected<std::optional<std::string>> fence_reason(const journal::ActionRow& row);
-  [[nodiscard]] Expected<std::optional<std::string>> unassign_refusal(const journal::ActionRow& row);
 
   state::Store& m_store;
   ActionRunner m_runner;

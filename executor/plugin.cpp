@@ -1,13 +1,15 @@
 #include "executor/plugin.hpp"
 
 #include <iostream>
-#include <iterator>
 
 #include "evidence/validate.hpp"
 #include "executor/aws_runner.hpp"
 #include "executor/embedded_result_schema.hpp"
+#include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::executor {
 namespace {
@@ -16,12 +18,12 @@ ExitCode emit(std::ostream& out, const Outcome& outcome) {
   const auto document = to_json(outcome.result);
   // The contract is ours to keep: a result that does not match its schema is a labctl bug.
   const auto errors = evidence::validate_against(evidence::embedded::k_executor_result_schema,
-                                                 nlohmann::json::parse(document.dump()));
+                                                 nlohmann::json(document));
   if (!errors || !errors->empty()) {
     log::error("executor.contract", "executor: internal error: the result does not match "
                                     "schemas/executor-result.schema.json");
   }
-  out << document.dump() << '\n' << std::flush;
+  out << json_io::dump(document) << '\n' << std::flush;
   return outcome.code;
 }
 
@@ -33,17 +35,14 @@ Outcome rejected(ExitCode code, const std::string& why) {
 
 ExitCode run_plugin(const std::string& provider, std::istream& in, std::ostream& out) {
   if (provider != "aws") {
-    return emit(out, rejected(ExitCode::usage, "executor: no executor for provider '" + provider +
-                                                   "' (only aws)"));
+    return emit(out, rejected(ExitCode::usage, "executor: no executor for provider '" +
+                                                   text::printable(provider, 64) + "' (only aws)"));
   }
-  const std::string text(std::istreambuf_iterator<char>(in), {});
-  const auto document = nlohmann::json::parse(text, nullptr, false);
-  if (document.is_discarded()) {
-    return emit(out, rejected(ExitCode::usage,
-                              "executor: stdin is not JSON (want one ExecuteActionRequest)"));
-  }
-  auto request = parse_request(document);
-  if (!request) return emit(out, rejected(ExitCode::usage, "executor: " + request.error().message));
+  // Every failure to read the request is still answered with one result document.
+  const auto text = read_stream(in, "executor: stdin");
+  if (!text) return emit(out, rejected(ExitCode::usage, text.error().message));
+  auto request = read_request(*text, "executor: stdin (want one ExecuteActionRequest)");
+  if (!request) return emit(out, rejected(ExitCode::usage, request.error().message));
   if (request->provider != provider) {
     return emit(out, rejected(ExitCode::refused,
                               "hard stop: request for provider '" + request->provider +
@@ -59,7 +58,13 @@ ExitCode run_plugin(const std::string& provider, std::istream& in, std::ostream&
   log::info("executor.request", "executor: " + request->action + " " + request->mode + " key=" +
                                     request->idempotency_key);
   const auto runner = make_aws_runner(live);
-  return emit(out, runner(*request, request->context.value("runId", ""), ""));
+  try {
+    return emit(out, runner(*request, request->context.value("runId", ""), ""));
+  } catch (const std::exception& e) {
+    // A labctl bug, but the contract still gets its one result.
+    return emit(out, rejected(ExitCode::provider,
+                              "executor: internal error: " + text::printable(e.what())));
+  }
 }
 
 }  // namespace labctl::executor

@@ -14,6 +14,7 @@
 #include "labctl/state_store.hpp"
 #include "labctl/tags.hpp"
 #include "labctl/time.hpp"
+#include "labctl/json_io.hpp"
 
 namespace labctl::executor {
 namespace {
@@ -157,10 +158,10 @@ Expected<ExitCode> run_preflight(const PreflightOptions& options) {
   const std::filesystem::path out =
       options.out.empty() ? env::state_dir() / "runs" / run_id / "preflight.json"
                           : std::filesystem::path(options.out);
-  if (auto written = write_file_atomic(out, document.dump(2) + "\n"); !written) {
+  if (auto written = write_file_atomic(out, json_io::dump(document, 2) + "\n"); !written) {
     return std::unexpected(written.error());
   }
-  if (auto stored = store.set_meta(run_id, "preflight", nlohmann::json::parse(document.dump()));
+  if (auto stored = store.set_meta(run_id, "preflight", nlohmann::json(document));
       !stored) {
     return std::unexpected(stored.error());
   }

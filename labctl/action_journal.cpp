@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "labctl/json_io.hpp"
 #include "labctl/sqlite_util.hpp"
 #include "labctl/time.hpp"
 
@@ -18,9 +19,11 @@ constexpr const char* k_columns =
 
 std::string now_text() { return format_rfc3339_ms(std::chrono::system_clock::now()); }
 
+// The journal's JSON columns are labctl's own writing; one that does not parse (a hand-edited
+// database) reads as {} rather than failing every command that lists the journal.
 nlohmann::json parse_or_empty(const std::string& text) {
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  return parsed.is_discarded() ? nlohmann::json::object() : parsed;
+  auto parsed = json_io::parse(text, "action_executions column");
+  return parsed ? std::move(*parsed) : nlohmann::json::object();
 }
 
 ActionRow read_row(const Statement& s) {
@@ -66,8 +69,8 @@ Expected<std::vector<ActionRow>> collect(Statement& s) {
 void bind_content(Statement& s, int first, const ActionRow& row) {
   s.bind(first, row.source).bind(first + 1, row.run_id).bind(first + 2, row.provider);
   s.bind(first + 3, row.provider_ref).bind(first + 4, row.action);
-  s.bind(first + 5, row.target.dump()).bind(first + 6, row.parameters.dump());
-  s.bind(first + 7, row.undo.dump()).bind(first + 8, row.observed.dump());
+  s.bind(first + 5, json_io::dump(row.target)).bind(first + 6, json_io::dump(row.parameters));
+  s.bind(first + 7, json_io::dump(row.undo)).bind(first + 8, json_io::dump(row.observed));
   s.bind(first + 9, row.risk_level).bind(first + 10, row.address);
   if (row.epoch) {
     s.bind(first + 11, *row.epoch);
@@ -78,40 +81,59 @@ void bind_content(Statement& s, int first, const ActionRow& row) {
 
 }  // namespace
 
-Expected<ImportOutcome> import_action(state::Store& store, const ActionRow& row) {
+Expected<std::vector<ImportOutcome>> import_actions(state::Store& store,
+                                                   const std::vector<ActionRow>& rows) {
   state::Transaction tx(store.handle());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
-  auto existing = find(store, row.idempotency_key);
-  if (!existing) return std::unexpected(existing.error());
+  // Three statements prepared once for the whole batch.
+  Statement status_of(store.handle(),
+                      "SELECT status FROM action_executions WHERE idempotency_key = ?");
+  Statement insert(store.handle(),
+                   "INSERT INTO action_executions (idempotency_key, source, run_id, provider, "
+                   "provider_ref, action, target_json, parameters_json, undo_json, observed_json, "
+                   "risk_level, address, epoch, status, approved_by, approved_at, executed_at, "
+                   "result_message, error, created_at, updated_at) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending','','','','','',?,?)");
+  Statement reset(store.handle(),
+                  "UPDATE action_executions SET source=?, run_id=?, provider=?, provider_ref=?, "
+                  "action=?, target_json=?, parameters_json=?, undo_json=?, observed_json=?, "
+                  "risk_level=?, address=?, epoch=?, status='pending', approved_by='', "
+                  "approved_at='', executed_at='', result_message='', error='', updated_at=? "
+                  "WHERE idempotency_key=?");
   const std::string now = now_text();
-  ImportOutcome outcome = ImportOutcome::inserted;
-  if (!*existing) {
-    Statement s(store.handle(),
-                "INSERT INTO action_executions (idempotency_key, source, run_id, provider, "
-                "provider_ref, action, target_json, parameters_json, undo_json, observed_json, "
-                "risk_level, address, epoch, status, approved_by, approved_at, executed_at, "
-                "result_message, error, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending','','','','','',?,?)");
-    s.bind(1, row.idempotency_key);
-    bind_content(s, 2, row);
-    s.bind(14, now).bind(15, now);
-    if (auto done = s.run(); !done) return std::unexpected(done.error());
-  } else if ((*existing)->status == k_failed || (*existing)->status == k_skipped) {
-    Statement s(store.handle(),
-                "UPDATE action_executions SET source=?, run_id=?, provider=?, provider_ref=?, "
-                "action=?, target_json=?, parameters_json=?, undo_json=?, observed_json=?, "
-                "risk_level=?, address=?, epoch=?, status='pending', approved_by='', "
-                "approved_at='', executed_at='', result_message='', error='', updated_at=? "
-                "WHERE idempotency_key=?");
-    bind_content(s, 1, row);
-    s.bind(13, now).bind(14, row.idempotency_key);
-    if (auto done = s.run(); !done) return std::unexpected(done.error());
-    outcome = ImportOutcome::reset;
-  } else {
-    outcome = ImportOutcome::duplicate;
+  std::vector<ImportOutcome> outcomes;
+  outcomes.reserve(rows.size());
+  for (const ActionRow& row : rows) {
+    status_of.reset();
+    status_of.bind(1, row.idempotency_key);
+    auto found = status_of.step();
+    if (!found) return std::unexpected(found.error());
+    const std::string status = *found ? status_of.text(0) : "";
+    if (!*found) {
+      insert.reset();
+      insert.bind(1, row.idempotency_key);
+      bind_content(insert, 2, row);
+      insert.bind(14, now).bind(15, now);
+      if (auto done = insert.run(); !done) return std::unexpected(done.error());
+      outcomes.push_back(ImportOutcome::inserted);
+    } else if (status == k_failed || status == k_skipped) {
+      reset.reset();
+      bind_content(reset, 1, row);
+      reset.bind(13, now).bind(14, row.idempotency_key);
+      if (auto done = reset.run(); !done) return std::unexpected(done.error());
+      outcomes.push_back(ImportOutcome::reset);
+    } else {
+      outcomes.push_back(ImportOutcome::duplicate);
+    }
   }
   if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
-  return outcome;
+  return outcomes;
+}
+
+Expected<ImportOutcome> import_action(state::Store& store, const ActionRow& row) {
+  auto outcomes = import_actions(store, {row});
+  if (!outcomes) return std::unexpected(outcomes.error());
+  return outcomes->front();
 }
 
 Expected<std::optional<ActionRow>> find(state::Store& store, const std::string& key) {
@@ -166,7 +188,7 @@ Expected<void> record_result(state::Store& store, const std::string& key,
   Statement s(store.handle(),
               "UPDATE action_executions SET status=?, result_message=?, observed_json=?, error=?, "
               "executed_at=?, updated_at=? WHERE idempotency_key=?");
-  s.bind(1, status).bind(2, message).bind(3, observed.dump()).bind(4, error);
+  s.bind(1, status).bind(2, message).bind(3, json_io::dump(observed)).bind(4, error);
   s.bind(5, now).bind(6, now).bind(7, key);
   return s.run();
 }
@@ -182,6 +204,22 @@ Expected<std::optional<long long>> current_epoch(state::Store& store, const std:
   if (!row) return std::unexpected(row.error());
   if (!*row || s.is_null(0)) return std::optional<long long>();
   return std::optional<long long>(s.integer(0));
+}
+
+Expected<std::map<std::string, long long>> current_epochs(state::Store& store,
+                                                         const std::string& run_id) {
+  Statement s(store.handle(),
+              "SELECT address, MAX(epoch) FROM action_executions WHERE run_id=? AND "
+              "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
+              "epoch IS NOT NULL GROUP BY address");
+  s.bind(1, run_id);
+  std::map<std::string, long long> epochs;
+  while (true) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return epochs;
+    epochs[s.text(0)] = s.integer(1);
+  }
 }
 
 nlohmann::ordered_json to_json(const ActionRow& row) {

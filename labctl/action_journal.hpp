@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,12 @@ enum class ImportOutcome {
 // pending (with the new row's fields); any other existing status is a duplicate.
 [[nodiscard]] Expected<ImportOutcome> import_action(state::Store& store, const ActionRow& row);
 
+// import_action for each row in order, in one transaction (joining the caller's, if any) with
+// prepared statements reused across rows: all rows are journaled or none. A key repeated in
+// `rows` is inserted once and is a duplicate after.
+[[nodiscard]] Expected<std::vector<ImportOutcome>> import_actions(
+    state::Store& store, const std::vector<ActionRow>& rows);
+
 [[nodiscard]] Expected<std::optional<ActionRow>> find(state::Store& store, const std::string& key);
 
 // The run's actions in journal order (ascending id); every action when run_id is empty.
@@ -85,6 +92,10 @@ enum class ImportOutcome {
 [[nodiscard]] Expected<std::optional<long long>> current_epoch(state::Store& store,
                                                                const std::string& run_id,
                                                                const std::string& address);
+
+// current_epoch for every address of `run_id` that has one, in one query (address -> epoch).
+[[nodiscard]] Expected<std::map<std::string, long long>> current_epochs(state::Store& store,
+                                                                       const std::string& run_id);
 
 // The row as the original's journal JSON (camelCase keys), for `action show --json` and evidence.
 [[nodiscard]] nlohmann::ordered_json to_json(const ActionRow& row);

@@ -1,8 +1,10 @@
 #include "labctl/env.hpp"
 
+#include <charconv>
 #include <cstdlib>
 
 #include "labctl/tags.hpp"
+#include "labctl/text.hpp"
 
 namespace labctl::env {
 
@@ -15,6 +17,23 @@ std::optional<std::string> get(const char* name) {
 std::string get_or(const char* name, const std::string& fallback) {
   const auto value = get(name);
   return value && !value->empty() ? *value : fallback;
+}
+
+Expected<long long> whole_number(const char* name, long long fallback, long long min,
+                                 long long max) {
+  const auto value = get(name);
+  if (!value || value->empty()) return fallback;
+  long long number = 0;
+  const char* end = value->data() + value->size();
+  const auto [stop, error] = std::from_chars(value->data(), end, number);
+  if (error != std::errc() || stop != end || number < min || number > max) {
+    return fail(ExitCode::usage, std::string(name) + "=\"" + text::printable(*value, 40) +
+                                     "\" is not a whole number from " + std::to_string(min) +
+                                     " to " + std::to_string(max) +
+                                     " (unset it for the default of " + std::to_string(fallback) +
+                                     ")");
+  }
+  return number;
 }
 
 bool dry_run() { return get("CE_DRY_RUN").value_or("1") != "0"; }

@@ -13,6 +13,11 @@ namespace labctl::env {
 // The value, or `fallback` when unset or empty.
 [[nodiscard]] std::string get_or(const char* name, const std::string& fallback);
 
+// `name` as a whole number in [min, max]; `fallback` when unset or empty. Anything else is a
+// usage error naming the variable — never silently replaced by the default.
+[[nodiscard]] Expected<long long> whole_number(const char* name, long long fallback,
+                                               long long min, long long max);
+
 // CE_DRY_RUN: unset or anything but exactly "0" means dry (no mutating call leaves the process).
 [[nodiscard]] bool dry_run();
 

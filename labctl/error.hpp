@@ -23,6 +23,15 @@ using Expected = std::expected<T, Error>;
   return std::unexpected(Error{code, std::move(message)});
 }
 
+// The exit code of several failures together: a safety refusal first (something was fenced),
+// then bad input (nothing could be tried), then a provider failure.
+[[nodiscard]] constexpr ExitCode most_severe(ExitCode a, ExitCode b) {
+  constexpr auto rank = [](ExitCode c) {
+    return c == ExitCode::refused ? 3 : c == ExitCode::usage ? 2 : c == ExitCode::provider ? 1 : 0;
+  };
+  return rank(b) > rank(a) ? b : a;
+}
+
 // The exception form of Error, thrown only to cross a boundary that cannot return a value
 // (a CLI11 callback, a signal-driven abort). labctl::run catches it and exits with its code.
 class ErrorException : public std::runtime_error {

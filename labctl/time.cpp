@@ -105,6 +105,9 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
+  // system_clock counts nanoseconds in 64 bits: years 1678..2261 only. A time from outside
+  // (a tag read back from a cloud) beyond that is not a time labctl can hold.
+  if (year < 1970 || year > 2200) return std::nullopt;
   tm.tm_year = year - 1900;
   tm.tm_mon = month - 1;
   tm.tm_mday = day;

@@ -1,5 +1,7 @@
 #include "matrix/flow.hpp"
 
+#include "labctl/text.hpp"
+
 namespace labctl::matrix {
 namespace {
 
@@ -17,6 +19,17 @@ bool gateway_ok(const std::string& gw, const std::string& src, const GatewayExpe
 }
 
 }  // namespace
+
+void make_printable(Observation& seen) {
+  for (std::string* value : {&seen.peer_ip, &seen.path_src_ip, &seen.default_gw,
+                             &seen.src_hostname, &seen.dst_hostname, &seen.src_hostkey_sha256,
+                             &seen.dst_hostkey_sha256}) {
+    *value = text::printable(*value);
+  }
+  for (std::string* value : {&seen.src_identity_error, &seen.dst_identity_error, &seen.error}) {
+    *value = text::printable(*value, k_max_error_bytes);
+  }
+}
 
 std::vector<Flow> plan_flows(std::size_t site_count) {
   std::vector<Flow> flows;

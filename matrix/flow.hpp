@@ -36,6 +36,13 @@ struct Observation {
   std::string error;  // why an op failed (connect, auth, host key, timeout, runner exit)
 };
 
+// Every string of an observation came from outside (remote command output, libssh's error
+// text quoting the peer, MATRIX_RUNNER's output): this makes each one safe to log, store and
+// serialise (text::printable: valid UTF-8, control characters escaped), cut to 512 bytes, or
+// k_max_error_bytes for the error texts. Applied to every observation before evaluate().
+inline constexpr std::size_t k_max_error_bytes = 4096;
+void make_printable(Observation& seen);
+
 // The default-gateway expectation: "unchanged" compares with a per-source baseline when one is
 // known (and passes on any non-empty gateway when not); any other value must match exactly.
 struct GatewayExpectation {

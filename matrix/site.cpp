@@ -4,6 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <string_view>
+
+#include "labctl/text.hpp"
 
 namespace labctl::matrix {
 namespace {
@@ -67,6 +70,21 @@ Expected<Endpoint> parse_endpoint(const std::string& text, const std::string& wh
   return endpoint;
 }
 
+namespace {
+
+// A site's address reaches a remote shell (quoted) and ping's argument list, and names the
+// direct-tcpip target: an IPv4/IPv6 address or a DNS name, never an option ("-f") or bytes
+// that are not text.
+bool is_host_or_address(std::string_view ip) {
+  if (ip.empty() || ip.size() > 253 || ip.front() == '-') return false;
+  return std::all_of(ip.begin(), ip.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':' ||
+           c == '-' || c == '_';
+  });
+}
+
+}  // namespace
+
 Expected<std::vector<Site>> parse_sites(const std::string& spec) {
   std::vector<Site> sites;
   std::size_t start = 0;
@@ -82,6 +100,11 @@ Expected<std::vector<Site>> parse_sites(const std::string& spec) {
     const std::string ip = eq == std::string::npos ? std::string() : item.substr(eq + 1);
     if (name.empty() || ip.empty() || name == ip) {
       return fail(ExitCode::usage, "bad site spec entry: '" + pair + "' (want site=ip)");
+    }
+    if (!is_host_or_address(ip)) {
+      return fail(ExitCode::usage, "bad site spec entry: '" + text::printable(pair, 80) +
+                                       "': the address is not an IP address or host name "
+                                       "(letters, digits, '.', ':', '-', '_'; want site=ip)");
     }
     Site site;
     site.name = name;

@@ -5,16 +5,13 @@
 #include <sstream>
 
 #include "labctl/atomic_file.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/plan.hpp"
 
 namespace labctl::matrix {
 namespace {
-
-std::string dump_line(const nlohmann::ordered_json& json) {
-  return json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 // Writes the table as plain lines (human) or as one event (json) on stderr.
 void log_table(const std::string& table) {
@@ -51,8 +48,11 @@ void record(RunContext& run, const MatrixPlan& plan, const MatrixOutcome& outcom
                            {"elapsedSeconds", outcome.json["summary"]["elapsedSeconds"]},
                            {"out", out}}),
           "the smoke event");
-  warn_on(store.set_meta(id, "matrix.latest", nlohmann::json::parse(dump_line(outcome.json))),
-          "the latest matrix");
+  if (auto latest = json_io::parse(json_io::dump(outcome.json), "the matrix result")) {
+    warn_on(store.set_meta(id, "matrix.latest", *latest), "the latest matrix");
+  } else {
+    log::warn("matrix.state", "could not record the latest matrix: " + latest.error().message);
+  }
 }
 
 }  // namespace
@@ -62,8 +62,9 @@ MatrixOutcome run_matrix(const MatrixPlan& plan, FlowRunner& runner) {
   const int parallelism = plan.parallelism.value_or(static_cast<int>(std::max<std::size_t>(flows.size(), 1)));
   const auto start = std::chrono::steady_clock::now();
   std::vector<FlowResult> results(flows.size());
-  std::ignore = runner.run(plan.sites, flows, parallelism, [&](std::size_t i, const Observation& seen) {
-    results[i] = evaluate(flows[i], seen, plan.sites, plan.gateway);
+  std::ignore = runner.run(plan.sites, flows, parallelism, [&](std::size_t i, Observation seen) {
+    make_printable(seen);
+    results[i] = evaluate(flows[i], std::move(seen), plan.sites, plan.gateway);
     log::info("matrix.flow", flow_line(results[i], plan.sites));
   });
   const double elapsed =
@@ -93,7 +94,7 @@ Expected<ExitCode> smoke(const SmokeOptions& options, const EnvLookup& env,
     runner = std::make_unique<SshRunner>(plan->ssh);
   }
   const MatrixOutcome outcome = run_matrix(*plan, *runner);
-  const std::string line = dump_line(outcome.json);
+  const std::string line = json_io::dump(outcome.json);
   out_stream << line << '\n' << std::flush;
   if (!options.out.empty()) {
     if (auto written = write_file_atomic(options.out, line + "\n"); !written) {

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "labctl/text.hpp"
+
 namespace labctl::matrix {
 namespace {
 
@@ -23,7 +25,9 @@ struct Tunnel {
   ssh_channel channel = nullptr;
   int fd = -1;             // our end of the socketpair (non-blocking)
   std::string to_local;    // read from the channel, not yet written to fd
+  std::string to_remote;   // read from fd, not yet taken by the channel (its window was full)
   bool local_eof = false;  // the fd's user closed its writing side
+  bool eof_sent = false;   // ... and everything it wrote went out, then our EOF
   bool shut_wr = false;    // the remote side ended and everything was handed over
 };
 
@@ -76,7 +80,7 @@ class SessionHost::Loop {
       if (ssh_is_connected(m_session) == 0) {
         SshError lost{SshErrorKind::error, "lost the connection to " +
                                                describe(m_host.m_endpoint) + ": " +
-                                               ssh_get_error(m_session)};
+                                               libssh_detail()};
         fail_all(lost);
         return lost;
       }
@@ -85,7 +89,7 @@ class SessionHost::Loop {
         // sshd may hold the answer to our open behind Nagle until this input is acknowledged,
         // and with nothing to send our socket delays that ACK by 40 ms: give the ACK a packet
         // to ride on (see open_session_channel in ssh_session.cpp).
-        (void)ssh_send_ignore(m_session, "");
+        without_blocking([&] { return ssh_send_ignore(m_session, ""); });
       }
       // Packets libssh read during this pass may belong to a channel visited earlier in it,
       // and poll() no longer sees them on the socket: look again at once.
@@ -158,7 +162,10 @@ class SessionHost::Loop {
   }
 
   // Runs one libssh call with the session non-blocking: it returns SSH_AGAIN instead of waiting
-  // for the server, and calling it again later continues the same pending operation.
+  // for the server, and calling it again later continues the same pending operation. Every call
+  // that sends or waits goes through here: the loop serves many channels and a blocking call
+  // would let one unresponsive peer stall them all (libssh's blocking waits are unbounded for
+  // some answers).
   template <class Step>
   int without_blocking(Step step) {
     ssh_set_blocking(m_session, 0);
@@ -172,10 +179,19 @@ class SessionHost::Loop {
                                        std::to_string(m_host.m_settings.connect_timeout_s) + " s"};
   }
   SshError refused(const std::string& what, ssh_channel channel) const {
-    const std::string detail = channel == nullptr ? "out of memory" : ssh_get_error(m_session);
+    const std::string detail = channel == nullptr ? "out of memory" : libssh_detail();
     const auto kind =
         detail.find("refused") != std::string::npos ? SshErrorKind::refused : SshErrorKind::error;
     return {kind, describe(m_host.m_endpoint) + ": " + what + ": " + detail};
+  }
+
+  // libssh's last error, printable. Once the socket is gone libssh's text is often a stale
+  // errno ("Resource temporarily unavailable"): say what happened first.
+  std::string libssh_detail() const {
+    const std::string detail = text::printable(ssh_get_error(m_session));
+    if (ssh_is_connected(m_session) != 0) return detail;
+    return "the connection was closed or reset by the server (sshd stopped or killed?; libssh: " +
+           detail + ")";
   }
 
   void advance_tunnel_openings(bool& progress) {
@@ -203,7 +219,8 @@ class SessionHost::Loop {
       if (rc == SSH_OK && o.request) {
         start_tunnel(o.channel, *o.request);
       } else if (rc == SSH_OK) {
-        ssh_channel_close(o.channel);  // answered already: the late channel is not wanted
+        // Answered already: the late channel is not wanted.
+        without_blocking([&] { return ssh_channel_close(o.channel); });
         ssh_channel_free(o.channel);
       } else {
         if (o.request) o.request->done.set_value(std::unexpected(refused(what, o.channel)));
@@ -217,7 +234,7 @@ class SessionHost::Loop {
   void start_tunnel(ssh_channel channel, TunnelRequest& request) {
     std::array<int, 2> pair{-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.data()) != 0) {
-      ssh_channel_close(channel);
+      without_blocking([&] { return ssh_channel_close(channel); });
       ssh_channel_free(channel);
       request.done.set_value(std::unexpected(SshError{SshErrorKind::error, "socketpair failed"}));
       return;
@@ -229,21 +246,36 @@ class SessionHost::Loop {
     request.done.set_value(pair[1]);
   }
 
-  // Moves bytes both ways; true when the tunnel is finished and can be dropped.
-  static bool pump(Tunnel& t, bool& progress) {
+  // Moves bytes both ways; true when the tunnel is finished and can be dropped. Writes to the
+  // channel never block: a peer that stops reading (its window stays full) holds only its own
+  // tunnel's bytes, never the host's other channels.
+  bool pump(Tunnel& t, bool& progress) {
     std::array<char, 32768> buffer{};
-    if (!t.local_eof) {
+    if (!t.local_eof && t.to_remote.empty()) {
       const ssize_t n = ::read(t.fd, buffer.data(), buffer.size());
       if (n > 0) {
-        if (ssh_channel_write(t.channel, buffer.data(), static_cast<uint32_t>(n)) == SSH_ERROR) {
-          return true;
-        }
+        t.to_remote.assign(buffer.data(), static_cast<std::size_t>(n));
         progress = true;
       } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         t.local_eof = true;
-        ssh_channel_send_eof(t.channel);
         progress = true;
       }
+    }
+    if (!t.to_remote.empty()) {
+      const int n = without_blocking([&] {
+        return ssh_channel_write(t.channel, t.to_remote.data(),
+                                 static_cast<uint32_t>(t.to_remote.size()));
+      });
+      if (n == SSH_ERROR) return true;
+      if (n > 0) {
+        t.to_remote.erase(0, static_cast<std::size_t>(n));
+        progress = true;
+      }
+    }
+    if (t.local_eof && t.to_remote.empty() && !t.eof_sent) {
+      without_blocking([&] { return ssh_channel_send_eof(t.channel); });
+      t.eof_sent = true;
+      progress = true;
     }
     while (t.to_local.size() < k_max_pending) {
       const int n = ssh_channel_read_nonblocking(t.channel, buffer.data(),
@@ -269,13 +301,13 @@ class SessionHost::Loop {
       t.shut_wr = true;
       progress = true;
     }
-    return t.shut_wr && t.local_eof;
+    return t.shut_wr && t.eof_sent;
   }
 
   void pump_tunnels(bool& progress) {
     for (auto it = m_tunnels.begin(); it != m_tunnels.end();) {
       if (pump(*it, progress)) {
-        ssh_channel_close(it->channel);
+        without_blocking([&] { return ssh_channel_close(it->channel); });
         ssh_channel_free(it->channel);
         ::close(it->fd);
         it = m_tunnels.erase(it);
@@ -332,7 +364,7 @@ class SessionHost::Loop {
   // sshd's close.
   void close_our_side(Exec& e) {
     if (e.phase == Exec::Phase::closing) return;
-    ssh_channel_close(e.channel);
+    without_blocking([&] { return ssh_channel_close(e.channel); });
     e.phase = Exec::Phase::closing;
     ++m_closes_sent;
   }
@@ -384,7 +416,7 @@ class SessionHost::Loop {
         return false;
       }
       if (rc == SSH_OK) {
-        ssh_channel_send_eof(e.channel);
+        without_blocking([&] { return ssh_channel_send_eof(e.channel); });
         e.phase = Exec::Phase::running;
         e.start = now;
         e.deadline = now + e.request->timeout;
@@ -451,7 +483,7 @@ class SessionHost::Loop {
       for (int n; (n = ssh_channel_read_nonblocking(e.channel, buffer.data(),
                                                     static_cast<uint32_t>(buffer.size()),
                                                     stream)) > 0;) {
-        sink.append(buffer.data(), static_cast<std::size_t>(n));
+        append_capped(sink, {buffer.data(), static_cast<std::size_t>(n)}, e.result.truncated);
         progress = true;
       }
     }
@@ -473,7 +505,8 @@ class SessionHost::Loop {
   void wait_for_io(bool progress) {
     std::vector<pollfd> fds{{m_host.m_wake_fd, POLLIN, 0}, {ssh_get_fd(m_session), POLLIN, 0}};
     for (const Tunnel& t : m_tunnels) {
-      const auto events = static_cast<short>((t.local_eof ? 0 : POLLIN) |
+      const bool reading = !t.local_eof && t.to_remote.empty();
+      const auto events = static_cast<short>((reading ? POLLIN : 0) |
                                              (t.to_local.empty() ? 0 : POLLOUT));
       if (events != 0) fds.push_back({t.fd, events, 0});
     }

@@ -4,6 +4,7 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <libssh/libssh.h>
 
@@ -32,7 +33,9 @@ struct SshSettings {
   std::string key_file;     // SSH_KEY_FILE; empty: ssh-agent (SSH_AUTH_SOCK), then ~/.ssh ids
   std::string known_hosts;  // the user known_hosts file checked for every host
   HostKeyPolicy policy = HostKeyPolicy::strict;
-  long connect_timeout_s = 8;  // TCP connect, and every blocking protocol step
+  // CE_SSH_CONNECT_TIMEOUT: TCP connect, banner and key exchange together, then each
+  // authentication step; a peer that accepts TCP and never speaks fails after this long.
+  long connect_timeout_s = 8;
 };
 
 struct SessionDeleter {
@@ -52,15 +55,25 @@ struct Connected {
 [[nodiscard]] SshExpected<Connected> connect_session(const Endpoint& endpoint, int fd,
                                                      const SshSettings& settings);
 
+// A remote command's output is outside text of any size: each stream keeps at most this many
+// bytes (the rest is read and dropped, so the command can still finish), and it is bytes, not
+// UTF-8 (text::printable before it is logged, stored or serialised).
+inline constexpr std::size_t k_max_output_bytes = std::size_t{1} << 20U;  // 1 MiB per stream
+
 struct ExecResult {
-  int exit_status = -1;
+  int exit_status = -1;  // -1: the command ended without one (killed by a signal)
   std::string out;
   std::string err;
-  double elapsed_ms = 0;  // from the channel's start to the command's end
+  bool truncated = false;  // out or err reached k_max_output_bytes and lost the rest
+  double elapsed_ms = 0;   // from the channel's start to the command's end
 };
 
-// Runs `command` on a session owned by the calling thread and collects its output, giving up
-// after `timeout`.
+// Appends `bytes` to `sink` up to k_max_output_bytes; sets `truncated` when some were dropped.
+void append_capped(std::string& sink, std::string_view bytes, bool& truncated);
+
+// Runs `command` on a session owned by the calling thread and collects its output (capped as
+// above). Every step (channel open, exec request, output, exit status) is bounded by
+// `timeout`, whatever the server does: a server that stops answering is a timeout error.
 [[nodiscard]] SshExpected<ExecResult> exec_blocking(ssh_session session, const std::string& command,
                                                     std::chrono::milliseconds timeout);
 

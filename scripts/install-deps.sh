@@ -18,6 +18,8 @@ packages=(
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
   # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser
   python3 python3-botocore awscli chromium curl
+  # libFuzzer: clang 14/16 cannot compile our C++23; clang-19 can
+  clang-19 libclang-rt-19-dev
 )
 # node/npm (for ajv-cli in the evidence tests): Debian's, unless the machine already has them.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

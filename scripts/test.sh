@@ -1,22 +1,101 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds labctl and runs every test with CTest: once in a normal
 # build (warnings as errors) and once under AddressSanitizer + UndefinedBehaviorSanitizer.
-# As root nothing may skip (CI runs as root); without root, tests that need it report skipped.
+#
+# A green run means every test ran and passed. As root (CI runs as root) nothing may skip: a
+# test that reports skipped (exit 77, GTEST_SKIP: a missing tool such as ajv, chromium, the aws
+# CLI or sshd), was not run (executable missing) or is disabled fails the suite. Without root,
+# tests that need it report skipped and the run still passes, except in CI (CI=true), where
+# not being root is itself a failure. Each suite ends with "N passed, N failed, N skipped",
+# counted from CTest's JUnit report.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+
+is_root=false
+[[ "$(id -u)" == 0 ]] && is_root=true
+if [[ "${CI:-}" == true && "$is_root" != true ]]; then
+  echo "test.sh: CI=true but not running as root: root-only tests would skip (run CI as root)" >&2
+  exit 1
+fi
+
 "$root/scripts/install-deps.sh"
 
 # Tests talk only to loopback and to namespaces they create: never to an instance-metadata
 # service, whatever a test forgets to set.
 export AWS_EC2_METADATA_DISABLED=true
 
+# Prints the tests that failed or skipped, then "== <suite> ==" and, last, the closing line
+# "N passed, N failed, N skipped" counted from a CTest JUnit file. Exits non-zero when the suite
+# is not green: a failure, no test at all, or (as root) any test skipped, not run or disabled.
+summarize_junit() {
+  python3 - "$1" "$2" "$is_root" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+junit, suite, is_root = sys.argv[1], sys.argv[2], sys.argv[3] == "true"
+try:
+    cases = ET.parse(junit).getroot().iter("testcase")
+except (OSError, ET.ParseError) as error:
+    print(f"{suite}: no readable CTest JUnit report at {junit}: {error}")
+    sys.exit(1)
+passed, failed, skipped = [], [], []
+for case in cases:
+    status = case.get("status", "")
+    name = case.get("name", "?")
+    if status == "run" and case.find("skipped") is None:
+        passed.append(name)
+    elif status in ("notrun", "disabled") or case.find("skipped") is not None:
+        reason = case.find("skipped")
+        skipped.append(f"{name} ({status}: {reason.get('message', '') if reason is not None else ''})")
+    else:
+        failed.append(f"{name} ({status})")
+verdict = 0
+if not passed and not failed and not skipped:
+    print(f"{suite}: no test ran")
+    verdict = 1
+if failed:
+    verdict = 1
+if skipped and is_root:
+    print(f"{suite}: running as root, nothing may skip (install what the skipped tests name)")
+    verdict = 1
+for name in failed:
+    print(f"{suite}: FAILED {name}")
+for name in skipped:
+    print(f"{suite}: SKIPPED {name}")
+print(f"== {suite} ==")
+print(f"{len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
+sys.exit(verdict)
+PY
+}
+
 run_suite() {
   local build="$1"; shift
   "$root/scripts/build.sh" "$build" "$@"
   "$root/tests/integration/evidence/setup-tools.sh" "$build" >/dev/null
-  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2)
+  local junit="$build/ctest-junit.xml"
+  rm -f "$junit"
+  local status=0
+  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 --output-junit "$junit") || status=$?
+  summarize_junit "$junit" "$(basename "$build")" || status=1
+  return "$status"
 }
 
+# Every parser and decoder under libFuzzer (fuzz/), built with clang-19 under ASan+UBSan: the
+# saved crash inputs first (each must now pass), then LABCTL_FUZZ_SECONDS of fuzzing per target.
+# Any crash, leak, timeout or OOM fails the run.
+run_fuzz() {
+  local build="$root/build-fuzz"
+  CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DLABCTL_SANITIZE=address,undefined -DLABCTL_FUZZ=ON -DLABCTL_TESTS=OFF -DLABCTL_WERROR=ON \
+    >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target labctl_fuzz >&2
+  "$root/scripts/fuzz.sh" --regressions "$build"
+  "$root/scripts/fuzz.sh" "$build" "${LABCTL_FUZZ_SECONDS:-30}"
+}
+
+# Called plainly, not in an `||` list: set -e then stops at the first failing step (inside an
+# `||` list bash ignores set -e, and a failed build would go on to test stale binaries).
 run_suite "$root/build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "$root/build-asan" -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+run_fuzz

@@ -2,11 +2,17 @@
 // engine, in-process) against a baseline doing what the original harness did per flow:
 // `ssh src ping ...` then `ssh src "ssh dst ..."` with the OpenSSH client, at parallelism 1 and
 // at parallelism = number of flows, in the same run. Prints a table of times and ratios.
+// Each lab is warmed up once (both sides, untimed); each measurement is repeated --repeat times
+// with the two sides' order alternating, and the medians are compared. A ratio is printed only
+// when both sides did the same work (equal pass counts in every repetition); otherwise the row
+// says why there is none.
 //
 // Usage (root): labctl_matrix_bench [--sites 4,8,16] [--serial-baseline-max 8] [--labctl-only 1]
+//   [--repeat 3]
 //   --serial-baseline-max N: run the (slow) parallelism-1 baseline only for labs of <= N sites.
 //   --labctl-only 1: time labctl alone (no baseline).
 //   --full-only 1: only the runs at parallelism = number of flows.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -151,6 +157,22 @@ std::vector<int> parse_list(const std::string& text) {
   return values;
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+// Repeated runs of both sides; `same_work` is false, with `why`, once any repetition's pass
+// counts differ.
+struct Compared {
+  std::vector<double> ours;
+  std::vector<double> base;
+  Timed last_ours;
+  Timed last_base;
+  bool same_work = true;
+  std::string why;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,16 +184,19 @@ int main(int argc, char** argv) {
   int serial_max = 8;
   bool labctl_only = false;
   bool full_only = false;
+  int repeat = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--sites") sizes = parse_list(argv[i + 1]);
     if (flag == "--serial-baseline-max") serial_max = std::stoi(argv[i + 1]);
     if (flag == "--labctl-only") labctl_only = std::string(argv[i + 1]) == "1";
     if (flag == "--full-only") full_only = std::string(argv[i + 1]) == "1";
+    if (flag == "--repeat") repeat = std::max(1, std::stoi(argv[i + 1]));
   }
-  std::printf("%-6s %-6s %-8s %12s %12s %8s\n", "sites", "flows", "parallel", "labctl_s",
-              "baseline_s", "ratio");
+  std::printf("%-6s %-6s %-8s %12s %12s %8s   (medians of %d)\n", "sites", "flows", "parallel",
+              "labctl_s", "baseline_s", "ratio", repeat);
   std::map<int, double> full_parallel_time;
+  std::map<int, bool> full_parallel_complete;  // every flow passed in every repetition
   for (const int size : sizes) {
     const auto names = site_names(size);
     std::vector<NetnsLab::HostSpec> hosts;
@@ -179,26 +204,67 @@ int main(int argc, char** argv) {
     NetnsLab lab(hosts);
     lab.enter_hub();
     const int flows = size * (size - 1);
+    // Warm-up, untimed: the first connections pay for sshd's and the page cache's cold start.
+    std::ignore = run_labctl(lab, names, flows);
+    if (!labctl_only) std::ignore = run_baseline(lab, names, flows);
     for (const int parallel : {1, flows}) {
       if (full_only && parallel == 1) continue;
-      const Timed ours = run_labctl(lab, names, parallel);
-      if (parallel == flows) full_parallel_time[size] = ours.seconds;
-      if (!ours.first_error.empty()) std::printf("  first failure: %s\n", ours.first_error.c_str());
-      if (labctl_only || (parallel == 1 && size > serial_max)) {
-        std::printf("%-6d %-6d %-8d %12.3f %12s %8s   (labctl %d/%d passed)\n", size, flows, parallel,
-                    ours.seconds, "skipped", "-", ours.passed, flows);
+      const bool with_baseline = !labctl_only && !(parallel == 1 && size > serial_max);
+      Compared runs;
+      for (int rep = 0; rep < repeat; ++rep) {
+        // Alternate which side goes first, so neither always meets the warmer (or more
+        // loaded) machine.
+        const bool ours_first = rep % 2 == 0;
+        if (with_baseline && !ours_first) runs.last_base = run_baseline(lab, names, parallel);
+        runs.last_ours = run_labctl(lab, names, parallel);
+        if (with_baseline && ours_first) runs.last_base = run_baseline(lab, names, parallel);
+        runs.ours.push_back(runs.last_ours.seconds);
+        if (parallel == flows) {
+          const bool complete = runs.last_ours.passed == flows;
+          full_parallel_complete[size] = rep == 0 ? complete : full_parallel_complete[size] && complete;
+        }
+        if (!with_baseline) continue;
+        runs.base.push_back(runs.last_base.seconds);
+        if (runs.same_work && runs.last_ours.passed != runs.last_base.passed) {
+          runs.same_work = false;
+          runs.why = "no ratio: different work in repetition " + std::to_string(rep + 1) +
+                     " (passed: labctl " + std::to_string(runs.last_ours.passed) + ", baseline " +
+                     std::to_string(runs.last_base.passed) + ")";
+        }
+      }
+      const double ours_s = median(runs.ours);
+      if (parallel == flows) full_parallel_time[size] = ours_s;
+      if (!runs.last_ours.first_error.empty()) {
+        std::printf("  first failure: %s\n", runs.last_ours.first_error.c_str());
+      }
+      if (!with_baseline) {
+        std::printf("%-6d %-6d %-8d %12.3f %12s %8s   (labctl %d/%d passed)\n", size, flows,
+                    parallel, ours_s, "skipped", "-", runs.last_ours.passed, flows);
         continue;
       }
-      const Timed base = run_baseline(lab, names, parallel);
-      std::printf("%-6d %-6d %-8d %12.3f %12.3f %7.1fx   (passed: labctl %d/%d, baseline %d/%d)\n",
-                  size, flows, parallel, ours.seconds, base.seconds, base.seconds / ours.seconds,
-                  ours.passed, flows, base.passed, flows);
+      const double base_s = median(runs.base);
+      if (runs.same_work) {
+        std::printf("%-6d %-6d %-8d %12.3f %12.3f %7.1fx   (passed: labctl %d/%d, baseline %d/%d)\n",
+                    size, flows, parallel, ours_s, base_s, base_s / ours_s, runs.last_ours.passed,
+                    flows, runs.last_base.passed, flows);
+      } else {
+        std::printf("%-6d %-6d %-8d %12.3f %12.3f %8s   %s\n", size, flows, parallel, ours_s,
+                    base_s, "-", runs.why.c_str());
+      }
       std::fflush(stdout);
     }
   }
   if (full_parallel_time.contains(4) && full_parallel_time.contains(16)) {
-    std::printf("labctl full parallelism, 16 sites vs 4 sites: %.2fx the time (target <= 2x)\n",
-                full_parallel_time[16] / full_parallel_time[4]);
+    // Different sizes by design: comparable only when each lab passed all of its flows.
+    if (full_parallel_complete[4] && full_parallel_complete[16]) {
+      std::printf("labctl full parallelism, 16 sites vs 4 sites: %.2fx the time (target <= 2x)\n",
+                  full_parallel_time[16] / full_parallel_time[4]);
+    } else {
+      std::printf("labctl full parallelism, 16 sites vs 4 sites: no ratio (a lab did not pass all "
+                  "its flows: 4 sites %s, 16 sites %s)\n",
+                  full_parallel_complete[4] ? "complete" : "incomplete",
+                  full_parallel_complete[16] ? "complete" : "incomplete");
+    }
   }
   return 0;
 }

@@ -2,7 +2,6 @@
 #include <memory>
 
 #include "labctl/cli/commands.hpp"
-#include "labctl/env.hpp"
 #include "labctl/json_io.hpp"
 #include "labctl/lifecycle/up.hpp"
 #include "labctl/run_id.hpp"
@@ -34,9 +33,6 @@ void register_up(CLI::App& app, CommandResult& result) {
                 "Send the aws plan's mutating calls with DryRun=true (live credentials; creates "
                 "nothing, records no run); JSON summary on stdout, exit 4 if any is denied");
   sub->callback([options, &result] {
-    // CE_OWNER/$USER and CE_PURPOSE become tags on every resource: refused before anything is
-    // recorded or sent.
-    value_or_throw(env::check_tag_variables());
     if (options->check_permissions) {
       const auto report = value_or_throw(lifecycle::check_up_permissions(*options));
       std::cout << json_io::dump(report.summary) << '\n' << std::flush;

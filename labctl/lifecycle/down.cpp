@@ -119,7 +119,7 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
 }
 
 // Every provider's discovery of expired resources, grouped by run-id.
-std::map<std::string, FoundRun> discover_expired(std::vector<std::string>& errors) {
+std::map<std::string, FoundRun> discover_expired(std::vector<Error>& errors) {
   std::map<std::string, FoundRun> runs;
   for (const auto& name : providers::discoverable_names()) {
     auto provider = providers::make_provider(name);
@@ -128,7 +128,7 @@ std::map<std::string, FoundRun> discover_expired(std::vector<std::string>& error
     auto found = shielded("down --expired: discovery of " + name,
                           [&] { return (*provider)->discover(query); });
     if (!found) {
-      errors.push_back(found.error().message);
+      errors.push_back(found.error());
       continue;
     }
     for (const auto& d : *found) {
@@ -146,20 +146,15 @@ std::map<std::string, FoundRun> discover_expired(std::vector<std::string>& error
 
 // Tears the runs down at the same time (CE_JANITOR_PARALLELISM, default 16), each worker on its
 // own database connection, so one slow run (instances terminating) does not hold up the rest.
-// Returns the error messages.
+// Returns the errors.
 // `found_by_tag` are the runs discovery found, which down_one re-checks if already down;
 // `adopted` the ones this janitor recorded from that discovery.
-std::vector<std::string> teardown_concurrently(const std::vector<std::string>& run_ids,
-                                               const std::set<std::string>& found_by_tag,
-                                               const std::set<std::string>& adopted, bool dry) {
-  int parallelism = 16;
-  try {
-    parallelism = std::max(1, std::stoi(env::get_or("CE_JANITOR_PARALLELISM", "16")));
-  } catch (const std::exception&) {
-    log::warn("down.expired", "CE_JANITOR_PARALLELISM is not a number; using 16");
-  }
+std::vector<Error> teardown_concurrently(const std::vector<std::string>& run_ids,
+                                         const std::set<std::string>& found_by_tag,
+                                         const std::set<std::string>& adopted, bool dry,
+                                         long long parallelism) {
   std::mutex mutex;
-  std::vector<std::string> errors;
+  std::vector<Error> errors;
   std::size_t next = 0;
   const auto worker = [&] {
     while (true) {
@@ -177,7 +172,7 @@ std::vector<std::string> teardown_concurrently(const std::vector<std::string>& r
       });
       if (!done) {
         const std::lock_guard lock(mutex);
-        errors.push_back(done.error().message);
+        errors.push_back(done.error());
       }
     }
   };
@@ -189,13 +184,15 @@ std::vector<std::string> teardown_concurrently(const std::vector<std::string>& r
 }
 
 Expected<void> down_expired(bool dry) {
-  std::vector<std::string> errors;
+  const auto parallelism = env::whole_number("CE_JANITOR_PARALLELISM", 16, 1, 256);
+  if (!parallelism) return std::unexpected(parallelism.error());
+  std::vector<Error> errors;
   auto discovered = discover_expired(errors);
   auto store = state::Store::open_existing(env::state_dir());
   if (!store) return std::unexpected(store.error());
   if (!*store && discovered.empty()) {
     log::info("down.expired", "down --expired: no state and no expired lab found; nothing to do");
-    return errors.empty() ? Expected<void>{} : fail(ExitCode::provider, errors.front());
+    return errors.empty() ? Expected<void>{} : std::unexpected(errors.front());
   }
   if (!*store) {
     store = state::Store::open(env::state_dir());
@@ -231,7 +228,7 @@ Expected<void> down_expired(bool dry) {
     }
     auto recorded = adopt_run(**store, run_id, found);
     if (!recorded) {
-      errors.push_back(recorded.error().message);
+      errors.push_back(recorded.error());
       continue;
     }
     if (*recorded) adopted.insert(run_id);
@@ -251,13 +248,17 @@ Expected<void> down_expired(bool dry) {
   }
   std::set<std::string> found_by_tag;
   for (const auto& [run_id, found] : discovered) found_by_tag.insert(run_id);
-  for (auto& error : teardown_concurrently(work, found_by_tag, adopted, dry)) {
+  for (auto& error : teardown_concurrently(work, found_by_tag, adopted, dry, *parallelism)) {
     errors.push_back(std::move(error));
   }
   if (!errors.empty()) {
     std::string message = "down --expired: " + std::to_string(errors.size()) + " problem(s):";
-    for (const auto& e : errors) message += "\n  - " + e;
-    return fail(ExitCode::provider, message);
+    ExitCode code = ExitCode::provider;
+    for (const auto& e : errors) {
+      message += "\n  - " + e.message;
+      code = most_severe(code, e.code);
+    }
+    return fail(code, message);
   }
   return {};
 }

@@ -104,7 +104,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
 
   const auto order = teardown_order(run, *all_rows);
   std::vector<std::string> errors;
-  ExitCode code = ExitCode::provider;  // refused wins: a fenced resource is a safety stop
+  ExitCode code = ExitCode::provider;  // raised by most_severe: a refusal is a safety stop
   for (const auto& name : order) {
     auto provider = providers::make_provider(name);
     if (!provider) {
@@ -128,6 +128,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
           shielded("down: discovery of " + name, [&] { return (*provider)->discover(query); });
       if (!found) {
         errors.push_back(found.error().message);
+        code = most_severe(code, found.error().code);
       } else {
         std::vector<providers::Discovered> unknown;
         for (const auto& d : *found) {
@@ -156,7 +157,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
                              [&] { return (*provider)->teardown(ctx, rows); });
         !done) {
       errors.push_back(done.error().message);
-      if (done.error().code == ExitCode::refused) code = ExitCode::refused;
+      code = most_severe(code, done.error().code);
     }
   }
   if (dry) return report;

@@ -74,6 +74,9 @@ struct Validated {
 };
 
 Expected<Validated> validate(const UpOptions& options) {
+  // CE_OWNER/$USER and CE_PURPOSE become tags on every resource: refused before anything is
+  // recorded or sent.
+  if (auto tags = env::check_tag_variables(); !tags) return std::unexpected(tags.error());
   auto profile = profile::load(options.profile);
   if (!profile) return std::unexpected(profile.error());
 

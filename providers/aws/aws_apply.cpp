@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "labctl/atomic_file.hpp"
 #include "labctl/env.hpp"
 #include "labctl/interrupt.hpp"
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 #include "providers/aws/aws_ops.hpp"
+#include "providers/aws/created_id.hpp"
 
 namespace labctl::providers::aws {
 namespace {
@@ -23,7 +26,7 @@ std::string placeholder_key(const Operation& op) {
 Expected<QueryParams> substitute(const Operation& op, const Ids& ids) {
   QueryParams params;
   for (const auto& [key, value] : op.params.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text = value.is_string() ? value.get<std::string>() : json_io::dump(value);
     if (text.starts_with("{{") && text.ends_with("}}")) {
       const std::string name = text.substr(2, text.size() - 4);
       const auto found = ids.find(name);
@@ -42,33 +45,6 @@ nlohmann::json params_json(const QueryParams& params) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [key, value] : params.entries()) j[key] = value;
   return j;
-}
-
-// The id an action's response names, and facts worth keeping.
-std::pair<std::string, nlohmann::json> created_id(const std::string& action,
-                                                  const QueryParams& params,
-                                                  const Ec2Response& response) {
-  if (action == "CreateVpc") return {response.text("vpc/vpcId"), {}};
-  if (action == "CreateSubnet") return {response.text("subnet/subnetId"), {}};
-  if (action == "CreateInternetGateway") {
-    return {response.text("internetGateway/internetGatewayId"), {}};
-  }
-  if (action == "AttachInternetGateway") {
-    return {*params.find("InternetGatewayId"), {{"vpcId", *params.find("VpcId")}}};
-  }
-  if (action == "CreateRouteTable") return {response.text("routeTable/routeTableId"), {}};
-  if (action == "AssociateRouteTable") return {response.text("associationId"), {}};
-  if (action == "CreateSecurityGroup") return {response.text("groupId"), {}};
-  if (action == "CreateKeyPair") {
-    return {response.text("keyPairId"), {{"keyName", response.text("keyName")},
-                                         {"fingerprint", response.text("keyFingerprint")}}};
-  }
-  if (action == "RunInstances") return {response.text("instancesSet/item/instanceId"), {}};
-  // Mutations that create nothing of their own (a route, an ingress rule) live and die with
-  // their parent; the row records that they were sent.
-  const std::string* parent = params.find("GroupId");
-  if (parent == nullptr) parent = params.find("RouteTableId");
-  return {parent ? *parent : std::string(), {{"implicit", true}}};
 }
 
 // Writes the key pair's private key 0600 into the run's directory (0700); never logged.
@@ -114,19 +90,11 @@ nlohmann::json node_facts(const profile::Profile& profile, const std::string& no
   return nlohmann::json::object();
 }
 
-std::chrono::seconds wait_timeout() {
-  try {
-    return std::chrono::seconds(std::stol(env::get_or("CE_AWS_WAIT_TIMEOUT", "600")));
-  } catch (const std::exception&) {
-    return std::chrono::seconds(600);
-  }
-}
-
 // Polls the run's instances (tag filter, paged) until every one recorded in state is running;
 // then records addresses, ENIs and the node description the matrix reads.
 Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
-                            const QueryParams& params) {
-  const auto deadline = ctx.clock.steady_now() + wait_timeout();
+                            const QueryParams& params, std::chrono::seconds wait_timeout) {
+  const auto deadline = ctx.clock.steady_now() + wait_timeout;
   auto interval = k_first_poll;
   while (true) {
     auto rows = ctx.store.resources(ctx.run.run_id);
@@ -179,7 +147,7 @@ Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
     }
     if (ctx.clock.steady_now() >= deadline) {
       return fail(ExitCode::provider,
-                  "aws: instances not running after " + std::to_string(wait_timeout().count()) +
+                  "aws: instances not running after " + std::to_string(wait_timeout.count()) +
                       " s (" + std::to_string(running) + "/" + std::to_string(wanted.size()) +
                       " running); raise CE_AWS_WAIT_TIMEOUT or check the EC2 console");
     }
@@ -197,6 +165,13 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
     return std::unexpected(credentials.error());
   }
   Ids ids;
+  // Every id the run holds so far: a create answered with one of them is not a new resource.
+  std::set<std::string> recorded;
+  if (auto rows = ctx.store.resources(ctx.run.run_id); rows) {
+    for (const auto& row : *rows) {
+      if (!row.cloud_id.empty()) recorded.insert(row.cloud_id);
+    }
+  }
   for (const auto& op : plan.operations) {
     if (interrupt::requested()) return fail(ExitCode::interrupted, "aws: interrupted");
     auto region_client = factory.client(op.region);
@@ -214,7 +189,10 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
         if (!subnet) return std::unexpected(subnet.error().to_error());
         ids["vpc"] = subnet->text("subnetSet/item/vpcId");
       } else if (op.action == "DescribeInstances") {
-        if (auto waited = wait_running(ctx, *client, *params); !waited) return waited;
+        if (auto waited = wait_running(ctx, *client, *params, factory.limits().wait_timeout);
+            !waited) {
+          return waited;
+        }
       }
       continue;
     }
@@ -236,7 +214,12 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
       (void)ctx.store.set_resource_state(*id, state::k_res_intent, response.error().describe());
       return std::unexpected(response.error().to_error());
     }
-    auto [cloud_id, attrs] = created_id(op.action, *params, *response);
+    auto created = read_created(op.action, op.region, *params, *response, recorded);
+    if (!created) {
+      (void)ctx.store.set_resource_state(*id, state::k_res_intent, created.error().describe());
+      return std::unexpected(created.error().to_error());
+    }
+    auto& [cloud_id, attrs] = *created;
     if (op.action == "CreateKeyPair") {
       auto path = save_private_key(ctx.run.run_id, attrs["keyName"], response->text("keyMaterial"));
       if (!path) return std::unexpected(path.error());
@@ -247,6 +230,7 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
     }
     if (auto marked = ctx.store.mark_created(*id, cloud_id, attrs); !marked) return marked;
     ids[placeholder_key(op)] = cloud_id;
+    recorded.insert(cloud_id);
   }
   return {};
 }

@@ -6,8 +6,10 @@
 #include "labctl/env.hpp"
 #include "labctl/log.hpp"
 #include "labctl/provider_order.hpp"
+#include "labctl/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
+#include "providers/aws/created_id.hpp"
 
 namespace labctl::providers::aws {
 namespace {
@@ -70,6 +72,12 @@ Expected<std::vector<Discovered>> scan_region(const DiscoverQuery& query, const 
     // Only the types labctl creates (and can delete); a resource without the run-id tag was
     // listed for its TTL tag alone and is not ours.
     if (resource.run_id.empty() || resource_type(resource.kind) == nullptr) continue;
+    // An id not of its kind's shape names nothing labctl could address safely.
+    if (!is_resource_id(id, id_prefix(resource.kind))) {
+      log::warn("aws.discover", "aws: ignoring tagged " + resource.kind + " with malformed id \"" +
+                                    ::labctl::text::printable(id, 64) + "\" in " + client.region());
+      continue;
+    }
     if (resource.kind == "instance" && !live->contains(id)) continue;
     if (query.expired_only) {
       const auto expires = parse_rfc3339(resource.ttl_expires_at);
@@ -120,9 +128,16 @@ Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
   for (const auto& region : regions) {
     auto client = factory.client(region);
     if (!client) return std::unexpected(client.error());
-    scans.push_back(std::async(std::launch::async, [&query, shared = *client] {
-      return scan_region(query, *shared);
-    }));
+    scans.push_back(std::async(
+        std::launch::async, [&query, shared = *client]() -> Expected<std::vector<Discovered>> {
+          try {
+            return scan_region(query, *shared);
+          } catch (const std::exception& e) {
+            return fail(ExitCode::provider,
+                        "aws: discovery in " + shared->region() +
+                            ": unexpected failure: " + ::labctl::text::printable(e.what()));
+          }
+        }));
   }
   std::vector<Discovered> found;
   std::vector<std::string> errors;
@@ -135,8 +150,8 @@ Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
     found.insert(found.end(), result->begin(), result->end());
   }
   if (!errors.empty()) {
-    std::string message = "aws: discovery failed in " + std::to_string(errors.size()) +
-                          " region(s):";
+    std::string message =
+        "aws: discovery failed in " + std::to_string(errors.size()) + " region(s):";
     for (const auto& e : errors) message += "\n    " + e;
     return fail(ExitCode::provider, message);
   }

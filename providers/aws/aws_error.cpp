@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <array>
 
+#include "labctl/text.hpp"
 #include "providers/aws/xml.hpp"
 
 namespace labctl::providers::aws {
 
 namespace {
+
+// Bounds on what an error keeps of the endpoint's text: enough to diagnose, never a megabyte of
+// body in a log line or a state row.
+constexpr std::size_t k_max_code_bytes = 128;
+constexpr std::size_t k_max_message_bytes = 1024;
+constexpr std::size_t k_max_request_id_bytes = 128;
 
 constexpr std::array<std::string_view, 8> k_throttling_codes = {
     "RequestLimitExceeded",      "Throttling",       "ThrottlingException",
@@ -74,9 +81,12 @@ AwsError parse_error_response(std::string_view action, std::string_view region, 
   if (doc.load_buffer(body.data(), body.size())) {
     const pugi::xml_node root = doc.document_element();
     const pugi::xml_node first = root.first_element_by_path("Errors/Error");
-    error.code = first.child_value("Code");
-    error.message = first.child_value("Message");
-    error.request_id = text_of_any(root, {"RequestID", "RequestId", "requestId"});
+    // Printable at the edge: the endpoint's bytes may be anything (not UTF-8, control
+    // characters, megabytes), and these texts end up in logs, JSON and the state.
+    error.code = ::labctl::text::printable(first.child_value("Code"), k_max_code_bytes);
+    error.message = ::labctl::text::printable(first.child_value("Message"), k_max_message_bytes);
+    error.request_id = ::labctl::text::printable(
+        text_of_any(root, {"RequestID", "RequestId", "requestId"}), k_max_request_id_bytes);
   }
   if (error.message.empty()) {
     error.message = "unparseable error response (" + std::to_string(body.size()) + " bytes)";
@@ -99,7 +109,7 @@ AwsError from_transport_error(std::string_view action, std::string_view region,
   AwsError error;
   error.action = action;
   error.region = region;
-  error.message = transport.message;
+  error.message = ::labctl::text::printable(transport.message, k_max_message_bytes);
   error.kind = transport.kind == TransportErrorKind::timeout ? AwsErrorKind::timeout
                                                              : AwsErrorKind::transport;
   error.retryable = transport.kind != TransportErrorKind::transport;

@@ -40,7 +40,8 @@ struct AwsError {
 
 // Parses an EC2 error body (<Response><Errors><Error><Code/><Message/></Error></Errors>
 // <RequestID/></Response>) and classifies it; a body that is not that shape still yields an
-// error carrying the HTTP status. 5xx and throttling are retryable.
+// error carrying the HTTP status. 5xx and throttling are retryable. Code, Message and RequestID
+// come back as printable UTF-8 (text::printable), bounded (128 / 1024 / 128 bytes).
 [[nodiscard]] AwsError parse_error_response(std::string_view action, std::string_view region,
                                             long http_status, std::string_view body);
 

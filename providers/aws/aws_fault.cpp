@@ -24,16 +24,16 @@ Expected<state::ResourceRecord> target_row(const RunContext& ctx, const std::str
     if (role == "router") fallback = &row;
   }
   if (fallback != nullptr) return *fallback;
-  return fail(ExitCode::usage, "failover: run " + ctx.run.run_id + " has no aws " +
-                                   (node.empty() ? "active router (role router-a)"
-                                                 : "instance named " + node) +
-                                   " in state; see labctl runs show " + ctx.run.run_id);
+  return fail(ExitCode::usage,
+              "failover: run " + ctx.run.run_id + " has no aws " +
+                  (node.empty() ? "active router (role router-a)" : "instance named " + node) +
+                  " in state; see labctl runs show " + ctx.run.run_id);
 }
 
 }  // namespace
 
 Expected<nlohmann::json> stop_active_router(const RunContext& ctx, const FaultRequest& request,
-                                           Ec2ClientFactory& factory) {
+                                            Ec2ClientFactory& factory) {
   auto row = target_row(ctx, request.node);
   if (!row) return std::unexpected(row.error());
   auto region_client = factory.client(row->region);
@@ -56,12 +56,15 @@ Expected<nlohmann::json> stop_active_router(const RunContext& ctx, const FaultRe
   if (!sent) return std::unexpected(sent.error().to_error());
   log::info("aws.stop", "aws: StopInstances " + row->cloud_id + " (" + row->name + ")");
   auto interval = k_first_poll;
-  const auto deadline = ctx.clock.steady_now() + std::chrono::minutes(10);
+  auto deadline = ctx.clock.steady_now() + std::chrono::minutes(10);
+  if (const auto phase = client->deadline(); phase && *phase < deadline) deadline = *phase;
   while (true) {
     auto now_live = describe_resources(*client, *type, {{"instance-id", {row->cloud_id}}});
     if (now_live && !now_live->items.empty() && now_live->items.front().state == "stopped") break;
     if (ctx.clock.steady_now() >= deadline) {
-      return fail(ExitCode::provider, "failover: " + row->cloud_id + " not stopped after 10 min");
+      return fail(ExitCode::provider,
+                  "failover: " + row->cloud_id +
+                      " not stopped in time (10 min, or the phase's CE_AWS_COMMAND_TIMEOUT)");
     }
     if (!ctx.clock.sleep_for(interval)) return fail(ExitCode::interrupted, "failover: interrupted");
     interval = next_poll(interval);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "labctl/json_io.hpp"
 #include "labctl/log.hpp"
 #include "providers/aws/aws_ops.hpp"
 
@@ -26,7 +27,7 @@ std::string dummy_id(const std::string& placeholder) {
 QueryParams dry_run_params(const Operation& op) {
   QueryParams params;
   for (const auto& [key, value] : op.params.items()) {
-    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    std::string text = value.is_string() ? value.get<std::string>() : json_io::dump(value);
     if (text.starts_with("{{") && text.ends_with("}}")) text = dummy_id(text);
     params.add(key, text);
   }

@@ -1,53 +1,97 @@
 #include "providers/aws/aws_provider.hpp"
 
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_plan.hpp"
 
 namespace labctl::providers {
 namespace {
 
+// The provider's boundary: nothing thrown inside (a library's exception, bad_alloc, a bug) may
+// escape a phase, least of all a teardown, where an escaped exception leaks the lab. It becomes
+// a provider error (exit 3); the caller then keeps the run recorded as not down, so a later
+// `down` retries.
+template <class T, class Body>
+Expected<T> guarded(std::string_view phase, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return fail(ExitCode::provider, "aws " + std::string(phase) +
+                                        ": unexpected failure: " + text::printable(e.what()) +
+                                        "; nothing is assumed done, run the command again");
+  } catch (...) {
+    return fail(ExitCode::provider, "aws " + std::string(phase) +
+                                        ": unexpected failure of unknown type; nothing is "
+                                        "assumed done, run the command again");
+  }
+}
+
+// The process's client factory with a fresh phase deadline (CE_AWS_COMMAND_TIMEOUT).
+Expected<std::shared_ptr<aws::Ec2ClientFactory>> factory_for_phase(bool live) {
+  auto factory = aws::client_factory(live);
+  if (factory) (*factory)->start_phase();
+  return factory;
+}
+
 class AwsProvider final : public Provider {
  public:
   std::string_view name() const override { return "aws"; }
 
-  Expected<Plan> plan_up(const RunContext& ctx) override { return aws::build_up_plan(ctx); }
+  Expected<Plan> plan_up(const RunContext& ctx) override {
+    return guarded<Plan>("plan", [&] { return aws::build_up_plan(ctx); });
+  }
 
   Expected<void> apply_up(const RunContext& ctx, const Plan& plan) override {
-    auto factory = aws::client_factory(!ctx.dry_run);
-    if (!factory) return std::unexpected(factory.error());
-    return aws::apply_plan(ctx, plan, **factory);
+    return guarded<void>("up", [&]() -> Expected<void> {
+      auto factory = factory_for_phase(!ctx.dry_run);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::apply_plan(ctx, plan, **factory);
+    });
   }
 
   Expected<void> teardown(const RunContext& ctx,
                           const std::vector<state::ResourceRecord>& rows) override {
     if (rows.empty()) return {};
-    auto factory = aws::client_factory(!ctx.dry_run);
-    if (!factory) return std::unexpected(factory.error());
-    return aws::teardown_rows(ctx, rows, **factory);
+    return guarded<void>("teardown", [&]() -> Expected<void> {
+      auto factory = factory_for_phase(!ctx.dry_run);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::teardown_rows(ctx, rows, **factory);
+    });
   }
 
   // Without credentials there is nothing to scan: the janitor says so and goes on (the state
   // and other providers may still have work), as `down --expired` must run without a cloud.
+  // A scan for expired labs is the janitor's first step: it bounds the rest of the process by
+  // CE_JANITOR_TIMEOUT, for the dry and the live clients alike.
   Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
-    const auto regions =
-        query.locations.empty() ? aws::janitor_regions(query.profile) : query.locations;
-    auto factory = aws::client_factory(false);
-    if (!factory) return std::unexpected(factory.error());
-    if (auto credentials = (*factory)->credentials(); !credentials) {
-      log::warn("aws.discover", "aws: no credentials, so no discovery by tag (" +
-                                    credentials.error().message + ")");
-      return std::vector<Discovered>{};
-    }
-    return aws::discover_tagged(query, regions, **factory);
+    return guarded<std::vector<Discovered>>(
+        "discovery", [&]() -> Expected<std::vector<Discovered>> {
+          const auto regions =
+              query.locations.empty() ? aws::janitor_regions(query.profile) : query.locations;
+          auto factory = factory_for_phase(false);
+          if (!factory) return std::unexpected(factory.error());
+          if (query.expired_only) {
+            (*factory)->start_janitor();
+            if (auto live = aws::client_factory(true); live) (*live)->start_janitor();
+          }
+          if (auto credentials = (*factory)->credentials(); !credentials) {
+            log::warn("aws.discover", "aws: no credentials, so no discovery by tag (" +
+                                          credentials.error().message + ")");
+            return std::vector<Discovered>{};
+          }
+          return aws::discover_tagged(query, regions, **factory);
+        });
   }
 
   Expected<nlohmann::json> inject_fault(const RunContext& ctx,
                                         const FaultRequest& request) override {
     if (request.fault != "stop-active") return Provider::inject_fault(ctx, request);
-    auto factory = aws::client_factory(true);
-    if (!factory) return std::unexpected(factory.error());
-    return aws::stop_active_router(ctx, request, **factory);
+    return guarded<nlohmann::json>("failover", [&]() -> Expected<nlohmann::json> {
+      auto factory = factory_for_phase(true);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::stop_active_router(ctx, request, **factory);
+    });
   }
 };
 

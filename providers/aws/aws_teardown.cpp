@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <set>
 
-#include "labctl/env.hpp"
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
 
@@ -28,18 +28,18 @@ bool dependency(const AwsError& error) {
          error.code == "VolumeInUse" || error.code == "ResourceInUse";
 }
 
-int dependency_retries() {
-  try {
-    return std::max(1, std::stoi(env::get_or("CE_AWS_DEPENDENCY_RETRIES", "8")));
-  } catch (const std::exception&) {
-    return 8;
-  }
+// The earlier of `bound` from now and the client's deadline: a wait never outlives the phase.
+std::chrono::steady_clock::time_point wait_until(const Clock& clock, const Ec2Client& client,
+                                                 std::chrono::steady_clock::duration bound) {
+  const auto own = clock.steady_now() + bound;
+  const auto phase = client.deadline();
+  return phase && *phase < own ? *phase : own;
 }
 
 class RegionTeardown {
  public:
-  RegionTeardown(const RunContext& ctx, const Ec2Client& client)
-      : m_ctx(ctx), m_client(client) {}
+  RegionTeardown(const RunContext& ctx, const Ec2Client& client, int dependency_retries)
+      : m_ctx(ctx), m_client(client), m_dependency_retries(dependency_retries) {}
 
   // Returns the messages of rows that could not be deleted (also marked failed in state).
   std::vector<std::string> run(std::vector<state::ResourceRecord> rows) {
@@ -91,8 +91,8 @@ class RegionTeardown {
 
   void flush() {
     if (auto written = m_ctx.store.set_resource_states(m_outcomes); !written) {
-      log::warn("aws.state", "aws: could not record teardown outcomes: " +
-                                 written.error().message + "; the next down checks again");
+      log::warn("aws.state", "aws: could not record teardown outcomes: " + written.error().message +
+                                 "; the next down checks again");
     }
     m_outcomes.clear();
   }
@@ -176,16 +176,16 @@ class RegionTeardown {
                     });
     const auto* type = resource_type("instance");
     auto interval = k_first_poll;
-    const auto deadline = m_ctx.clock.steady_now() + std::chrono::minutes(10);
+    const auto deadline = wait_until(m_ctx.clock, m_client, std::chrono::minutes(10));
     while (!all_gone && m_ctx.clock.steady_now() < deadline) {
       log::info("aws.wait", "aws: waiting for instances to terminate");
       m_ctx.clock.sleep_for(interval);
       interval = next_poll(interval);
-      auto live = describe_resources(
-          m_client, *type,
-          {{"instance-id", ids},
-           {"instance-state-name",
-            {"pending", "running", "shutting-down", "stopping", "stopped"}}});
+      auto live =
+          describe_resources(m_client, *type,
+                             {{"instance-id", ids},
+                              {"instance-state-name",
+                               {"pending", "running", "shutting-down", "stopping", "stopped"}}});
       all_gone = live && live->items.empty();
     }
     for (const auto& row : instance_rows) {
@@ -193,7 +193,8 @@ class RegionTeardown {
       if (all_gone) {
         decide(row, state::k_res_deleted);
       } else {
-        decide(row, state::k_res_failed, "not terminated after 10 minutes");
+        decide(row, state::k_res_failed,
+               "not terminated in time (10 minutes, or the phase's CE_AWS_COMMAND_TIMEOUT)");
       }
     }
     flush();
@@ -206,9 +207,8 @@ class RegionTeardown {
       return m_client.call("DisassociateRouteTable", {{"AssociationId", row.cloud_id}});
     }
     if (row.kind == "internet-gateway-attachment") {
-      return m_client.call("DetachInternetGateway",
-                           {{"InternetGatewayId", row.cloud_id},
-                            {"VpcId", row.attrs.value("vpcId", "")}});
+      return m_client.call("DetachInternetGateway", {{"InternetGatewayId", row.cloud_id},
+                                                     {"VpcId", row.attrs.value("vpcId", "")}});
     }
     const auto* type = resource_type(row.kind);
     if (row.kind == "internet-gateway" || row.kind == "route-table") {
@@ -243,7 +243,7 @@ class RegionTeardown {
         flush();
         return;
       }
-      if (!dependency(sent.error()) || attempt >= dependency_retries()) {
+      if (!dependency(sent.error()) || attempt >= m_dependency_retries) {
         decide(row, state::k_res_failed, sent.error().describe());
         flush();
         return;
@@ -258,6 +258,7 @@ class RegionTeardown {
 
   const RunContext& m_ctx;
   const Ec2Client& m_client;
+  int m_dependency_retries;
   std::set<long long> m_decided;
   std::vector<state::ResourceStateChange> m_outcomes;  // decided, not yet written
   std::vector<std::string> m_failures;
@@ -282,10 +283,17 @@ Expected<void> teardown_rows(const RunContext& ctx, const std::vector<state::Res
     }
     auto client = factory.client(region);
     if (!client) return std::unexpected(client.error());
-    RegionTeardown teardown(ctx, **client);
-    auto region_failures = teardown.run(std::move(region_rows));
-    refused = refused || teardown.refused();
-    failures.insert(failures.end(), region_failures.begin(), region_failures.end());
+    // One region's surprise (an exception) must not stop the others: it is a failure of that
+    // region, whose undecided rows stay as they were for the next down.
+    try {
+      RegionTeardown teardown(ctx, **client, factory.limits().dependency_retries);
+      auto region_failures = teardown.run(std::move(region_rows));
+      refused = refused || teardown.refused();
+      failures.insert(failures.end(), region_failures.begin(), region_failures.end());
+    } catch (const std::exception& e) {
+      failures.push_back("region " + region +
+                         ": unexpected failure: " + ::labctl::text::printable(e.what()));
+    }
   }
   if (failures.empty()) return {};
   std::string message = "aws: " + std::to_string(failures.size()) + " resource(s) not deleted:";

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "labctl/log.hpp"
+#include "labctl/text.hpp"
 #include "providers/aws/api_category.hpp"
 #include "providers/aws/sigv4.hpp"
 #include "providers/aws/text.hpp"
@@ -51,6 +53,9 @@ AwsResult<Ec2Response> Ec2Client::call(std::string_view action, QueryParams para
 
   const int max_attempts = std::max(1, m_options.retry.max_attempts);
   for (int attempt_number = 1;; ++attempt_number) {
+    if (auto passed = deadline_error(action, attempt_number - 1)) {
+      return std::unexpected(std::move(*passed));
+    }
     if (!m_deps.limiter->acquire(category, *m_deps.clock)) {
       return std::unexpected(error(AwsErrorKind::transport, action,
                                    "interrupted while waiting for the request-rate budget"));
@@ -59,10 +64,18 @@ AwsResult<Ec2Response> Ec2Client::call(std::string_view action, QueryParams para
     if (result) return result;
     AwsError& failure = result.error();
     failure.attempts = attempt_number;
+    if (failure.kind == AwsErrorKind::timeout) {
+      failure.message += " (bounds: CE_AWS_REQUEST_TIMEOUT, CE_AWS_STALL_TIMEOUT)";
+    }
     const bool retry = failure.retryable && (!m_options.retry.throttling_only ||
                                              failure.kind == AwsErrorKind::throttled);
     if (!retry || attempt_number >= max_attempts) return result;
-    const auto delay = backoff_delay(m_options.retry, attempt_number, next_random());
+    auto delay = backoff_delay(m_options.retry, attempt_number, next_random());
+    if (const auto at = deadline()) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*at - m_deps.clock->steady_now());
+      delay = std::clamp(left, std::chrono::milliseconds(0), delay);
+    }
     log::warn("aws.retry",
               failure.describe() + "; retrying in " + std::to_string(delay.count()) +
                   " ms (retry " + std::to_string(attempt_number) + " of " +
@@ -81,7 +94,7 @@ AwsResult<Ec2Pages> Ec2Client::call_paged(std::string_view action, QueryParams p
                                           std::string_view item_path, int max_results) const {
   if (max_results > 0) params.set("MaxResults", std::to_string(max_results));
   Ec2Pages out;
-  std::string previous_token;
+  std::set<std::string> seen_tokens;
   while (true) {
     auto page = call(action, params);
     if (!page) return std::unexpected(std::move(page.error()));
@@ -89,12 +102,18 @@ AwsResult<Ec2Pages> Ec2Client::call_paged(std::string_view action, QueryParams p
     const std::string next = page->text("nextToken");
     out.pages.push_back(std::move(*page));
     if (next.empty()) return out;
-    if (next == previous_token) {
-      return std::unexpected(error(AwsErrorKind::service, action,
-                                   "the service returned the same NextToken twice; stopping "
-                                   "pagination instead of looping"));
+    if (!seen_tokens.insert(next).second) {
+      return std::unexpected(
+          error(AwsErrorKind::service, action,
+                "page " + std::to_string(out.pages.size()) + " repeats the nextToken \"" +
+                    ::labctl::text::printable(next, 64) +
+                    "\" of an earlier page of the same listing; stopping instead of looping"));
     }
-    previous_token = next;
+    if (out.pages.size() >= static_cast<std::size_t>(k_max_pages)) {
+      return std::unexpected(error(AwsErrorKind::service, action,
+                                   "more than " + std::to_string(k_max_pages) +
+                                       " pages in one listing; stopping instead of looping"));
+    }
     params.set("NextToken", next);
   }
 }
@@ -121,6 +140,13 @@ AwsResult<Ec2Response> Ec2Client::attempt(std::string_view action,
   request.body = std::move(signing.body);
   request.connect_timeout = m_options.connect_timeout;
   request.total_timeout = m_options.request_timeout;
+  request.stall_timeout = m_options.stall_timeout;
+  if (const auto at = deadline()) {
+    // Never past the deadline: a request sent just before it is cut there (at least 1 ms).
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(*at - m_deps.clock->steady_now());
+    request.total_timeout = std::clamp(left, std::chrono::milliseconds(1), request.total_timeout);
+  }
   if (m_options.debug_log) {
     log::emit(log::Level::debug, "aws.request",
               "aws ec2 " + std::string(action) + " (" + m_options.region + ") POST " + request.url +
@@ -141,7 +167,34 @@ AwsResult<Ec2Response> Ec2Client::attempt(std::string_view action,
     malformed.http_status = static_cast<int>(response->status);
     return std::unexpected(std::move(malformed));
   }
+  // An answer to another action (a replayed or misrouted body) must not pass for this one's:
+  // an empty DescribeTags read from a DescribeImages answer would "prove" a lab gone.
+  const std::string expected_root = std::string(action) + "Response";
+  if (expected_root != document->document_element().name()) {
+    AwsError foreign = error(
+        AwsErrorKind::service, action,
+        "the answer is a <" + ::labctl::text::printable(document->document_element().name(), 64) +
+            "> document, not <" + expected_root + ">");
+    foreign.http_status = static_cast<int>(response->status);
+    return std::unexpected(std::move(foreign));
+  }
   return Ec2Response(std::move(document));
+}
+
+std::optional<std::chrono::steady_clock::time_point> Ec2Client::deadline() const {
+  if (!m_deps.deadline) return std::nullopt;
+  return m_deps.deadline->at();
+}
+
+std::optional<AwsError> Ec2Client::deadline_error(std::string_view action, int attempts) const {
+  const auto at = deadline();
+  if (!at || m_deps.clock->steady_now() < *at) return std::nullopt;
+  AwsError passed = error(AwsErrorKind::timeout, action,
+                          m_deps.deadline->describe() +
+                              "; nothing more is sent (raise it, or "
+                              "run the command again to continue)");
+  passed.attempts = std::max(1, attempts);
+  return passed;
 }
 
 AwsError Ec2Client::error(AwsErrorKind kind, std::string_view action, std::string message) const {

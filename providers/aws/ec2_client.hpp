@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "providers/aws/aws_error.hpp"
 #include "providers/aws/credentials.hpp"
 #include "providers/aws/http_transport.hpp"
+#include "providers/aws/limits.hpp"
 #include "providers/aws/query.hpp"
 #include "providers/aws/retry.hpp"
 #include "providers/aws/token_bucket.hpp"
@@ -42,6 +44,8 @@ struct Ec2ClientOptions {
   RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{30000};
+  // Zero: no stall bound beyond request_timeout (see HttpRequest::stall_timeout).
+  std::chrono::milliseconds stall_timeout{0};
   // true: log each request at debug level (event aws.request): action, form body and the
   // headers through redacted_headers(), so neither signature nor session token is written.
   bool debug_log = false;
@@ -56,6 +60,8 @@ struct Ec2ClientDeps {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RateLimiter> limiter;  // usually region_rate_limiter(region)
   std::function<double()> unit_random;   // [0,1) for backoff jitter; null: a seeded engine
+  // After it passes nothing more is sent; requests and backoff waits are cut to it. Null: none.
+  std::shared_ptr<const AwsDeadline> deadline = nullptr;
 };
 
 // All pages of a paginated describe. The nodes point into `pages`, which keep them alive.
@@ -79,19 +85,25 @@ class Ec2Client {
 
   // Calls `action` repeatedly, following <nextToken>, collecting the elements at `item_path`
   // ("reservationSet/item") of every page. max_results > 0 sends MaxResults (only for actions
-  // that accept it). Stops at the first error.
+  // that accept it). Stops at the first error; a nextToken seen before in the same listing, or
+  // more than k_max_pages pages, is an error (an endpoint that would loop forever).
   [[nodiscard]] AwsResult<Ec2Pages> call_paged(std::string_view action, QueryParams params,
                                                std::string_view item_path,
                                                int max_results = 0) const;
 
   [[nodiscard]] const std::string& region() const { return m_options.region; }
   [[nodiscard]] bool live() const { return m_options.live; }
+  // The instant after which this client sends nothing more (its factory's phase or hard
+  // deadline); nullopt when unbounded. Wait loops stop there too.
+  [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> deadline() const;
 
  private:
   [[nodiscard]] AwsResult<Ec2Response> attempt(std::string_view action,
                                                const QueryParams& params) const;
   [[nodiscard]] AwsError error(AwsErrorKind kind, std::string_view action,
                                std::string message) const;
+  // The timeout error when the deadline has passed (after `attempts` tries); else nullopt.
+  [[nodiscard]] std::optional<AwsError> deadline_error(std::string_view action, int attempts) const;
   [[nodiscard]] double next_random() const;
 
   Ec2ClientOptions m_options;
@@ -100,14 +112,16 @@ class Ec2Client {
 
 // Production wiring from the environment, shared by every region's client: the curl transport
 // (AWS_CA_BUNDLE), the credential chain (with a 1 s-timeout IMDS), the system clock,
-// CE_AWS_MAX_ATTEMPTS and the endpoint overrides. `live` must be true only when the run is
+// CE_AWS_MAX_ATTEMPTS, the bounds of AwsLimits (CE_AWS_*_TIMEOUT, CE_JANITOR_TIMEOUT) and the
+// endpoint overrides. `live` must be true only when the run is
 // live (CE_DRY_RUN=0); `debug_log` turns on Ec2ClientOptions::debug_log for every client.
 class Ec2ClientFactory {
  public:
   [[nodiscard]] static Expected<std::shared_ptr<Ec2ClientFactory>> from_env(bool live,
                                                                             bool debug_log = false);
   Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry, std::shared_ptr<Clock> clock,
-                   std::shared_ptr<HttpTransport> transport, bool debug_log = false);
+                   std::shared_ptr<HttpTransport> transport, bool debug_log = false,
+                   AwsLimits limits = {});
 
   // The client for `region`, created on first use and cached; an error if `region` is not a
   // region name (it becomes part of the endpoint host and the signing scope).
@@ -115,11 +129,21 @@ class Ec2ClientFactory {
   // Credentials as the chain resolves them now (fails early with the chain's explanation).
   [[nodiscard]] Expected<Credentials> credentials() const;
 
+  [[nodiscard]] const AwsLimits& limits() const { return m_limits; }
+  // Starts a phase of AWS work (bring-up, teardown, discovery, failover): every client of this
+  // factory stops sending limits().command_timeout from now.
+  void start_phase();
+  // Bounds all remaining AWS work of the process by limits().janitor_timeout from now (first
+  // call wins; later calls never extend it).
+  void start_janitor();
+
  private:
   EnvLookup m_env;
   bool m_live;
   bool m_debug_log;
   RetryPolicy m_retry;
+  AwsLimits m_limits;
+  std::shared_ptr<AwsDeadline> m_deadline = std::make_shared<AwsDeadline>();
   std::shared_ptr<Clock> m_clock;
   std::shared_ptr<HttpTransport> m_transport;
   std::shared_ptr<CredentialChain> m_chain;

@@ -6,17 +6,22 @@ Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(bool live
   const EnvLookup env = process_env();
   auto retry = retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
-  return std::make_shared<Ec2ClientFactory>(
-      env, live, *retry, system_clock(), make_curl_transport(curl_options_from_env()), debug_log);
+  auto limits = aws_limits_from_env(env);
+  if (!limits) return std::unexpected(limits.error());
+  return std::make_shared<Ec2ClientFactory>(env, live, *retry, system_clock(),
+                                            make_curl_transport(curl_options_from_env()), debug_log,
+                                            *limits);
 }
 
 Ec2ClientFactory::Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry,
                                    std::shared_ptr<Clock> clock,
-                                   std::shared_ptr<HttpTransport> transport, bool debug_log)
+                                   std::shared_ptr<HttpTransport> transport, bool debug_log,
+                                   AwsLimits limits)
     : m_env(std::move(env)),
       m_live(live),
       m_debug_log(debug_log),
       m_retry(retry),
+      m_limits(limits),
       m_clock(std::move(clock)),
       m_transport(std::move(transport)),
       m_chain(std::make_shared<CredentialChain>(m_env, m_transport, m_clock)) {}
@@ -36,13 +41,24 @@ Expected<std::shared_ptr<Ec2Client>> Ec2ClientFactory::client(const std::string&
     options.live = m_live;
     options.retry = m_retry;
     options.debug_log = m_debug_log;
-    Ec2ClientDeps deps{m_transport, [chain = m_chain] { return chain->resolve(); }, m_clock,
-                       region_rate_limiter(region), nullptr};
+    options.request_timeout = m_limits.request_timeout;
+    options.stall_timeout = m_limits.stall_timeout;
+    Ec2ClientDeps deps{m_transport, [chain = m_chain] { return chain->resolve(); },
+                       m_clock,     region_rate_limiter(region),
+                       nullptr,     m_deadline};
     client = std::make_shared<Ec2Client>(std::move(options), std::move(deps));
   }
   return client;
 }
 
 Expected<Credentials> Ec2ClientFactory::credentials() const { return m_chain->resolve(); }
+
+void Ec2ClientFactory::start_phase() {
+  m_deadline->arm_phase(m_clock->steady_now() + m_limits.command_timeout, m_limits.command_timeout);
+}
+
+void Ec2ClientFactory::start_janitor() {
+  m_deadline->arm_hard(m_clock->steady_now() + m_limits.janitor_timeout, m_limits.janitor_timeout);
+}
 
 }  // namespace labctl::providers::aws

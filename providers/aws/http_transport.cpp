@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -110,6 +111,31 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// Cuts a transfer that receives nothing for `limit` (e.g. an answer stalled after its headers).
+// curl's own LOW_SPEED_TIME averages over a window of several seconds, so it would let a 1 s
+// bound run to about 7 s; this watches the byte counts themselves.
+struct StallWatch {
+  std::chrono::milliseconds limit;
+  std::chrono::steady_clock::time_point last_progress;
+  curl_off_t last_down = 0;
+  curl_off_t last_up = 0;
+  bool stalled = false;
+};
+
+int on_progress(void* user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
+  auto* watch = static_cast<StallWatch*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  if (down != watch->last_down || up != watch->last_up) {
+    watch->last_down = down;
+    watch->last_up = up;
+    watch->last_progress = now;
+    return 0;
+  }
+  if (now - watch->last_progress < watch->limit) return 0;
+  watch->stalled = true;
+  return 1;  // aborts the transfer (CURLE_ABORTED_BY_CALLBACK)
+}
+
 TransportErrorKind classify(CURLcode code) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -159,6 +185,12 @@ class CurlTransport final : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(request.connect_timeout.count()));
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
+    StallWatch stall{request.stall_timeout, std::chrono::steady_clock::now(), 0, 0, false};
+    if (request.stall_timeout.count() > 0) {
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stall);
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
@@ -182,6 +214,12 @@ class CurlTransport final : public HttpTransport {
 
     const CURLcode code = curl_easy_perform(curl);
     curl_slist_free_all(header_list);
+    if (stall.stalled) {
+      return std::unexpected(TransportError{
+          TransportErrorKind::timeout,
+          request.method + " " + url_for_message(request.url) + ": nothing received for " +
+              std::to_string(request.stall_timeout.count()) + " ms (stalled)"});
+    }
     if (code != CURLE_OK) {
       const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
       return std::unexpected(TransportError{

@@ -24,6 +24,9 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds total_timeout{30000};
+  // No byte received for this long (while waiting for the answer or mid-body) cuts the request
+  // as a timeout; zero: only total_timeout bounds it.
+  std::chrono::milliseconds stall_timeout{0};
 };
 
 struct HttpResponse {

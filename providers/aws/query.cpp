@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "labctl/json_io.hpp"
+
 namespace labctl::providers::aws {
 
 namespace {
@@ -92,7 +94,7 @@ QueryParams& QueryParams::add_json(const nlohmann::ordered_json& json, const std
   } else if (json.is_string()) {
     add(prefix, json.get<std::string>());
   } else if (!json.is_null()) {
-    add(prefix, json.dump());  // numbers and booleans print as the Query API expects
+    add(prefix, json_io::dump(json));  // numbers and booleans print as the Query API expects
   }
   return *this;
 }

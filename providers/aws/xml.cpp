@@ -1,10 +1,13 @@
 #include "providers/aws/xml.hpp"
 
+#include "labctl/text.hpp"
+
 namespace labctl::providers::aws {
 
 std::string text_of_any(pugi::xml_node node, std::initializer_list<const char*> names) {
   for (const char* name : names) {
-    if (const pugi::xml_node child = node.child(name)) return child.child_value();
+    if (const pugi::xml_node child = node.child(name))
+      return ::labctl::text::to_utf8(child.child_value());
   }
   return {};
 }
@@ -23,7 +26,8 @@ std::vector<pugi::xml_node> nodes_at(pugi::xml_node node, std::string_view path)
 }
 
 std::string text_at(pugi::xml_node node, std::string_view path) {
-  return node.first_element_by_path(std::string(path).c_str()).child_value();
+  return ::labctl::text::to_utf8(
+      node.first_element_by_path(std::string(path).c_str()).child_value());
 }
 
 Ec2Response::Ec2Response(std::shared_ptr<const pugi::xml_document> document)

@@ -10,6 +10,10 @@
 
 namespace labctl::providers::aws {
 
+// Every text these readers return is valid UTF-8 (ill-formed bytes from the endpoint become
+// U+FFFD), so an answer's text is safe to log, store and serialise; ids are checked for their
+// shape by the caller.
+
 // The text of the first of `names` that is a child of `node`; "" if none is.
 [[nodiscard]] std::string text_of_any(pugi::xml_node node,
                                       std::initializer_list<const char*> names);

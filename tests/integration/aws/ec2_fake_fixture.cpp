@@ -109,7 +109,8 @@ std::vector<std::string> Ec2FakeTest::tagged(const std::string& run_id) const {
       if (!items.is_array()) continue;
       for (const auto& item : items) {
         const auto tags = item.value("tags", nlohmann::json::object());
-        if (tags.value("routerd.cloudedge.run_id", "") != run_id) continue;
+        if (!tags.contains("routerd.cloudedge.run_id")) continue;
+        if (!run_id.empty() && tags.value("routerd.cloudedge.run_id", "") != run_id) continue;
         if (item.contains("State") && item["State"].is_object() &&
             item["State"].value("Name", "") == "terminated") {
           continue;

@@ -38,8 +38,8 @@ class Ec2FakeTest : public LifecycleTest {
 
   [[nodiscard]] nlohmann::json fake_get(const std::string& path) const;
   nlohmann::json fake_post(const std::string& path, const nlohmann::json& body) const;
-  // Every resource in the fake tagged routerd.cloudedge.run_id=run_id that still exists
-  // (terminated instances do not count), as "kind id" strings.
+  // Every resource in the fake tagged routerd.cloudedge.run_id=run_id (any run id when empty)
+  // that still exists (terminated instances do not count), as "kind id" strings.
   [[nodiscard]] std::vector<std::string> tagged(const std::string& run_id) const;
   // Copies (safe to iterate): the fake's us-east-1 instances, and its call log.
   [[nodiscard]] nlohmann::json instances() const;

@@ -1,5 +1,7 @@
 #include "tests/integration/aws/executor_fixture.hpp"
 
+#include <sqlite3.h>
+
 namespace labctl::testing {
 namespace {
 
@@ -75,6 +77,22 @@ nlohmann::json ExecutorTest::action_request(const std::string& action, const std
           {"spec", spec}};
 }
 
+nlohmann::json ExecutorTest::big_plan(const std::string& run_id, const std::string& eni_id, int rows,
+                        const std::string& prefix) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (int i = 0; i < rows; ++i) {
+    const std::string address =
+        "10.240." + std::to_string(2 + i / 250) + "." + std::to_string(1 + i % 250);
+    actions.push_back(action_request(
+        "assign-secondary-ip", eni_id, address, {{"ownershipEpoch", 1}}, "dry-run",
+        run_id + "/" + prefix + "/" + std::to_string(i), run_id));
+  }
+  return {{"apiVersion", "provideraction.routerd.net/v1alpha1"},
+          {"kind", "ActionPlan"},
+          {"runId", run_id},
+          {"actions", actions}};
+}
+
 ExecutorTest::CaptureKeys ExecutorTest::keys_of(const std::filesystem::path& plan_file) {
   const auto document = nlohmann::json::parse(read_text(plan_file), nullptr, false);
   CaptureKeys keys;
@@ -132,6 +150,30 @@ nlohmann::json ExecutorTest::journal_row(const std::string& key) {
   const auto out = run({"action", "show", key, "--json"});
   EXPECT_EQ(out.code, 0) << out.err;
   return nlohmann::json::parse(out.out, nullptr, false);
+}
+
+std::size_t ExecutorTest::journal_count(const std::string& run_id) const {
+  sqlite3* db = nullptr;
+  const auto path = state_dir / "state.db";
+  std::size_t count = 0;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM action_executions WHERE run_id = ?", -1,
+                           &statement, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(statement, 1, run_id.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(statement) == SQLITE_ROW) {
+        count = static_cast<std::size_t>(sqlite3_column_int64(statement, 0));
+      } else {
+        ADD_FAILURE() << "counting journal rows: " << sqlite3_errmsg(db);
+      }
+    }
+    sqlite3_finalize(statement);
+  } else {
+    ADD_FAILURE() << "cannot open " << path;
+  }
+  sqlite3_close(db);
+  return count;
 }
 
 nlohmann::json ExecutorTest::eni(const std::string& eni_id) const {

@@ -47,6 +47,10 @@ class ExecutorTest : public Ec2FakeTest {
       const std::string& action, const std::string& eni_id, const std::string& address,
       const nlohmann::json& parameters, const std::string& mode, const std::string& key,
       const std::string& run_id);
+  // An ActionPlan of `rows` dry-run captures on `eni_id` (epoch 1; distinct addresses in
+  // 10.240.2.0-10.240.81.x and keys "<run>/<prefix>/<i>").
+  [[nodiscard]] static nlohmann::json big_plan(const std::string& run_id, const std::string& eni_id,
+                                               int rows, const std::string& prefix);
   [[nodiscard]] static CaptureKeys keys_of(const std::filesystem::path& plan_file);
   // plan and import (asserts both); the plan's keys.
   [[nodiscard]] CaptureKeys import_plan(const Lab& lab, const std::string& eni,
@@ -63,6 +67,9 @@ class ExecutorTest : public Ec2FakeTest {
   // The journal as `action list --json` / `action show --json` give it.
   [[nodiscard]] nlohmann::json journal_rows(const std::string& run_id);
   [[nodiscard]] nlohmann::json journal_row(const std::string& key);
+  // The number of journal rows of `run_id`, read from state.db directly (read-only): cheap for
+  // journals of 100,000 rows.
+  [[nodiscard]] std::size_t journal_count(const std::string& run_id) const;
 
   // The fake's view of one ENI (us-east-1): its describe document plus "tags".
   [[nodiscard]] nlohmann::json eni(const std::string& eni_id) const;

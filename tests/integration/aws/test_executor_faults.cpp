@@ -1,6 +1,12 @@
 // The executor's safety stops against the EC2 fake: fencing of stale captures, the runbook's
 // hard stops, the executor-fail fault (a scoped-down identity must fail closed) and `down`
 // undoing the run's actions before it terminates anything.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
 #include "tests/integration/aws/executor_fixture.hpp"
 
 namespace labctl::testing {
@@ -361,6 +367,141 @@ TEST_F(ExecutorTest, DownReportsDriftAndStillTerminates) {
   EXPECT_EQ(journal_row(keys.assign)["status"], "rolledBack");
   EXPECT_EQ(journal_row(keys.forwarding)["status"], "succeeded");
   EXPECT_EQ(tagged(lab.run_id), std::vector<std::string>{});
+}
+
+
+// Given imports whose ownershipEpoch is not a non-negative integer (the string "1" once bypassed
+// the fence and executed), or missing from a capture, expect exit 2 and the journal unchanged —
+// as a single request and as one row of an otherwise good plan. The integer stale epoch is
+// still fenced.
+TEST_F(ExecutorTest, ImportRefusesACaptureWithoutAnIntegerEpoch) {
+  const auto lab = up_lab();
+  (void)capture(lab, lab.eni_a);
+  (void)capture(lab, lab.eni_b, lab.eni_a);  // epoch 2 took effect
+  const auto before = journal_rows(lab.run_id).size();
+  const auto mutations = mutating_eni_calls();
+  const auto file = tmp.path() / "replay.json";
+  const std::vector<std::string> epochs{"\"1\"", "1e300", "1.5", "-1", "true", "null", "\"\"",
+                                        "18446744073709551615", "{}", "missing"};
+  for (std::size_t i = 0; i < epochs.size(); ++i) {
+    const auto& epoch = epochs[i];
+    const auto parameters = epoch == "missing" ? nlohmann::json::object()
+                                               : nlohmann::json{{"ownershipEpoch",
+                                                                 nlohmann::json::parse(epoch)}};
+    const auto request =
+        action_request("assign-secondary-ip", lab.eni_a, k_address, parameters, "execute",
+                       lab.run_id + "/replay/" + std::to_string(i), lab.run_id);
+    write_text(file, request.dump());
+    const auto single = run({"action", "import", file.string()});
+    EXPECT_EQ(single.code, 2) << epoch << ": " << single.err;
+    EXPECT_TRUE(contains(single.err, "ownershipEpoch")) << epoch << ": " << single.err;
+
+    auto document = nlohmann::json::parse(read_text(plan(lab, lab.eni_a)));
+    document["actions"].push_back(request);
+    write_text(file, document.dump());
+    const auto in_plan = run({"action", "import", file.string()});
+    EXPECT_EQ(in_plan.code, 2) << epoch << ": " << in_plan.err;
+    EXPECT_TRUE(contains(in_plan.err, "actions[2]")) << in_plan.err;
+    EXPECT_EQ(journal_rows(lab.run_id).size(), before) << epoch;
+  }
+  // The integer 1 is stale against epoch 2: stored, fenced (skipped), never executed.
+  const std::string key = lab.run_id + "/replay/integer";
+  write_text(file, action_request("assign-secondary-ip", lab.eni_a, k_address,
+                                  {{"ownershipEpoch", 1}}, "execute", key, lab.run_id)
+                       .dump());
+  const auto fenced = run({"action", "import", file.string(), "--json"});
+  EXPECT_EQ(fenced.code, 0) << fenced.err;
+  EXPECT_TRUE(contains(fenced.out, "\"fenced\"")) << fenced.out;
+  EXPECT_EQ(journal_row(key)["status"], "skipped");
+  EXPECT_EQ(journal_rows(lab.run_id).size(), before + 1);
+  EXPECT_EQ(mutating_eni_calls(), mutations);
+}
+
+// Given hostile plan text — keys with a newline, an ANSI escape or a C1 control, a
+// 40,000-character nicRef or key, parameters nested 100,000 deep, a FIFO — expect exit 2 at once
+// and nothing stored.
+TEST_F(ExecutorTest, ImportRefusesHostileDocumentsAndStoresNothing) {
+  const auto lab = up_lab();
+  const auto before = journal_rows(lab.run_id).size();
+  const auto describes = calls("DescribeNetworkInterfaces");
+  const auto request = [&](const std::string& key, const std::string& eni_id) {
+    return action_request("ensure-forwarding-enabled", eni_id, "", nlohmann::json::object(),
+                          "dry-run", key, lab.run_id);
+  };
+  std::vector<std::string> texts{
+      request("k\nforged  inserted  pending approval", lab.eni_a).dump(),
+      request("k\x1b[2J\x1b[31mred", lab.eni_a).dump(),
+      request("k\u009b31m", lab.eni_a).dump(),
+      request(std::string(40000, 'k'), lab.eni_a).dump(),
+      request("k", "eni-" + std::string(40000, 'a')).dump(),
+  };
+  auto deep = request("k-deep", lab.eni_a).dump();
+  deep.replace(deep.find("\"parameters\":{}"), 15,
+               "\"parameters\":{\"x\":" + std::string(100000, '[') + std::string(100000, ']') +
+                   "}");
+  texts.push_back(deep);
+  const auto file = tmp.path() / "hostile.json";
+  for (const auto& text : texts) {
+    write_text(file, text);
+    const auto started = std::chrono::steady_clock::now();
+    const auto imported = run({"action", "import", file.string()});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_EQ(imported.code, 2) << text.substr(0, 120) << "\n" << imported.err;
+    EXPECT_FALSE(contains(imported.out + imported.err, "\x1b")) << "an escape reached the terminal";
+  }
+  const auto fifo = tmp.path() / "plan.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(run({"action", "import", fifo.string()}).code, 2) << "a FIFO must not block import";
+  EXPECT_EQ(journal_rows(lab.run_id).size(), before);
+  EXPECT_EQ(calls("DescribeNetworkInterfaces"), describes) << "a bad document reaches no probe";
+}
+
+// Given a 20,000-row plan, expect it imported in seconds (one transaction, prepared statements,
+// one probe per ENI); given another plan whose last row is bad, expect none of its rows stored.
+TEST_F(ExecutorTest, LargePlanImportsFastAndWhole) {
+  const auto lab = up_lab();
+  const auto file = tmp.path() / "big.json";
+  write_text(file, big_plan(lab.run_id, lab.eni_a, 20000, "big").dump(2));
+  const auto describes = calls("DescribeNetworkInterfaces");
+  const auto started = std::chrono::steady_clock::now();
+  const auto imported = run({"action", "import", file.string(), "--json"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(imported.code, 0) << imported.err.substr(0, 2000);
+  EXPECT_LT(took, std::chrono::seconds(20)) << "20,000 rows";
+  EXPECT_LE(calls("DescribeNetworkInterfaces") - describes, 2U) << "one probe per ENI and action";
+  EXPECT_EQ(nlohmann::json::parse(imported.out).size(), 20000U);
+  EXPECT_EQ(journal_rows(lab.run_id).size(), 20000U);
+
+  auto bad = big_plan(lab.run_id, lab.eni_a, 5000, "bad");
+  bad["actions"].back()["spec"]["parameters"]["ownershipEpoch"] = "1";
+  write_text(file, bad.dump());
+  const auto refused = run({"action", "import", file.string()});
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "actions[4999]")) << refused.err;
+  EXPECT_EQ(journal_rows(lab.run_id).size(), 20000U);
+}
+
+// Given a 20,000-row import killed (SIGKILL) at moments spread over its run (parse, probe, the
+// write, after it), expect the journal to hold all of its rows or none — never part of the plan.
+TEST_F(ExecutorTest, AKilledImportLeavesAllOrNothing) {
+  const auto lab = up_lab();
+  const auto file = tmp.path() / "big.json";
+  int killed = 0;
+  for (int delay_ms = 300; delay_ms <= 1800; delay_ms += 100) {
+    write_text(file, big_plan(lab.run_id, lab.eni_a, 20000, "kill" + std::to_string(delay_ms))
+                         .dump());
+    const auto before = journal_count(lab.run_id);
+    auto import = spawn_live({"action", "import", file.string()});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    import->signal(SIGKILL);
+    const int code = import->wait();
+    if (code == 128 + SIGKILL) ++killed;
+    const auto stored = journal_count(lab.run_id) - before;
+    EXPECT_TRUE(stored == 0 || stored == 20000U)
+        << "killed after " << delay_ms << " ms (exit " << code << "): " << stored
+        << " of 20000 rows stored";
+  }
+  EXPECT_GT(killed, 0) << "no import was killed mid-way; the test checked nothing";
 }
 
 }  // namespace

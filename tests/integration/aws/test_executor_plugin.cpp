@@ -1,6 +1,7 @@
 // The executor's other faces against the EC2 fake: the routerd plugin (`labctl executor aws`,
 // stdin to stdout), the read-only preflight, the executor's IAM policy, and the credential
 // canary over a whole gated sequence.
+#include <algorithm>
 #include <set>
 
 #include "evidence/validate.hpp"
@@ -120,6 +121,56 @@ TEST_F(ExecutorPluginTest, BadRequestsStillGetOneResult) {
   const auto [stray_code, stopped] = plugin(stray.dump());
   EXPECT_EQ(stray_code, 4);
   EXPECT_TRUE(contains(stopped.value("message", ""), "hard stop")) << stopped.dump();
+  EXPECT_EQ(mutating_eni_calls(), 0U);
+}
+
+// Given hostile stdin — a 40,000-character nicRef, a 40,000-character key, a key with a newline,
+// parameters nested 100,000 deep, an ownershipEpoch of "1" / 1e300 / -1 / missing, bad UTF-8,
+// 1e400, two documents — expect exactly one failed result naming the problem, exit 2, nothing
+// described or sent.
+TEST_F(ExecutorPluginTest, HostileRequestsStillGetExactlyOneResult) {
+  const auto lab = up_lab();
+  const auto describes = calls("DescribeNetworkInterfaces");
+  const auto good = plugin_request("assign-secondary-ip", lab.eni_a, "dry-run", lab.run_id);
+  std::vector<std::pair<std::string, std::string>> inputs;  // input, a word the result names
+  auto long_ref = good;
+  long_ref["spec"]["target"]["nicRef"] = "eni-" + std::string(40000, 'a');
+  inputs.emplace_back(long_ref.dump(), "nicRef");
+  auto long_key = good;
+  long_key["spec"]["idempotencyKey"] = std::string(40000, 'k');
+  inputs.emplace_back(long_key.dump(), "idempotencyKey");
+  auto forged_key = good;
+  forged_key["spec"]["idempotencyKey"] = "k\n{\"status\":\"succeeded\"}";
+  inputs.emplace_back(forged_key.dump(), "idempotencyKey");
+  for (const char* epoch : {"\"1\"", "1e300", "-1", "1.5"}) {
+    auto bad_epoch = good;
+    bad_epoch["spec"]["parameters"]["ownershipEpoch"] = nlohmann::json::parse(epoch);
+    inputs.emplace_back(bad_epoch.dump(), "ownershipEpoch");
+  }
+  auto no_epoch = good;
+  no_epoch["spec"]["parameters"].erase("ownershipEpoch");
+  inputs.emplace_back(no_epoch.dump(), "ownershipEpoch");
+  auto deep = good.dump();
+  deep.replace(deep.find("\"parameters\":{"), 14,
+               "\"parameters\":{\"x\":" + std::string(100000, '[') + std::string(100000, ']') +
+                   ",");
+  inputs.emplace_back(deep, "nested deeper");
+  inputs.emplace_back("{\"apiVersion\":\"\xff\xfe\"}", "stdin");
+  inputs.emplace_back(good.dump() + good.dump(), "stdin");
+  auto huge_number = good.dump();
+  huge_number.replace(huge_number.find("\"ownershipEpoch\":1"), 18, "\"ownershipEpoch\":1e400");
+  inputs.emplace_back(huge_number, "stdin");
+  for (const auto& [input, word] : inputs) {
+    const auto out = run_stdin({"executor", "aws"}, input);
+    EXPECT_EQ(out.code, 2) << word << ": " << out.err.substr(0, 300);
+    EXPECT_EQ(std::count(out.out.begin(), out.out.end(), '\n'), 1) << "one result: " << word;
+    const auto [code, status] = plugin(input);
+    EXPECT_EQ(code, 2);
+    EXPECT_EQ(status["status"], "failed") << word;
+    EXPECT_TRUE(contains(status.value("message", ""), word))
+        << word << ": " << status.value("message", "").substr(0, 300);
+  }
+  EXPECT_EQ(calls("DescribeNetworkInterfaces"), describes);
   EXPECT_EQ(mutating_eni_calls(), 0U);
 }
 
@@ -259,15 +310,23 @@ TEST_F(ExecutorTest, CredentialCanaryNeverLeaks) {
   (void)run({"action", "show", keys.forwarding});
   EXPECT_EQ(run({"down", "--run-id", lab.run_id}).code, 0);
   const auto bundle = tmp.path() / "evidence";
-  (void)run({"evidence", "collect", "--run-id", lab.run_id, "--out", bundle.string()});
+  const auto collected =
+      run({"evidence", "collect", "--run-id", lab.run_id, "--out", bundle.string()});
+  // 0 pass or 1 fail: either way the bundle was written, and it must be scanned.
+  ASSERT_TRUE(collected.code == 0 || collected.code == 1) << collected.err;
 
-  std::string files;
-  for (const auto& dir : {state_dir, bundle}) {
-    if (!std::filesystem::exists(dir)) continue;
+  std::string state_files;
+  std::string bundle_files;
+  for (const auto& [dir, into] : {std::pair{state_dir, &state_files}, {bundle, &bundle_files}}) {
+    ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-      if (entry.is_regular_file()) files += read_text(entry.path());
+      if (entry.is_regular_file()) *into += read_text(entry.path());
     }
   }
+  // The bundle was really read: it holds the run and the journal's fencing facts.
+  EXPECT_TRUE(contains(bundle_files, lab.run_id)) << "the bundle was not scanned";
+  EXPECT_TRUE(contains(bundle_files, "stale_action_fenced"));
+  const std::string files = state_files + bundle_files;
   EXPECT_TRUE(contains(files, lab.eni_a)) << "the state files hold the journal";
   EXPECT_TRUE(contains(transcript, "\"event\":\"aws.request\"")) << "request logging was on";
   for (const std::string secret : {k_canary_secret, k_scoped_secret}) {

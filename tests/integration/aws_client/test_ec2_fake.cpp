@@ -137,16 +137,24 @@ TEST_F(Ec2FakeTest, ThrottlingIsRetriedToSuccess) {
 }
 
 // Given a fake that hangs 3 s on the first call and a 1 s timeout, expect a timeout then a
-// successful retry.
+// successful retry: the answer is the retry's (the fake logs a call when it has answered, so
+// the retry is logged first and the hung call after it). Counts and order, not wall-clock
+// upper bounds, which flake on a loaded 2-core host.
 TEST_F(Ec2FakeTest, HangPastTheTimeoutIsRetried) {
   control("POST", "/_fake/faults",
           {{"kind", "hang"}, {"action", "DescribeRegions"}, {"count", 1}, {"hang_seconds", 3}});
   const auto started = std::chrono::steady_clock::now();
   const auto response = client(true, 5, milliseconds(1000)).call("DescribeRegions", {});
   ASSERT_TRUE(response.has_value()) << response.error().describe();
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  EXPECT_GE(elapsed, milliseconds(900));
-  EXPECT_LT(elapsed, milliseconds(2900));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(900));
+  std::vector<nlohmann::json> recorded;
+  for (int i = 0; i < 100 && recorded.size() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    recorded = calls("DescribeRegions");
+  }
+  ASSERT_EQ(recorded.size(), 2U) << "no retry was sent while the first call hung";
+  EXPECT_EQ(recorded[0]["request_id"], response->request_id());
+  EXPECT_NE(recorded[1]["request_id"], response->request_id());
 }
 
 TEST_F(Ec2FakeTest, HangOnEveryAttemptEndsAsTimeout) {
@@ -156,6 +164,34 @@ TEST_F(Ec2FakeTest, HangOnEveryAttemptEndsAsTimeout) {
   ASSERT_FALSE(response.has_value());
   EXPECT_EQ(response.error().kind, AwsErrorKind::timeout);
   EXPECT_EQ(response.error().attempts, 2);
+}
+
+// Given answers that stall for 30 s after their headers and a 1 s stall bound (well below the
+// 10 s request timeout), expect each attempt cut as a timeout, retried, and the error to name
+// the action, the region and the bounds to raise.
+TEST_F(Ec2FakeTest, StallAfterHeadersIsCutAsATimeout) {
+  control("POST", "/_fake/faults",
+          {{"kind", "stall_after_headers"},
+           {"action", "DescribeRegions"},
+           {"count", 0},
+           {"hang_seconds", 30}});
+  Ec2ClientOptions options;
+  options.region = "us-east-1";
+  options.endpoint = server->url();
+  options.retry = RetryPolicy{2, milliseconds(20), milliseconds(200)};
+  options.request_timeout = milliseconds(10000);
+  options.stall_timeout = milliseconds(1000);
+  const Ec2Client ec2(std::move(options),
+                      {transport, [] { return Credentials(k_key_id, k_canary_secret); },
+                       system_clock(), std::make_shared<RateLimiter>(), nullptr});
+  const auto response = ec2.call("DescribeRegions", {});
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, AwsErrorKind::timeout);
+  EXPECT_EQ(response.error().attempts, 2);
+  const std::string text = response.error().describe();
+  EXPECT_NE(text.find("DescribeRegions (us-east-1): timeout"), std::string::npos) << text;
+  EXPECT_NE(text.find("CE_AWS_STALL_TIMEOUT"), std::string::npos) << text;
+  EXPECT_EQ(calls("DescribeRegions").size(), 2U);
 }
 
 TEST_F(Ec2FakeTest, DropMidResponseIsRetried) {

@@ -1,6 +1,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <sstream>
 
 #include "tests/support/labctl_fixture.hpp"
 
@@ -215,6 +218,57 @@ TEST_F(DeployLab, FailedBuildIsExit3WithItsOutput) {
   EXPECT_EQ(out.code, 3);
   EXPECT_NE(out.err.find("compiler-said-no"), std::string::npos) << out.err;
   EXPECT_FALSE(fs::exists(remote)) << "nothing is pushed when the build fails";
+}
+
+// Given an install that prints ill-formed UTF-8 and terminal escapes and fails on one node,
+// expect the summary JSON valid, that node's outputTail and stderr free of raw control bytes,
+// and the other nodes deployed.
+TEST_F(DeployLab, HostileInstallOutputStaysPrintable) {
+  write_lab_profile("true", "artifact.bin",
+                    "mkdir -p \"installed/$LABCTL_NODE\" && if [ \"$LABCTL_NODE\" = aws-client ]; "
+                    "then printf 'bad \\377\\376 \\033[31mred\\001\\n\\033]0;title\\007\\n'; "
+                    "exit 4; fi; true");
+  const auto out = labctl({"deploy", "--build", artifact.string(), "--run-id", run_id}, live_env());
+  EXPECT_EQ(out.code, 3) << out.err;
+  const auto summary = Json::parse(first_line(out.out), nullptr, false);  // strict UTF-8
+  ASSERT_TRUE(summary.is_object()) << out.out;
+  EXPECT_EQ(summary["summary"]["passed"], 3);
+  bool seen = false;
+  for (const auto& node : summary["nodes"]) {
+    if (node["node"] != "aws-client") continue;
+    seen = true;
+    const std::string tail = node.value("outputTail", "");
+    EXPECT_NE(tail.find("\\x1b[31mred\\x01"), std::string::npos) << tail;
+    EXPECT_NE(tail.find("\xEF\xBF\xBD"), std::string::npos) << tail;
+    EXPECT_EQ(tail.find('\x1b'), std::string::npos) << tail;
+  }
+  EXPECT_TRUE(seen) << out.out;
+  EXPECT_EQ(out.err.find('\x1b'), std::string::npos) << "a raw escape reached stderr";
+  EXPECT_EQ(out.out.find('\x1b'), std::string::npos) << "a raw escape reached stdout";
+}
+
+// Given one node's sshd and everything in its namespace killed, expect that node to fail at
+// connect as refused, quickly, after every other node was deployed.
+TEST_F(DeployLab, KilledSshdFailsOnlyThatNode) {
+  const auto aws = std::find_if(clients.begin(), clients.end(),
+                                [](const Client& c) { return c.name == "aws-client"; });
+  ASSERT_NE(aws, clients.end());
+  // Every process in that namespace was started by this test's `labctl up` (its sshd).
+  const auto pids = run_command({"/usr/sbin/ip", "netns", "pids", aws->netns}, {}, tmp.path());
+  std::istringstream words(pids.out);
+  for (pid_t pid = 0; words >> pid;) ::kill(pid, SIGKILL);
+  const auto start = std::chrono::steady_clock::now();
+  const auto out = labctl({"deploy", "--build", artifact.string(), "--run-id", run_id}, live_env());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  EXPECT_EQ(out.code, 3) << out.err;
+  const auto summary = Json::parse(first_line(out.out), nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << out.out;
+  EXPECT_EQ(summary["summary"]["passed"], 3);
+  for (const auto& node : summary["nodes"]) {
+    if (node["node"] != "aws-client") continue;
+    EXPECT_EQ(node["step"], "connect") << node.dump();
+    EXPECT_NE(node.value("error", "").find("refused"), std::string::npos) << node.dump();
+  }
 }
 
 }  // namespace

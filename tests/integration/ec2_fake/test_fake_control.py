@@ -82,6 +82,85 @@ class Faults(FakeTestCase):
         vpcs = self.ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.7.0.0/16"]}])
         self.assertEqual(len(vpcs["Vpcs"]), 1)
 
+    def post_bytes(self, params, timeout=10):
+        """A signed EC2 POST; (status, body bytes) exactly as the fake sent them."""
+        body, headers = self.signed(dict(params, Version="2016-11-15"))
+        conn = http.client.HTTPConnection("127.0.0.1", self.fake.port, timeout=timeout)
+        try:
+            conn.request("POST", "/", body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def test_bad_utf8_error_sends_bytes_that_are_not_utf8(self):
+        self.fault(action="CreateVpc", kind="bad_utf8_error")
+        status, body = self.post_bytes({"Action": "CreateVpc", "CidrBlock": "10.8.0.0/16"})
+        self.assertEqual(status, 400)
+        self.assertIn(b"<Code>InvalidParameterValue</Code>", body)
+        self.assertIn(b"\xff\xfe", body)
+        with self.assertRaises(UnicodeDecodeError):
+            body.decode("utf-8")
+        self.assertEqual(self.ec2.describe_vpcs(Filters=[{"Name": "cidr",
+                                                          "Values": ["10.8.0.0/16"]}])["Vpcs"], [])
+
+    def test_drop_id_creates_but_answers_without_ids(self):
+        self.fault(action="CreateVpc", kind="drop_id")
+        status, body = self.post_bytes({"Action": "CreateVpc", "CidrBlock": "10.9.0.0/16"})
+        self.assertEqual(status, 200)
+        self.assertNotIn(b"<vpcId>", body)
+        self.assertIn(b"<CreateVpcResponse", body)
+        vpcs = self.ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.9.0.0/16"]}])
+        self.assertEqual(len(vpcs["Vpcs"]), 1)
+
+    def test_bad_utf8_body_spoils_the_ids_of_a_success(self):
+        self.fault(action="CreateVpc", kind="bad_utf8_body")
+        status, body = self.post_bytes({"Action": "CreateVpc", "CidrBlock": "10.10.0.0/16"})
+        self.assertEqual(status, 200)
+        self.assertRegex(body, rb"<vpcId>vpc-[0-9a-f]+\xff\xfe")
+
+    def test_same_body_replays_the_first_answer(self):
+        self.fault(action="*mutating*", kind="same_body", count=0)
+        first = self.post_bytes({"Action": "CreateVpc", "CidrBlock": "10.11.0.0/16"})
+        second = self.post_bytes({"Action": "CreateVpc", "CidrBlock": "10.12.0.0/16"})
+        third = self.post_bytes({"Action": "CreateInternetGateway"})
+        self.assertEqual(first, second)
+        self.assertEqual(first, third)
+        self.assertEqual(self.ec2.describe_regions()["ResponseMetadata"]["HTTPStatusCode"], 200)
+        both = self.ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.11.0.0/16",
+                                                                          "10.12.0.0/16"]}])
+        self.assertEqual(len(both["Vpcs"]), 2)  # the changes happened; only the answers lie
+
+    def test_alternating_token_pages_forever(self):
+        self.fault(action="DescribeTags", kind="alternating_token", count=0)
+        tokens = []
+        for token in (None, "tokenA", "tokenB", "tokenA"):
+            params = {"Action": "DescribeTags", "MaxResults": "5"}
+            if token:
+                params["NextToken"] = token
+            status, body = self.post_bytes(params)
+            self.assertEqual(status, 200, body)
+            tokens.append(body.split(b"<nextToken>")[1].split(b"</nextToken>")[0])
+        self.assertEqual(tokens, [b"tokenA", b"tokenB", b"tokenA", b"tokenB"])
+
+    def test_stall_after_headers_sends_headers_then_nothing(self):
+        self.fault(action="DescribeRegions", kind="stall_after_headers", hang_seconds=5.0)
+        body, headers = self.signed({"Action": "DescribeRegions", "Version": "2016-11-15"})
+        conn = http.client.HTTPConnection("127.0.0.1", self.fake.port, timeout=1)
+        try:
+            conn.request("POST", "/", body=body, headers=headers)
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            self.assertGreater(int(response.getheader("Content-Length")), 0)
+            with self.assertRaises(TimeoutError):
+                response.read()
+        finally:
+            conn.close()
+
+    def test_unknown_fault_kind_is_refused(self):
+        with self.assertRaises(Exception):
+            self.fault(action="*", kind="no_such_kind")
+
     def signed(self, params, key="AKIAFAKEEXAMPLE00001"):
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest

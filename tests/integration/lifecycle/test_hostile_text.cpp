@@ -105,5 +105,21 @@ TEST_F(LifecycleTest, ThrowingTeardownDoesNotAbortTheJanitor) {
   EXPECT_EQ(testfs_files(), 0u);
 }
 
+// Given a janitor setting that is not a number in range, expect exit 2 naming it before any
+// discovery, never a silent default.
+TEST_F(LifecycleTest, JanitorParallelismIsValidated) {
+  for (const char* bad : {"x", "0", "-3", "1e3", "257", "99999999999999999999", "\xff"}) {
+    auto env = k_live;
+    env["CE_JANITOR_PARALLELISM"] = bad;
+    const auto janitor = labctl({"down", "--expired"}, env);
+    EXPECT_EQ(janitor.code, 2) << bad << ": " << janitor.err;
+    EXPECT_NE(janitor.err.find("CE_JANITOR_PARALLELISM=\""), std::string::npos) << janitor.err;
+    EXPECT_TRUE(text::is_valid_utf8(janitor.err));
+  }
+  auto env = k_live;
+  env["CE_JANITOR_PARALLELISM"] = "4";
+  EXPECT_EQ(labctl({"down", "--expired"}, env).code, 0);
+}
+
 }  // namespace
 }  // namespace labctl::testing

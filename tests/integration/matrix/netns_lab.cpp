@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -206,7 +209,8 @@ void NetnsLab::start_sshd(Host& host) {
                          // SHLVL=1 it starts at level 2 and skips it, so lab commands do not
                          // depend on (or contend on) the operator's shell setup.
                          "SetEnv SHLVL=1\n" +
-                         (m_sshd_extra.empty() ? std::string("MaxStartups 200\n") : m_sshd_extra));
+                         (m_sshd_extra.empty() ? std::string("MaxStartups 200\n") : m_sshd_extra) +
+                         host.spec.sshd_extra);
   const std::string inner = "hostname " + host.spec.name + "-client && exec /usr/sbin/sshd -D -e -f " +
                             config.string();
   std::vector<std::string> argv = {"ip", "netns", "exec", host.ns, "unshare", "--uts", "sh", "-c", inner};
@@ -255,6 +259,14 @@ void NetnsLab::teardown() noexcept {
   }
   if (m_original_ns >= 0) ::close(m_original_ns);
   m_original_ns = -1;
+  for (const Host& host : m_hosts) {
+    try {
+      signal_host(host.spec.name, SIGCONT);  // a stopped (frozen) host would ignore SIGTERM
+    } catch (...) {
+    }
+  }
+  for (const int fd : m_silent_listeners) ::close(fd);
+  m_silent_listeners.clear();
   for (Host& host : m_hosts) {
     if (host.sshd > 0) {
       ::kill(host.sshd, SIGTERM);
@@ -314,6 +326,77 @@ void NetnsLab::stop_sshd(const std::string& name) {
       ::waitpid(host.sshd, nullptr, 0);
       host.sshd = -1;
     }
+  }
+}
+
+}  // namespace labctl::testing
+
+namespace labctl::testing {
+
+void NetnsLab::signal_host(const std::string& name, int signal) const {
+  const Host& host = find(name);
+  if (host.sshd > 0) ::kill(host.sshd, signal);
+  // The per-connection children were started by that sshd, inside the lab's namespace.
+  ProcessRequest list;
+  list.argv = {"ip", "netns", "pids", host.ns};
+  if (const auto pids = system_process_runner()->run(list)) {
+    std::istringstream words(pids->out);
+    for (pid_t pid = 0; words >> pid;) ::kill(pid, signal);
+  }
+}
+
+void NetnsLab::kill_sshd(const std::string& name) {
+  signal_host(name, SIGKILL);
+  for (Host& host : m_hosts) {
+    if (host.spec.name != name || host.sshd <= 0) continue;
+    ::waitpid(host.sshd, nullptr, 0);
+    host.sshd = -1;
+  }
+}
+
+void NetnsLab::make_silent(const std::string& name) {
+  stop_sshd(name);
+  const Host& host = find(name);
+  // Sockets keep the namespace they were created in: make it from a thread that entered it.
+  int listener = -1;
+  std::string error;
+  std::thread([&] {
+    const int ns = ::open(("/run/netns/" + host.ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+      error = "cannot enter " + host.ns;
+      if (ns >= 0) ::close(ns);
+      return;
+    }
+    ::close(ns);
+    listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(22);
+    ::inet_pton(AF_INET, host.address.c_str(), &address.sin_addr);
+    const int one = 1;
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Never accept()ed: connections wait in the backlog, handshaken, and nothing is ever sent.
+    if (::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener, 128) != 0) {
+      error = "cannot listen on " + host.address + ":22";
+    }
+  }).join();
+  if (!error.empty()) {
+    if (listener >= 0) ::close(listener);
+    throw std::runtime_error("netns lab: " + error);
+  }
+  m_silent_listeners.push_back(listener);
+}
+
+void NetnsLab::rotate_host_key(const std::string& name) {
+  stop_sshd(name);
+  for (Host& host : m_hosts) {
+    if (host.spec.name != name) continue;
+    const auto key = dir() / name / "ssh_host_ed25519_key";
+    std::filesystem::remove(key);
+    std::filesystem::remove(key.string() + ".pub");
+    start_sshd(host);
+    wait_for_sshd(host);
   }
 }
 

@@ -32,6 +32,7 @@ class NetnsLab {
     std::string name;
     bool behind_router = false;
     bool jump_only = false;
+    std::string sshd_extra = {};  // appended to this host's sshd_config (e.g. "ForceCommand ...")
   };
 
   // Why this host cannot build a lab (not root, a tool missing); nullopt when it can.
@@ -65,6 +66,19 @@ class NetnsLab {
   void masquerade(const std::string& host, const std::string& dst_ip) const;
   // Stops the host's sshd (SIGTERM, reaped).
   void stop_sshd(const std::string& host);
+  // Kills the host's sshd and every process in its namespace (its per-connection sshd
+  // children, their commands) with SIGKILL: established sessions die at once, new connections
+  // are refused.
+  void kill_sshd(const std::string& host);
+  // Sends `signal` (SIGSTOP: the host stops answering mid-session, its connections stay open;
+  // SIGCONT: it resumes) to the host's sshd and every process in its namespace.
+  void signal_host(const std::string& host, int signal) const;
+  // Replaces the host's sshd with a listener on its address:22 that accepts TCP (the kernel
+  // completes the handshake) and never sends a byte; it lives until the lab is torn down.
+  void make_silent(const std::string& host);
+  // Stops the host's sshd, gives it a new host key and starts it again; known_hosts() keeps
+  // the old key.
+  void rotate_host_key(const std::string& host);
 
  private:
   struct Host {
@@ -90,6 +104,7 @@ class NetnsLab {
   std::string m_sshd_extra;
   std::vector<Host> m_hosts;
   std::vector<std::string> m_namespaces;  // created ones, for teardown
+  std::vector<int> m_silent_listeners;    // make_silent()'s sockets, closed at teardown
   int m_original_ns = -1;
   bool m_entered = false;
 };

@@ -105,5 +105,16 @@ TEST(DeployCommands, TailLinesKeepsTheLastLines) {
   EXPECT_EQ(tail_lines("", 3), "");
 }
 
+// Given command output with ill-formed UTF-8, escapes and an overlong line, expect the tail's
+// lines kept, each valid UTF-8 with its control characters visible and cut at 512 bytes.
+TEST(DeployCommands, PrintableTailMakesOutsideOutputSafe) {
+  EXPECT_EQ(printable_tail("a\nb\xff\n\x1b[2Jc\x07\n", 2), "b\xEF\xBF\xBD\n\\x1b[2Jc\\x07\n");
+  EXPECT_EQ(printable_tail("plain\n", 5), "plain\n");
+  EXPECT_EQ(printable_tail("", 5), "");
+  const std::string tail = printable_tail(std::string(5000, 'x') + "\r\n", 1);
+  EXPECT_LE(tail.size(), 512U + 3U + 1U);
+  EXPECT_EQ(tail.find('\r'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace labctl::deploy

@@ -1,5 +1,7 @@
 #include "evidence/inputs.hpp"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/temp_dir.hpp"
@@ -57,6 +59,34 @@ TEST(InputsFromState, ShapeCheckedAndPrettyPrinted) {
       input_from_json(nlohmann::json::array(), InputKind::timing, "state:failover.timing");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("state:failover.timing"), std::string::npos);
+}
+
+// Given documents past the input limits — 100,000 nested "[", numbers beyond a double, bad
+// UTF-8 — expect a usage error naming the flag, at once, for every kind of input.
+TEST_F(Inputs_, HostileDocumentsAreUsageErrorsAtOnce) {
+  const auto path = tmp.path() / "hostile.json";
+  const std::vector<std::string> texts{
+      std::string(100000, '['),
+      "{\"a\":" + std::string(65, '[') + std::string(65, ']') + "}",
+      R"({"summary": {"total": 1e400}})",
+      R"({"events": [{"recoverySeconds": -1e400}]})",
+      "{\"status\": \"\xff\"}",
+  };
+  for (const auto kind : {InputKind::matrix, InputKind::provider_state, InputKind::timing,
+                          InputKind::protocol, InputKind::l2_loop}) {
+    for (const auto& text : texts) {
+      write_text(path, text);
+      const auto started = std::chrono::steady_clock::now();
+      const auto doc = load_input(path, kind, "--some-json");
+      EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+      ASSERT_FALSE(doc.has_value()) << text.substr(0, 40);
+      EXPECT_EQ(doc.error().code, ExitCode::usage);
+      EXPECT_NE(doc.error().message.find("--some-json"), std::string::npos) << doc.error().message;
+    }
+  }
+  // 64 levels is the limit, not past it.
+  write_text(path, "{\"a\":" + std::string(63, '[') + std::string(63, ']') + "}");
+  EXPECT_TRUE(load_input(path, InputKind::protocol, "--some-json").has_value());
 }
 
 }  // namespace

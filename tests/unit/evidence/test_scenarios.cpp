@@ -30,13 +30,30 @@ TEST_F(Scenarios, BuiltInHoldsTheOriginalNine) {
   EXPECT_FALSE(find_scenario(*set, "d4-missing").has_value());
 }
 
+// Given CE_ACCEPTANCE_SCENARIOS and --scenarios naming different files, expect the flag's file
+// alone (the environment's scenarios absent, not merged) and the environment's without the flag.
 TEST_F(Scenarios, FlagWinsOverEnvironment) {
-  write_text(tmp.path() / "flag.json", R"({"scenarios":[{"id":"from-flag"}]})");
-  write_text(tmp.path() / "env.json",
-             R"({"scenarios":[{"id":"from-env","expectedAssertions":["no_nat"]}]})");
-  setenv("CE_ACCEPTANCE_SCENARIOS", (tmp.path() / "env.json").c_str(), 1);
-  EXPECT_TRUE(find_scenario(*load_scenarios(std::nullopt), "from-env").has_value());
-  EXPECT_TRUE(find_scenario(*load_scenarios(tmp.path() / "flag.json"), "from-flag").has_value());
+  const auto flag = tmp.path() / "flag.json";
+  const auto env = tmp.path() / "env.json";
+  write_text(flag, R"({"scenarios":[{"id":"from-flag"}]})");
+  write_text(env, R"({"scenarios":[{"id":"from-env","expectedAssertions":["no_nat"]}]})");
+  setenv("CE_ACCEPTANCE_SCENARIOS", env.c_str(), 1);
+
+  const auto from_env = load_scenarios(std::nullopt);
+  ASSERT_TRUE(from_env.has_value()) << from_env.error().message;
+  EXPECT_EQ(from_env->origin, env.string());
+  ASSERT_EQ(from_env->scenarios.size(), 1U);
+  EXPECT_TRUE(find_scenario(*from_env, "from-env").has_value());
+
+  const auto from_flag = load_scenarios(flag);
+  ASSERT_TRUE(from_flag.has_value()) << from_flag.error().message;
+  EXPECT_EQ(from_flag->origin, flag.string());
+  ASSERT_EQ(from_flag->scenarios.size(), 1U);
+  EXPECT_TRUE(find_scenario(*from_flag, "from-flag").has_value());
+  EXPECT_FALSE(find_scenario(*from_flag, "from-env").has_value())
+      << "the environment's scenario leaked into the flag's set";
+  EXPECT_FALSE(find_scenario(*from_flag, "d6-azure-active-stop-seize").has_value())
+      << "a built-in scenario leaked into the flag's set";
 }
 
 TEST_F(Scenarios, MalformedFilesAreUsageErrorsNamingTheFile) {

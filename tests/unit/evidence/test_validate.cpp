@@ -63,6 +63,53 @@ TEST(Validate, MissingFencingAssertionIsAnError) {
   EXPECT_FALSE(validate_result(doc)->empty());
 }
 
+// Given strings far past the pattern bound where the schema matches a pattern (the run id: 40,000
+// and 1,000,000 characters), expect an error at that path — not a crash in std::regex — and
+// every other error still reported.
+TEST(Validate, LongStringsNeverReachAPattern) {
+  for (const std::size_t length : {std::size_t{1025}, std::size_t{40000}, std::size_t{1000000}}) {
+    json doc = valid_document();
+    doc["runId"] = "20260601T000000Z-cloudedge-" + std::string(length, 'a');
+    doc["costGuard"]["teardown"] = "later";
+    const auto errors = validate_result(doc);
+    ASSERT_TRUE(errors.has_value());
+    EXPECT_TRUE(has_error_at(*errors, "/runId")) << length;
+    EXPECT_TRUE(has_error_at(*errors, "/costGuard/teardown")) << length;
+  }
+  // A long string where no pattern applies stays valid (an assertion's detail).
+  json doc = valid_document();
+  doc["assertions"][0]["detail"] = std::string(100000, 'd');
+  EXPECT_TRUE(validate_result(doc)->empty());
+}
+
+// Given a document nested deeper than the validator recurses, expect one error at "/" and no
+// crash, at any depth.
+TEST(Validate, DeepDocumentIsOneErrorNotACrash) {
+  for (const std::size_t depth : {k_max_validated_depth + 1, std::size_t{100000}}) {
+    json doc = valid_document();
+    json* at = &doc["assertions"][0]["detail"];
+    for (std::size_t i = 0; i < depth; ++i) at = &((*at = json::array()).emplace_back());
+    const auto errors = validate_result(doc);
+    ASSERT_TRUE(errors.has_value());
+    ASSERT_EQ(errors->size(), 1U) << depth;
+    EXPECT_EQ(errors->front().path, "/");
+  }
+}
+
+// Given schemas whose patterns a length bound cannot protect, expect them refused as unusable.
+TEST(Validate, UnsafePatternSchemasAreRefused) {
+  for (const char* schema :
+       {R"({"patternProperties": {"^a+$": {}}})",
+        R"({"anyOf": [{"type": "string", "maxLength": 8, "pattern": "^a+$"}, {"type": "number"}]})",
+        R"({"properties": {"x": {"not": {"pattern": "^a+$"}}}})"}) {
+    const auto compiled = SchemaValidator::compile(schema);
+    ASSERT_FALSE(compiled.has_value()) << schema;
+    EXPECT_EQ(compiled.error().code, ExitCode::provider);
+  }
+  // A property named "pattern" is not the keyword.
+  EXPECT_TRUE(SchemaValidator::compile(R"({"properties": {"pattern": {"type": "string"}}})"));
+}
+
 TEST(Validate, BadSchemaIsAnErrorNotACrash) {
   const auto result = validate_against("{not json", json::object());
   ASSERT_FALSE(result.has_value());

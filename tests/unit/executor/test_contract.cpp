@@ -1,6 +1,10 @@
 #include "executor/contract.hpp"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
+
+#include "labctl/json_io.hpp"
 
 namespace labctl::executor {
 namespace {
@@ -64,6 +68,133 @@ TEST(Contract, IpActionsNeedAnAddress) {
   EXPECT_NE(parsed.error().message.find("needs spec.target.address"), std::string::npos);
   document["spec"]["action"] = k_forwarding_on;
   EXPECT_TRUE(parse_request(document));
+}
+
+// Given a capture whose ownershipEpoch is missing or anything but a non-negative integer (the
+// string "1" once bypassed the stale-action fence), expect a usage error that names the epoch.
+TEST(Contract, CaptureNeedsAnIntegerEpoch) {
+  for (const char* epoch : {"\"1\"", "1e300", "1.5", "-1", "true", "null", "1.0",
+                            "18446744073709551615", "[1]"}) {
+    auto document = request_document();
+    document["spec"]["parameters"]["ownershipEpoch"] = nlohmann::json::parse(epoch);
+    const auto parsed = parse_request(document);
+    ASSERT_FALSE(parsed) << epoch;
+    EXPECT_EQ(parsed.error().code, ExitCode::usage);
+    EXPECT_NE(parsed.error().message.find("ownershipEpoch"), std::string::npos)
+        << epoch << ": " << parsed.error().message;
+  }
+  auto missing = request_document();
+  missing["spec"]["parameters"].erase("ownershipEpoch");
+  const auto parsed = parse_request(missing);
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("needs spec.parameters.ownershipEpoch"), std::string::npos)
+      << parsed.error().message;
+  missing["spec"].erase("parameters");
+  EXPECT_FALSE(parse_request(missing));
+  // Only a capture needs one.
+  missing["spec"]["action"] = k_unassign;
+  EXPECT_TRUE(parse_request(missing));
+}
+
+// Given idempotency keys with control characters (C0, DEL, C1 such as U+0085 and the CSI
+// U+009B), expect a usage error: keys are printed in tables and logs.
+TEST(Contract, KeysHaveNoControlCharacters) {
+  for (const std::string key : {"k\nforged", "k\r", "\x1b[2Jk", "k\x7f", "k\u0085", "k\u009b31m",
+                                "k\t"}) {
+    auto document = request_document();
+    document["spec"]["idempotencyKey"] = key;
+    const auto parsed = parse_request(document);
+    ASSERT_FALSE(parsed) << key;
+    EXPECT_EQ(parsed.error().code, ExitCode::usage);
+  }
+  auto document = request_document();
+  document["spec"]["idempotencyKey"] = "run/assign \u00e9\u2603/e1";  // printable non-ASCII is fine
+  EXPECT_TRUE(parse_request(document));
+}
+
+// Given hostile request text — a 40,000-character nicRef, parameters nested 100,000 deep, bad
+// UTF-8, a second document, 1e400 — expect a usage error naming the input, quickly, no crash.
+TEST(Contract, ReadRequestRefusesHostileText) {
+  auto long_ref = request_document();
+  long_ref["spec"]["target"]["nicRef"] = "eni-" + std::string(40000, 'a');
+  std::string deep = json_io::dump(request_document());
+  deep.replace(deep.find("{\"allowReassignment\""), 0,
+               "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "},");
+  const std::vector<std::string> texts{
+      json_io::dump(long_ref), deep, "{\"apiVersion\":\"\xff\"}",
+      json_io::dump(request_document()) + " {}",
+      json_io::dump(request_document()).replace(json_io::dump(request_document()).find(":2"), 2,
+                                                ":1e400"),
+  };
+  for (const auto& text : texts) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto parsed = read_request(text, "stdin");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+    ASSERT_FALSE(parsed) << text.substr(0, 80);
+    EXPECT_EQ(parsed.error().code, ExitCode::usage);
+    EXPECT_TRUE(parsed.error().message.starts_with("stdin")) << parsed.error().message;
+  }
+  EXPECT_TRUE(read_request(json_io::dump(request_document()), "stdin"));
+}
+
+nlohmann::json plan_of(std::size_t rows) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (std::size_t i = 0; i < rows; ++i) {
+    auto request = request_document();
+    request["spec"]["idempotencyKey"] = "k" + std::to_string(i);
+    actions.push_back(request);
+  }
+  return {{"apiVersion", k_api_version},
+          {"kind", "ActionPlan"},
+          {"runId", "20260601T030000Z-cloudedge-d5"},
+          {"actions", actions}};
+}
+
+// Given a 20,000-row plan, expect it read in a few seconds (the schema is compiled once); given
+// the same plan with only its last row bad, expect the whole plan refused, naming that row.
+TEST(Contract, ReadsLargePlansAndRefusesThemWhole) {
+  auto plan = plan_of(20000);
+  const auto started = std::chrono::steady_clock::now();
+  const auto read = read_plan(json_io::dump(plan, 2), "plan.json");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->actions.size(), 20000U);
+  EXPECT_EQ(read->run_id, "20260601T030000Z-cloudedge-d5");
+  EXPECT_EQ(read->actions.back().idempotency_key, "k19999");
+
+  plan["actions"].back()["spec"]["parameters"]["ownershipEpoch"] = "1";
+  const auto bad = read_plan(json_io::dump(plan), "plan.json");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ExitCode::usage);
+  EXPECT_NE(bad.error().message.find("actions[19999]"), std::string::npos);
+}
+
+// Given a plan envelope that is not the one `labctl action plan` writes, expect a usage error.
+TEST(Contract, PlanEnvelopeIsClosed) {
+  const std::vector<std::function<void(nlohmann::json&)>> breaks{
+      [](nlohmann::json& p) { p["kind"] = "Plan"; },
+      [](nlohmann::json& p) { p.erase("kind"); },
+      [](nlohmann::json& p) { p["apiVersion"] = "v1"; },
+      [](nlohmann::json& p) { p["runId"] = 7; },
+      [](nlohmann::json& p) { p["runId"] = "20260601T030000Z-cloudedge-" + std::string(400, 'a'); },
+      [](nlohmann::json& p) { p["runId"] = "not-a-run"; },
+      [](nlohmann::json& p) { p["actions"] = nlohmann::json::object(); },
+      [](nlohmann::json& p) { p.erase("actions"); },
+      [](nlohmann::json& p) { p["extra"] = true; },
+      [](nlohmann::json& p) { p = nlohmann::json::array(); },
+  };
+  for (std::size_t i = 0; i < breaks.size(); ++i) {
+    auto plan = plan_of(1);
+    breaks[i](plan);
+    const auto read = read_plan(json_io::dump(plan), "plan.json");
+    ASSERT_FALSE(read) << i;
+    EXPECT_EQ(read.error().code, ExitCode::usage) << i;
+  }
+  // One ExecuteActionRequest is a plan of one, its run the request's context.runId.
+  const auto one = read_plan(json_io::dump(request_document()), "request.json");
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->actions.size(), 1U);
+  EXPECT_EQ(one->run_id, "20260601T030000Z-cloudedge-d5");
 }
 
 // Expect each mutating action's undo to be its runbook counterpart, and undos to have none.

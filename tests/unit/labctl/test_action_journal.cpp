@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <optional>
+
+#include "labctl/sqlite_util.hpp"
+
 #include "tests/support/temp_dir.hpp"
 
 namespace labctl::journal {
@@ -68,6 +73,54 @@ TEST_F(JournalTest, ReimportResetsFailedAndSkippedButNeverSucceeded) {
   EXPECT_EQ(reset->error, "");
   EXPECT_EQ(reset->executed_at, "");
   EXPECT_EQ(status_of("k-succeeded"), k_succeeded);
+}
+
+// Given a batch of 20,000 new rows, one key repeated and one key already failed, expect every
+// outcome in order, in a few seconds (one transaction, statements prepared once).
+TEST_F(JournalTest, BatchImportKeepsOrderAndIsFast) {
+  ASSERT_TRUE(import_action(*store, capture("old", "10.0.0.5", 1)));
+  ASSERT_TRUE(record_result(*store, "old", k_failed, "m", {}, "e"));
+  std::vector<ActionRow> rows;
+  for (int i = 0; i < 20000; ++i) rows.push_back(capture("k" + std::to_string(i), "10.0.0.5", 1));
+  rows.push_back(capture("k7", "10.0.0.5", 1));
+  rows.push_back(capture("old", "10.0.0.5", 2));
+  const auto started = std::chrono::steady_clock::now();
+  const auto outcomes = import_actions(*store, rows);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_TRUE(outcomes) << outcomes.error().message;
+  ASSERT_EQ(outcomes->size(), rows.size());
+  EXPECT_EQ((*outcomes)[0], ImportOutcome::inserted);
+  EXPECT_EQ((*outcomes)[19999], ImportOutcome::inserted);
+  EXPECT_EQ((*outcomes)[20000], ImportOutcome::duplicate);
+  EXPECT_EQ((*outcomes)[20001], ImportOutcome::reset);
+  EXPECT_EQ(list(*store, "").value().size(), 20001U);
+  EXPECT_EQ(find(*store, "old").value()->epoch, 2);
+}
+
+// Given a batch inside a caller's transaction that is never committed (a killed import), expect
+// none of its rows in the journal.
+TEST_F(JournalTest, BatchImportInsideAnAbandonedTransactionLeavesNothing) {
+  {
+    state::Transaction tx(store->handle());
+    ASSERT_TRUE(tx.begin());
+    std::vector<ActionRow> rows;
+    for (int i = 0; i < 100; ++i) rows.push_back(capture("k" + std::to_string(i), "10.0.0.5", 1));
+    ASSERT_TRUE(import_actions(*store, rows));
+    EXPECT_EQ(list(*store, "").value().size(), 100U);  // visible inside the transaction
+  }
+  EXPECT_EQ(list(*store, "").value().size(), 0U);
+}
+
+// Given parameters and observed facts holding bytes that are not UTF-8 (an outside message),
+// expect them stored (replaced by U+FFFD) instead of an exception half-way through a write.
+TEST_F(JournalTest, NonUtf8JsonIsStoredNotThrown) {
+  auto row = capture("k1", "10.0.0.5", 1);
+  row.parameters["note"] = "\xff\xfe";
+  ASSERT_TRUE(import_action(*store, row));
+  ASSERT_TRUE(record_result(*store, "k1", k_failed, "m", {{"msg", "bad \xc3"}}, "e"));
+  const auto stored = find(*store, "k1").value();
+  EXPECT_EQ(stored->parameters["note"], "\ufffd\ufffd");
+  EXPECT_EQ(stored->observed["msg"], "bad \ufffd");
 }
 
 // Given a pending row, expect approve to record who and when once, and to refuse a second time.

@@ -29,5 +29,16 @@ TEST(Rfc3339, RejectsGarbage) {
   }
 }
 
+// Given years a 64-bit nanosecond clock cannot hold (found by fuzz_duration: UB in from_time_t),
+// expect no time rather than an overflow.
+TEST(Rfc3339, RejectsYearsTheClockCannotHold) {
+  for (const char* far : {"0226-11-24T09:15:00.123+02:00", "2881-01-01T00:00:00Z",
+                          "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "1677-09-21T00:12:43Z"}) {
+    EXPECT_FALSE(parse_rfc3339(far)) << far;
+  }
+  EXPECT_TRUE(parse_rfc3339("2200-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_rfc3339("1970-01-01T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace labctl

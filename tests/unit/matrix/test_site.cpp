@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "labctl/text.hpp"
+
 namespace labctl::matrix {
 namespace {
 
@@ -23,9 +27,27 @@ TEST(ParseSites, SplitsTrimsAndSkipsEmptyItems) {
 }
 
 TEST(ParseSites, NameIsTextBeforeFirstEquals) {
-  const auto sites = parse_sites("a=1=2,b=3");
-  ASSERT_TRUE(sites);
-  EXPECT_EQ((*sites)[0].ip, "1=2");
+  const auto sites = parse_sites("a=b.example=,b=3");
+  ASSERT_FALSE(sites);  // the name is "a"; "b.example=" is no address
+  EXPECT_NE(sites.error().message.find("bad site spec entry: 'a=b.example='"), std::string::npos)
+      << sites.error().message;
+  const auto names = parse_sites("a=fd00::1,b=host-2.lab");
+  ASSERT_TRUE(names) << names.error().message;
+  EXPECT_EQ((*names)[0].name, "a");
+  EXPECT_EQ((*names)[0].ip, "fd00::1");
+  EXPECT_EQ((*names)[1].ip, "host-2.lab");
+}
+
+// Given addresses that would reach ping as an option, or bytes that are not text (found by
+// fuzz_matrix_runner), expect a usage error that prints them safely.
+TEST(ParseSites, AddressesAreHostsOrIpsOnly) {
+  for (const std::string& spec : std::vector<std::string>{"a=-f,b=1", "a=10.77\xb5.60.10,b=1", "a=1|2,b=3", "a=1;reboot,b=2",
+                                 "a=$(id),b=2", "a=" + std::string(300, 'x') + ",b=1"}) {
+    const auto sites = parse_sites(spec);
+    ASSERT_FALSE(sites) << spec;
+    EXPECT_EQ(sites.error().code, ExitCode::usage);
+    EXPECT_TRUE(text::is_valid_utf8(sites.error().message)) << sites.error().message;
+  }
 }
 
 TEST(ParseSites, DuplicateNamesAreAllowed) {

@@ -114,6 +114,85 @@ TEST(ExecutorRequestSchema, RejectsBadValues) {
   }
 }
 
+// Given an ownershipEpoch that is not a non-negative integer (issue 17: the string "1" bypassed
+// the fence), expect an error at it; integers from 0 up are taken.
+TEST(ExecutorRequestSchema, OwnershipEpochIsANonNegativeInteger) {
+  for (const json& bad : {json("1"), json(1e300), json(1.5), json(-1), json(true), json(nullptr),
+                          json::parse("18446744073709551615"), json::parse("9007199254740992"),
+                          json::array({1}), json::object()}) {
+    json request = seize_request();
+    request["spec"]["parameters"]["ownershipEpoch"] = bad;
+    EXPECT_TRUE(has_error_at(errors(k_request, request), "/spec/parameters/ownershipEpoch"))
+        << bad.dump();
+  }
+  for (const json& good : {json(0), json(1), json(9007199254740991LL)}) {
+    json request = seize_request();
+    request["spec"]["parameters"]["ownershipEpoch"] = good;
+    EXPECT_EQ(errors(k_request, request), std::vector<std::string>{}) << good.dump();
+  }
+}
+
+// Given over-long strings (40,000 characters: past the pattern bound too) and keys with control
+// characters, expect an error at each and no crash.
+TEST(ExecutorRequestSchema, StringsAreBoundedAndPrintable) {
+  const std::string huge(40000, 'a');
+  const std::vector<std::pair<json::json_pointer, json>> bad{
+      {json::json_pointer("/spec/target/nicRef"), "eni-" + huge},
+      {json::json_pointer("/spec/target/nicRef"), "eni-" + std::string(61, 'a')},
+      {json::json_pointer("/spec/target/address"), "1" + huge},
+      {json::json_pointer("/spec/target/region"), huge},
+      {json::json_pointer("/spec/idempotencyKey"), huge},
+      {json::json_pointer("/spec/idempotencyKey"), std::string(513, 'k')},
+      {json::json_pointer("/spec/idempotencyKey"), "k\nforged row"},
+      {json::json_pointer("/spec/idempotencyKey"), "k\x1b[31mred"},
+      {json::json_pointer("/spec/idempotencyKey"), std::string("k\0k", 3)},
+      {json::json_pointer("/spec/idempotencyKey"), "k\x7f"},
+      {json::json_pointer("/spec/provider"), huge},
+      {json::json_pointer("/spec/providerRef"), huge},
+      {json::json_pointer("/spec/parameters/previousHolder"), "eni-" + huge},
+      {json::json_pointer("/spec/parameters/replayOf"), huge},
+      {json::json_pointer("/spec/context/runId"), "20260601T000000Z-cloudedge-" + huge},
+  };
+  for (const auto& [pointer, value] : bad) {
+    json request = seize_request();
+    request[pointer] = value;
+    EXPECT_TRUE(has_error_at(errors(k_request, request), pointer.to_string()))
+        << pointer.to_string() << " = " << value.get<std::string>().substr(0, 40);
+  }
+  json request = seize_request();
+  request["spec"]["idempotencyKey"] = std::string(512, 'k');
+  EXPECT_EQ(errors(k_request, request), std::vector<std::string>{});
+}
+
+// Expect every schema labctl ships to compile under the validator's pattern rules (no
+// patternProperties, no pattern where a failed length bound would not stop validation), and every
+// string of the request to carry a maxLength.
+TEST(Schemas, AreSafeToMatchOnLongStrings) {
+  for (const char* name : {k_request, k_result, "evidence.schema.json", "matrix.schema.json"}) {
+    const auto compiled = SchemaValidator::compile(schema(name));
+    EXPECT_TRUE(compiled.has_value()) << name << ": " << (compiled ? "" : compiled.error().message);
+  }
+  std::vector<std::string> unbounded;
+  std::vector<std::pair<std::string, json>> pending{{"", json::parse(schema(k_request))}};
+  while (!pending.empty()) {
+    auto [where, node] = std::move(pending.back());
+    pending.pop_back();
+    if (!node.is_object()) continue;
+    if (node.value("type", "") == "string" && !node.contains("maxLength") &&
+        !node.contains("enum")) {
+      unbounded.push_back(where);
+    }
+    for (const auto& [key, child] : node.items()) {
+      if (key == "properties") {
+        for (const auto& [property, sub] : child.items()) {
+          pending.emplace_back(where + "/" + property, sub);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(unbounded, std::vector<std::string>{});
+}
+
 TEST(ExecutorRequestSchema, RejectsMissingAndUnknownKeys) {
   for (const char* key : {"apiVersion", "kind", "spec"}) {
     json request = seize_request();

@@ -118,6 +118,9 @@ class Handler(BaseHTTPRequestHandler):
         if result.fault == "drop":
             self._drop(result.body)
             return
+        if result.fault == "stall":
+            self._stall(result.body, result.stall_seconds)
+            return
         self._send(result.status, "text/xml;charset=UTF-8", result.body)
 
     def _send(self, status, content_type, body):
@@ -137,6 +140,21 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
             self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _stall(self, body, seconds):
+        """Headers promising the body, then silence for `seconds`, then the body (if the client
+        is still there) and the connection closed."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.close_connection = True
+        try:
+            self.wfile.write(head)
+            self.wfile.flush()
+            time.sleep(seconds)
+            self.wfile.write(body)
+            self.wfile.flush()
         except OSError:
             pass
 
@@ -167,6 +185,7 @@ def _route(fake, method, path, payload, query):
     posts = {
         "/_fake/faults": lambda: {"faults": fake.add_fault(payload)},
         "/_fake/faults/clear": lambda: _clear(fake, "faults"),
+        "/_fake/chaos": lambda: {"chaos": fake.set_chaos(payload)},
         "/_fake/deny": lambda: {"denies": fake.set_deny(payload["access_key_id"],
                                                          payload.get("actions", []))},
         "/_fake/deny/clear": lambda: _clear(fake, "denies"),

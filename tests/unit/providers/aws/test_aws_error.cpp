@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "labctl/text.hpp"
+
 namespace labctl::providers::aws {
 namespace {
 
@@ -77,6 +81,41 @@ TEST(AwsError, RefusedExitsWithRefusedCode) {
   AwsError error;
   error.kind = AwsErrorKind::refused;
   EXPECT_EQ(error.to_error().code, ExitCode::refused);
+}
+
+// Given error texts that are not UTF-8 (in Code, Message and RequestID) with a terminal escape,
+// expect every field valid UTF-8 with the escape made visible, and the whole error serialisable
+// by nlohmann's default (throwing) dump.
+TEST(AwsError, EndpointBytesBecomePrintableUtf8) {
+  const std::string bad = "\xff\xfe\x80\xc3(";
+  const AwsError error = parse_error_response(
+      "TerminateInstances", "us-east-1", 400,
+      "<Response><Errors><Error><Code>Bad" + bad + "</Code><Message>Value " + bad +
+          " \x1b[31mred</Message></Error></Errors><RequestID>r-" + bad + "</RequestID></Response>");
+  for (const auto& field : {error.code, error.message, error.request_id, error.describe()}) {
+    EXPECT_TRUE(::labctl::text::is_valid_utf8(field)) << field;
+    EXPECT_EQ(field.find('\x1b'), std::string::npos) << field;
+  }
+  EXPECT_NE(error.message.find("\\x1b"), std::string::npos) << error.message;
+  const nlohmann::json serialised{{"error", error.describe()}};
+  EXPECT_NO_THROW((void)serialised.dump());
+}
+
+// Given a megabyte-long Message, expect the error to keep a bounded prefix.
+TEST(AwsError, LongMessageIsBounded) {
+  const AwsError error = parse_error_response(
+      "RunInstances", "us-east-1", 400,
+      "<Response><Errors><Error><Code>" + std::string(10000, 'C') + "</Code><Message>" +
+          std::string(1 << 20, 'm') + "</Message></Error></Errors></Response>");
+  EXPECT_LE(error.message.size(), 1024U + 3U);
+  EXPECT_LE(error.code.size(), 128U + 3U);
+}
+
+// Given a transport failure whose text is not UTF-8, expect valid UTF-8.
+TEST(AwsError, TransportTextBecomesUtf8) {
+  const AwsError error = from_transport_error(
+      "DescribeTags", "us-east-1", TransportError{TransportErrorKind::timeout, "host \xff\xfe"});
+  EXPECT_TRUE(::labctl::text::is_valid_utf8(error.message)) << error.message;
 }
 
 }  // namespace

@@ -132,9 +132,13 @@ TEST_F(Ec2ClientTest, DryRunClientRefusesMutatingCalls) {
 
 TEST_F(Ec2ClientTest, FollowsNextTokenAcrossPages) {
   transport->push(FakeHttpTransport::respond(200,
-                                             "<R><keySet><item><n>a</n></item><item><n>b</n></"
-                                             "item></keySet><nextToken>t1</nextToken></R>"));
-  transport->push(FakeHttpTransport::respond(200, "<R><keySet><item><n>c</n></item></keySet></R>"));
+                                             "<DescribeInstancesResponse><keySet><item><n>a</n>"
+                                             "</item><item><n>b</n></item></keySet><nextToken>t1"
+                                             "</nextToken></DescribeInstancesResponse>"));
+  transport->push(
+      FakeHttpTransport::respond(200,
+                                 "<DescribeInstancesResponse><keySet><item><n>c</n></item></keySet>"
+                                 "</DescribeInstancesResponse>"));
   const auto pages = make_client(false).call_paged("DescribeInstances", {}, "keySet/item", 5);
   ASSERT_TRUE(pages.has_value());
   ASSERT_EQ(pages->items.size(), 3U);
@@ -148,11 +152,110 @@ TEST_F(Ec2ClientTest, FollowsNextTokenAcrossPages) {
 
 TEST_F(Ec2ClientTest, RepeatedNextTokenStopsPagination) {
   transport->set_handler([](const FakeHttpTransport::Request&) {
-    return FakeHttpTransport::respond(200, "<R><nextToken>same</nextToken></R>");
+    return FakeHttpTransport::respond(
+        200, "<DescribeVolumesResponse><nextToken>same</nextToken></DescribeVolumesResponse>");
   });
   const auto pages = make_client(false).call_paged("DescribeVolumes", {}, "volumeSet/item");
   ASSERT_FALSE(pages.has_value());
   EXPECT_EQ(transport->requests().size(), 2U);
+}
+
+// Given pages whose nextToken alternates A, B, A, ..., expect the listing to stop at the third
+// page (the first repeat, not only a token equal to the previous one) and name the token.
+TEST_F(Ec2ClientTest, AlternatingNextTokenStopsPagination) {
+  int page = 0;
+  transport->set_handler([&page](const FakeHttpTransport::Request&) {
+    const char* token = page++ % 2 == 0 ? "tokA" : "tokB";
+    return FakeHttpTransport::respond(200, std::string("<DescribeTagsResponse><nextToken>") +
+                                               token + "</nextToken></DescribeTagsResponse>");
+  });
+  const auto pages = make_client(false).call_paged("DescribeTags", {}, "tagSet/item");
+  ASSERT_FALSE(pages.has_value());
+  EXPECT_EQ(transport->requests().size(), 3U);
+  EXPECT_NE(pages.error().message.find("\"tokA\""), std::string::npos) << pages.error().message;
+}
+
+// Given an endpoint whose every page carries a new token, expect the listing to stop at
+// k_max_pages pages instead of following it forever.
+TEST_F(Ec2ClientTest, EndlessDistinctTokensStopAtThePageBound) {
+  int page = 0;
+  transport->set_handler([&page](const FakeHttpTransport::Request&) {
+    return FakeHttpTransport::respond(200, "<DescribeTagsResponse><nextToken>t" +
+                                               std::to_string(page++) +
+                                               "</nextToken></DescribeTagsResponse>");
+  });
+  const auto pages = make_client(false).call_paged("DescribeTags", {}, "tagSet/item");
+  ASSERT_FALSE(pages.has_value());
+  EXPECT_EQ(transport->requests().size(), static_cast<std::size_t>(k_max_pages));
+  EXPECT_NE(pages.error().message.find("pages in one listing"), std::string::npos);
+}
+
+// Given a 200 answer to another action (a replayed body), expect a service error, not an
+// empty result that reads as "nothing there".
+TEST_F(Ec2ClientTest, AnswerToAnotherActionIsAnError) {
+  transport->push(FakeHttpTransport::respond(
+      200, "<DescribeImagesResponse><imagesSet/></DescribeImagesResponse>"));
+  const auto response = make_client(false).call("DescribeTags", {});
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, AwsErrorKind::service);
+  EXPECT_NE(response.error().message.find("<DescribeImagesResponse>"), std::string::npos);
+  EXPECT_EQ(transport->requests().size(), 1U);
+}
+
+class Ec2ClientDeadlineTest : public Ec2ClientTest {
+ protected:
+  Ec2Client make_bounded_client(int max_attempts) {
+    Ec2ClientOptions options;
+    options.region = "us-east-1";
+    options.endpoint = "http://127.0.0.1:8";
+    options.retry.max_attempts = max_attempts;
+    options.retry.base = std::chrono::milliseconds(10000);
+    options.retry.cap = std::chrono::milliseconds(10000);
+    options.request_timeout = std::chrono::milliseconds(30000);
+    options.stall_timeout = std::chrono::milliseconds(15000);
+    Ec2ClientDeps deps{transport,
+                       [] { return Credentials("AKIATESTKEY00000LAST", k_canary_secret); },
+                       clock,
+                       std::make_shared<RateLimiter>(),
+                       [] { return 1.0; },
+                       deadline};
+    return Ec2Client(std::move(options), std::move(deps));
+  }
+  std::shared_ptr<AwsDeadline> deadline = std::make_shared<AwsDeadline>();
+};
+
+// Given a phase deadline 5 s away and a 10 s backoff, expect the request's total timeout and
+// the backoff cut to the deadline, then a timeout naming CE_AWS_COMMAND_TIMEOUT with nothing
+// more sent.
+TEST_F(Ec2ClientDeadlineTest, RequestsAndBackoffStopAtThePhaseDeadline) {
+  deadline->arm_phase(clock->steady_now() + std::chrono::seconds(5), std::chrono::seconds(5));
+  transport->set_handler([](const FakeHttpTransport::Request&) {
+    return FakeHttpTransport::respond(500, error_xml("InternalError"));
+  });
+  const auto response = make_bounded_client(5).call("DescribeRegions", {});
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().kind, AwsErrorKind::timeout);
+  EXPECT_NE(response.error().describe().find("CE_AWS_COMMAND_TIMEOUT=5 s"), std::string::npos)
+      << response.error().describe();
+  const auto requests = transport->requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].total_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(requests[0].stall_timeout, std::chrono::milliseconds(15000));
+  EXPECT_EQ(clock->sleeps(),
+            std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(5000)});
+}
+
+// Given a janitor bound earlier than the phase's, expect the janitor's to decide and be named;
+// a later janitor bound never extends it.
+TEST_F(Ec2ClientDeadlineTest, JanitorBoundWinsWhenEarlier) {
+  deadline->arm_phase(clock->steady_now() + std::chrono::seconds(60), std::chrono::seconds(60));
+  deadline->arm_hard(clock->steady_now(), std::chrono::seconds(7));
+  deadline->arm_hard(clock->steady_now() + std::chrono::seconds(100), std::chrono::seconds(100));
+  const auto response = make_bounded_client(3).call("DescribeRegions", {});
+  ASSERT_FALSE(response.has_value());
+  EXPECT_NE(response.error().message.find("CE_JANITOR_TIMEOUT=7 s"), std::string::npos)
+      << response.error().message;
+  EXPECT_TRUE(transport->requests().empty());
 }
 
 // Given failures of every kind, expect no error text to contain the canary secret or token.

@@ -1,5 +1,7 @@
 #include "providers/aws/token_bucket.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -50,22 +52,49 @@ TEST(RateLimiter, WaitsOnTheClockAtTheDocumentedRate) {
   EXPECT_EQ(clock.steady_now(), before);
 }
 
-// Given 4 threads taking 132 tags tokens together on the real clock, expect the shared bucket
-// (burst 100, 10/s) to hold them to 32 / 10 = 3.2 s at least.
+// A clock frozen at one instant that records the waits asked of it: concurrent callers all
+// reserve "at the same time", so the waits they are handed show how the bucket was shared,
+// whatever the threads' interleaving and however slow the machine.
+class FrozenClock final : public Clock {
+ public:
+  [[nodiscard]] SystemTime now() const override { return SystemTime(std::chrono::seconds(0)); }
+  [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::time_point(std::chrono::seconds(100));
+  }
+  bool sleep_for(milliseconds duration) override {
+    const std::lock_guard lock(m_mutex);
+    m_sleeps.push_back(duration);
+    return true;
+  }
+  [[nodiscard]] std::vector<milliseconds> sleeps() const {
+    const std::lock_guard lock(m_mutex);
+    return m_sleeps;
+  }
+
+ private:
+  mutable std::mutex m_mutex;
+  std::vector<milliseconds> m_sleeps;
+};
+
+// Given 4 threads taking 132 tags tokens together from one limiter (burst 100, 10/s), expect
+// one shared queue: exactly the 32 tokens beyond the burst wait, for 100, 200, ... 3200 ms.
+// Separate buckets per thread (33 each, under the burst) would make nobody wait.
 TEST(RateLimiter, IsSharedAcrossThreads) {
-  const auto clock = system_clock();
+  FrozenClock clock;
   RateLimiter limiter;
-  const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 33; ++i) EXPECT_TRUE(limiter.acquire(ApiCategory::tags, *clock));
+      for (int i = 0; i < 33; ++i) EXPECT_TRUE(limiter.acquire(ApiCategory::tags, clock));
     });
   }
   for (auto& thread : threads) thread.join();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(elapsed, milliseconds(3100));  // 132 tokens: 32 beyond the burst at 10/s
-  EXPECT_LT(elapsed, milliseconds(6000));
+  auto sleeps = clock.sleeps();
+  std::ranges::sort(sleeps);
+  ASSERT_EQ(sleeps.size(), 32U);
+  for (std::size_t k = 0; k < sleeps.size(); ++k) {
+    EXPECT_EQ(sleeps[k], milliseconds(100 * static_cast<long>(k + 1))) << k;
+  }
 }
 
 TEST(RateLimiter, RegistryIsPerRegion) {

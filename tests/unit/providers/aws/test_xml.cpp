@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "labctl/text.hpp"
+
 namespace labctl::providers::aws {
 namespace {
 
@@ -26,6 +28,20 @@ TEST(Xml, ItemsAndTextByPath) {
   EXPECT_EQ(text_at(reservations[1], "instancesSet/item/instanceId"), "i-2");
   EXPECT_TRUE(response.items("missing/item").empty());
   EXPECT_EQ(response.text("missing"), "");
+}
+
+// Given ids and names holding bytes that are not UTF-8, expect the readers to hand out valid
+// UTF-8 (U+FFFD for the bad bytes), so nothing downstream stores or serialises raw bytes.
+TEST(Xml, TextIsAlwaysUtf8) {
+  auto document = std::make_shared<pugi::xml_document>();
+  const std::string body =
+      "<CreateVpcResponse><requestId>r\xff</requestId><vpc><vpcId>vpc-1\xfe\x80</vpcId></vpc>"
+      "</CreateVpcResponse>";
+  ASSERT_TRUE(document->load_buffer(body.data(), body.size()));
+  const Ec2Response response(document);
+  EXPECT_EQ(response.text("vpc/vpcId"), "vpc-1\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(::labctl::text::is_valid_utf8(response.request_id()));
+  EXPECT_TRUE(::labctl::text::is_valid_utf8(text_of_any(response.root(), {"requestId"})));
 }
 
 }  // namespace

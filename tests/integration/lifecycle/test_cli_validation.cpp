@@ -174,7 +174,7 @@ TEST_F(OutputAndEnvironment, ProfileDefectsAreUsageErrors) {
        ":2: logical_address \"999.1.2.3\""},
       {"name: a\nsites: [{name: s, provider: testfs}]\naws: {operator_cidr: banana}\n",
        ":3: operator_cidr \"banana\""},
-      {"name: a\nsites: [{name: s, provider: testfs}]\n---\nname: b\n", ":4: a second YAML document"},
+      {"name: a\nsites: [{name: s, provider: testfs}]\n---\nname: b\n", ":3: a second YAML document"},
       {"name: a\nproviders: [testfs, testfs]\nsites: [{name: s, provider: testfs}]\n",
        ":2: providers lists \"testfs\" twice"},
   };

@@ -489,7 +489,7 @@ TEST_F(MatrixChaos, ConnectSessionToASilentHostIsBounded) {
   ASSERT_FALSE(connected);
   EXPECT_EQ(connected.error().kind, SshErrorKind::timeout) << connected.error().message;
   EXPECT_GE(elapsed, std::chrono::milliseconds(900));
-  EXPECT_LT(elapsed, std::chrono::seconds(4));
+  EXPECT_LT(elapsed, std::chrono::seconds(6));  // bounded by the 1 s timeout, with room for ASan
 }
 
 // Given aws's host key regenerated (and sshd restarted) between two smokes, expect the second
@@ -624,7 +624,7 @@ TEST_F(MatrixChaos, StalledTunnelPeerDoesNotStallTheHost) {
 
   const auto start = SteadyClock::now();
   const auto ran = host.exec("echo alive", std::chrono::seconds(10)).get();
-  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(6));  // stalled: 15 s and more
   ASSERT_TRUE(ran) << ran.error().message;
   EXPECT_EQ(ran->out, "alive\n");
 

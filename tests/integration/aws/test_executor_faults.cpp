@@ -486,7 +486,7 @@ TEST_F(ExecutorTest, AKilledImportLeavesAllOrNothing) {
   const auto lab = up_lab();
   const auto file = tmp.path() / "big.json";
   int killed = 0;
-  for (int delay_ms = 300; delay_ms <= 1800; delay_ms += 100) {
+  for (int delay_ms = 300; delay_ms <= 1800; delay_ms += 250) {
     write_text(file, big_plan(lab.run_id, lab.eni_a, 20000, "kill" + std::to_string(delay_ms))
                          .dump());
     const auto before = journal_count(lab.run_id);

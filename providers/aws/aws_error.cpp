@@ -99,8 +99,10 @@ AwsError parse_error_response(std::string_view action, std::string_view region, 
     error.kind = AwsErrorKind::auth;
   } else {
     error.kind = AwsErrorKind::service;
-    error.retryable = http_status >= 500;
   }
+  // A 5xx is the endpoint's failure whatever its body claims (a gateway's page may carry any
+  // code, found by fuzz_aws_error: 504 with UnauthorizedOperation): always worth another try.
+  if (http_status >= 500) error.retryable = true;
   return error;
 }
 

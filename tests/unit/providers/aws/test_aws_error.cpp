@@ -48,6 +48,10 @@ TEST(AwsError, ClassifiesThrottlingAuthAndServerErrors) {
   const auto dependency = parse_error_response("DeleteSecurityGroup", "eu-west-1", 400,
                                                error_body("DependencyViolation", "in use"));
   EXPECT_FALSE(dependency.retryable);
+  // Found by fuzz_aws_error: a 5xx carrying an auth code is still the endpoint's failure.
+  const auto gateway = parse_error_response("RunInstances", "eu-west-1", 504,
+                                            error_body("UnauthorizedOperation", "no"));
+  EXPECT_TRUE(gateway.retryable);
 }
 
 // Given a non-XML body (a proxy's HTML page), expect an error that still has the status.

@@ -5,4 +5,4 @@ execute_process(COMMAND git describe --tags --always --dirty
 if(NOT LABCTL_GIT_DESCRIBE)
   set(LABCTL_GIT_DESCRIBE "unknown")
 endif()
-configure_file(${CMAKE_SOURCE_DIR}/cmake/build_info.hpp.in ${CMAKE_BINARY_DIR}/generated/labctl/build_info.hpp @ONLY)
+configure_file(${CMAKE_SOURCE_DIR}/cmake/build_info.hpp.in ${CMAKE_BINARY_DIR}/generated/core/build_info.hpp @ONLY)

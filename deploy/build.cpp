@@ -1,7 +1,7 @@
 #include <cstdlib>
 
 #include "deploy/deploy.hpp"
-#include "labctl/log.hpp"
+#include "core/log.hpp"
 
 namespace labctl::deploy {
 namespace {

@@ -8,10 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
 #include "matrix/site.hpp"
 #include "matrix/ssh_session.hpp"
 

@@ -7,7 +7,7 @@
 #include <libssh/sftp.h>
 
 #include "deploy/deploy.hpp"
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 #include "matrix/flow.hpp"
 #include "matrix/ssh_host.hpp"
 

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "deploy/deploy.hpp"
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::deploy {
 namespace {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "evidence/derive.hpp"
-#include "evidence/text.hpp"
-#include "labctl/suggest.hpp"
+#include "core/strcat.hpp"
+#include "core/suggest.hpp"
 
 using nlohmann::json;
 

@@ -8,7 +8,7 @@
 
 #include "evidence/journal.hpp"
 #include "evidence/model.hpp"
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::evidence {
 

@@ -10,11 +10,11 @@
 #include <openssl/evp.h>
 
 #include "evidence/render.hpp"
-#include "evidence/text.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/build_info.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/strcat.hpp"
+#include "core/atomic_file.hpp"
+#include "core/build_info.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 
 namespace fs = std::filesystem;
 

@@ -12,14 +12,14 @@
 #include "evidence/inputs.hpp"
 #include "evidence/journal.hpp"
 #include "evidence/scenarios.hpp"
-#include "evidence/text.hpp"
+#include "core/strcat.hpp"
 #include "evidence/validate.hpp"
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/run_id.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/text.hpp"
-#include "labctl/json_io.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/run_id.hpp"
+#include "core/state_store.hpp"
+#include "core/text.hpp"
+#include "core/json_io.hpp"
 
 using nlohmann::json;
 
@@ -261,7 +261,7 @@ Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& p
   auto errors = validate_result(assembly->document);
   if (!errors) return std::unexpected(errors.error());
   if (!errors->empty()) {
-    for (const ValidationError& error : *errors) {
+    for (const json_schema::ValidationError& error : *errors) {
       log::error("evidence",
                  cat("evidence: result.json invalid at ", error.path, ": ", error.reason),
                  {{"path", error.path}, {"reason", error.reason}});

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "labctl/clock.hpp"
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
 
 namespace labctl::evidence {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "evidence/text.hpp"
-#include "labctl/json_io.hpp"
+#include "core/strcat.hpp"
+#include "core/json_io.hpp"
 
 using nlohmann::json;
 

@@ -2,10 +2,10 @@
 
 #include <optional>
 
-#include "evidence/text.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/text.hpp"
+#include "core/strcat.hpp"
+#include "core/atomic_file.hpp"
+#include "core/json_io.hpp"
+#include "core/text.hpp"
 
 using nlohmann::json;
 

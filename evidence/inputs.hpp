@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evidence/model.hpp"
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::evidence {
 

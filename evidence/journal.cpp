@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "evidence/text.hpp"
-#include "labctl/action_journal.hpp"
-#include "labctl/log.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/text.hpp"
+#include "core/strcat.hpp"
+#include "core/action_journal.hpp"
+#include "core/log.hpp"
+#include "core/state_store.hpp"
+#include "core/text.hpp"
 
 namespace labctl::evidence {
 namespace {

@@ -3,9 +3,9 @@
 #include <string_view>
 
 #include "evidence/render.hpp"
-#include "evidence/text.hpp"
-#include "labctl/build_info.hpp"
-#include "labctl/json_io.hpp"
+#include "core/strcat.hpp"
+#include "core/build_info.hpp"
+#include "core/json_io.hpp"
 
 using nlohmann::json;
 

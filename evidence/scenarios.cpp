@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "evidence/embedded_scenarios.hpp"
-#include "evidence/text.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
-#include "labctl/json_io.hpp"
+#include "core/strcat.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
+#include "core/json_io.hpp"
 
 using nlohmann::json;
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "evidence/model.hpp"
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::evidence {
 

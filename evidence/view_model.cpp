@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "evidence/render.hpp"
-#include "labctl/json_io.hpp"
+#include "core/json_io.hpp"
 
 using nlohmann::json;
 

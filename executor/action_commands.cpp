@@ -5,11 +5,11 @@
 #include "executor/aws_runner.hpp"
 #include "executor/gate.hpp"
 #include "executor/run_lookup.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
-#include "labctl/json_io.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::executor {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "labctl/action_journal.hpp"
-#include "labctl/error.hpp"
+#include "core/action_journal.hpp"
+#include "core/error.hpp"
 
 // What `labctl action ...` does, behind the CLI wiring (labctl/cli/action.cpp). Each command
 // opens the state database, resolves the run, holds the run's lease while it changes the

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "labctl/run_id.hpp"
-#include "labctl/suggest.hpp"
-#include "labctl/tags.hpp"
+#include "core/run_id.hpp"
+#include "core/suggest.hpp"
+#include "core/tags.hpp"
 
 namespace labctl::executor {
 namespace {

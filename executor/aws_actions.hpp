@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "executor/contract.hpp"
-#include "labctl/exit_code.hpp"
+#include "core/exit_code.hpp"
 #include "providers/aws/ec2_client.hpp"
 
 namespace labctl::executor {

@@ -5,8 +5,8 @@
 #include <memory>
 #include <mutex>
 
-#include "labctl/env.hpp"
-#include "labctl/clock.hpp"
+#include "core/env.hpp"
+#include "core/clock.hpp"
 #include "providers/aws/ec2_client.hpp"
 
 namespace labctl::executor {

@@ -1,10 +1,10 @@
 #include "executor/contract.hpp"
 
-#include "evidence/validate.hpp"
+#include "core/json_schema.hpp"
 #include "executor/embedded_request_schema.hpp"
 #include "executor/embedded_result_schema.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/run_id.hpp"
+#include "core/json_io.hpp"
+#include "core/run_id.hpp"
 
 namespace labctl::executor {
 namespace {
@@ -27,7 +27,7 @@ bool has_control_character(std::string_view text) {
 }  // namespace
 
 Expected<RequestParser> RequestParser::create() {
-  auto schema = evidence::SchemaValidator::compile(evidence::embedded::k_executor_request_schema);
+  auto schema = json_schema::SchemaValidator::compile(embedded::k_executor_request_schema);
   if (!schema) return std::unexpected(schema.error());
   return RequestParser(std::move(*schema));
 }

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "evidence/validate.hpp"
-#include "labctl/error.hpp"
+#include "core/json_schema.hpp"
+#include "core/error.hpp"
 
 // routerd's provider-action executor contract (provideraction.routerd.net/v1alpha1): one
 // ExecuteActionRequest in, one ExecuteActionResult out. schemas/executor-request.schema.json and
@@ -65,8 +65,8 @@ class RequestParser {
   [[nodiscard]] Expected<ActionRequest> parse(const nlohmann::json& document);
 
  private:
-  explicit RequestParser(evidence::SchemaValidator schema) : m_schema(std::move(schema)) {}
-  evidence::SchemaValidator m_schema;
+  explicit RequestParser(json_schema::SchemaValidator schema) : m_schema(std::move(schema)) {}
+  json_schema::SchemaValidator m_schema;
 };
 
 // One request document, checked as RequestParser does.

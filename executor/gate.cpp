@@ -4,12 +4,12 @@
 #include <map>
 #include <set>
 
-#include "labctl/clock.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
-#include "labctl/sqlite_util.hpp"
-#include "labctl/suggest.hpp"
-#include "labctl/time.hpp"
+#include "core/clock.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
+#include "core/sqlite_util.hpp"
+#include "core/suggest.hpp"
+#include "core/time.hpp"
 
 namespace labctl::executor {
 namespace {

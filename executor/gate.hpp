@@ -7,8 +7,8 @@
 
 #include "executor/aws_actions.hpp"
 #include "executor/contract.hpp"
-#include "labctl/action_journal.hpp"
-#include "labctl/state_store.hpp"
+#include "core/action_journal.hpp"
+#include "core/state_store.hpp"
 
 // The gated, journaled path every provider action takes (runbook §5–§8, DESIGN.md "Provider
 // actions"): import (pending) -> approve -> execute --approved -> succeeded, undo -> rolledBack.

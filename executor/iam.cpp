@@ -4,9 +4,9 @@
 
 #include "executor/aws_actions.hpp"
 #include "executor/run_lookup.hpp"
-#include "labctl/action_journal.hpp"
-#include "labctl/env.hpp"
-#include "labctl/state_store.hpp"
+#include "core/action_journal.hpp"
+#include "core/env.hpp"
+#include "core/state_store.hpp"
 #include "providers/aws/ec2_client.hpp"
 
 namespace labctl::executor {

@@ -2,14 +2,14 @@
 
 #include <iostream>
 
-#include "evidence/validate.hpp"
+#include "core/json_schema.hpp"
 #include "executor/aws_runner.hpp"
 #include "executor/embedded_result_schema.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace labctl::executor {
 namespace {
@@ -17,7 +17,7 @@ namespace {
 ExitCode emit(std::ostream& out, const Outcome& outcome) {
   const auto document = to_json(outcome.result);
   // The contract is ours to keep: a result that does not match its schema is a labctl bug.
-  const auto errors = evidence::validate_against(evidence::embedded::k_executor_result_schema,
+  const auto errors = json_schema::validate_against(embedded::k_executor_result_schema,
                                                  nlohmann::json(document));
   if (!errors || !errors->empty()) {
     log::error("executor.contract", "executor: internal error: the result does not match "

@@ -3,7 +3,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "labctl/exit_code.hpp"
+#include "core/exit_code.hpp"
 
 namespace labctl::executor {
 

@@ -6,15 +6,15 @@
 
 #include "executor/aws_actions.hpp"
 #include "executor/run_lookup.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/clock.hpp"
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/run_id.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/tags.hpp"
-#include "labctl/time.hpp"
-#include "labctl/json_io.hpp"
+#include "core/atomic_file.hpp"
+#include "core/clock.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/run_id.hpp"
+#include "core/state_store.hpp"
+#include "core/tags.hpp"
+#include "core/time.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::executor {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::executor {
 

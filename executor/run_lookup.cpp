@@ -1,7 +1,7 @@
 #include "executor/run_lookup.hpp"
 
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
 
 namespace labctl::executor {
 

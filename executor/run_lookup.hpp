@@ -3,8 +3,8 @@
 #include <memory>
 #include <string>
 
-#include "labctl/error.hpp"
-#include "labctl/state_store.hpp"
+#include "core/error.hpp"
+#include "core/state_store.hpp"
 
 // How the executor's commands find their state, run and region; shared by action, preflight
 // and iam-policy --executor so they answer the same way.

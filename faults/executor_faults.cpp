@@ -2,8 +2,8 @@
 
 #include "executor/aws_runner.hpp"
 #include "executor/gate.hpp"
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
 
 namespace labctl::faults {
 

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
-#include "labctl/state_store.hpp"
+#include "core/error.hpp"
+#include "core/state_store.hpp"
 
 namespace labctl::faults {
 

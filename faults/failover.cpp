@@ -5,15 +5,16 @@
 
 #include "faults/executor_faults.hpp"
 #include "faults/failover_timing.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/atomic_file.hpp"
-#include "labctl/clock.hpp"
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/provider_order.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/suggest.hpp"
+#include "core/json_io.hpp"
+#include "core/atomic_file.hpp"
+#include "core/clock.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/provider_order.hpp"
+#include "core/state_store.hpp"
+#include "core/suggest.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::faults {
 

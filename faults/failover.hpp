@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::faults {
 

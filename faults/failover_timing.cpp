@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "labctl/log.hpp"
+#include "core/log.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/plan.hpp"
 #include "matrix/smoke.hpp"

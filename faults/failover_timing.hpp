@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::faults {

@@ -16,8 +16,8 @@
 #include "executor/contract.hpp"
 #include "executor/plugin.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/text.hpp"
+#include "core/json_io.hpp"
+#include "core/text.hpp"
 
 namespace {
 

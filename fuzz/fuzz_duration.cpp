@@ -8,8 +8,8 @@
 #include <string>
 
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/duration.hpp"
-#include "labctl/time.hpp"
+#include "core/duration.hpp"
+#include "core/time.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using labctl::fuzz::check;

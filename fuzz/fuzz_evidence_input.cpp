@@ -19,8 +19,8 @@
 #include "evidence/render.hpp"
 #include "evidence/validate.hpp"
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/text.hpp"
+#include "core/json_io.hpp"
+#include "core/text.hpp"
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/process.hpp"
-#include "labctl/text.hpp"
+#include "core/json_io.hpp"
+#include "core/process.hpp"
+#include "core/text.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/site.hpp"
 #include "matrix/smoke.hpp"

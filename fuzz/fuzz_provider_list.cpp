@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/provider_order.hpp"
+#include "core/provider_order.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using labctl::fuzz::check;

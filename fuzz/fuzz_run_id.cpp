@@ -10,8 +10,8 @@
 #include <string>
 
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/run_id.hpp"
-#include "labctl/text.hpp"
+#include "core/run_id.hpp"
+#include "core/text.hpp"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "fuzz/fuzz_check.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/text.hpp"
+#include "core/json_io.hpp"
+#include "core/text.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 #include "matrix/runner.hpp"
 
 namespace labctl::matrix {

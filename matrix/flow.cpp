@@ -1,6 +1,6 @@
 #include "matrix/flow.hpp"
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::matrix {
 namespace {

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <map>
 
-#include "labctl/env.hpp"
-#include "labctl/profile.hpp"
+#include "core/env.hpp"
+#include "core/profile.hpp"
 
 namespace labctl::matrix {
 namespace {

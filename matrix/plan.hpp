@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "labctl/state_store.hpp"
+#include "core/state_store.hpp"
 #include "matrix/smoke.hpp"
 
 namespace labctl::matrix {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::matrix {
 namespace {

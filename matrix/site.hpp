@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::matrix {
 

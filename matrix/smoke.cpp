@@ -4,9 +4,9 @@
 #include <ostream>
 #include <sstream>
 
-#include "labctl/atomic_file.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/plan.hpp"
 

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
 #include "matrix/flow.hpp"
 #include "matrix/report.hpp"
 #include "matrix/ssh_runner.hpp"

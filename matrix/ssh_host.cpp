@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::matrix {
 namespace {

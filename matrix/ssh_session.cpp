@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::matrix {
 namespace {

@@ -1,7 +1,7 @@
 #include "providers/plan_printer.hpp"
 
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 
 namespace labctl::providers {
 namespace {

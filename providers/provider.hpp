@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/clock.hpp"
-#include "labctl/error.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/tags.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
+#include "core/tags.hpp"
 
 namespace labctl::providers {
 
@@ -105,15 +105,5 @@ class Provider {
   [[nodiscard]] virtual Expected<std::string> gateway_holder(const RunContext& ctx,
                                                              const std::string& site);
 };
-
-// The provider names labctl knows, in the registry's order: aws, oci, azure, onprem, local.
-[[nodiscard]] const std::vector<std::string>& known_names();
-
-// Every registered provider, including lifecycle-test ones; `down --expired` asks each to
-// discover expired resources.
-[[nodiscard]] std::vector<std::string> discoverable_names();
-
-// Returns the provider, or a usage error with a "did you mean" suggestion.
-[[nodiscard]] Expected<std::unique_ptr<Provider>> make_provider(std::string_view name);
 
 }  // namespace labctl::providers

@@ -1,6 +1,6 @@
 #include "providers/stub_provider.hpp"
 
-#include "labctl/log.hpp"
+#include "core/log.hpp"
 
 namespace labctl::providers {
 namespace {

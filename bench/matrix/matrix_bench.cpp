@@ -22,7 +22,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/integration/matrix/netns_lab.hpp"
 

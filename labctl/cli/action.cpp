@@ -7,8 +7,8 @@
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/cli/table.hpp"
-#include "labctl/error.hpp"
-#include "labctl/json_io.hpp"
+#include "core/error.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::cli {
 namespace {

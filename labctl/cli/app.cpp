@@ -7,11 +7,11 @@
 #include <optional>
 
 #include "labctl/cli/commands.hpp"
-#include "labctl/env.hpp"
-#include "labctl/error.hpp"
-#include "labctl/interrupt.hpp"
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
+#include "core/env.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace labctl::cli {
 namespace {

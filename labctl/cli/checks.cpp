@@ -1,7 +1,7 @@
 #include "labctl/cli/checks.hpp"
 
-#include "labctl/run_id.hpp"
-#include "labctl/tags.hpp"
+#include "core/run_id.hpp"
+#include "core/tags.hpp"
 
 namespace labctl::cli {
 namespace {

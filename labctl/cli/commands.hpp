@@ -2,7 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "labctl/exit_code.hpp"
+#include "core/exit_code.hpp"
 
 namespace labctl::cli {
 

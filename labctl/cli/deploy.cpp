@@ -5,12 +5,12 @@
 #include "deploy/deploy.hpp"
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
-#include "labctl/env.hpp"
-#include "labctl/error.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
+#include "core/env.hpp"
+#include "core/error.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
 
 namespace labctl::cli {
 namespace {

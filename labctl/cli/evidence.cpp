@@ -5,9 +5,9 @@
 #include "evidence/collect.hpp"
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
-#include "labctl/clock.hpp"
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
 
 namespace labctl::cli {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
-#include "labctl/error.hpp"
-#include "labctl/json_io.hpp"
+#include "core/error.hpp"
+#include "core/json_io.hpp"
 #include "executor/iam.hpp"
 #include "providers/aws/aws_iam.hpp"
 

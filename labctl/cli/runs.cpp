@@ -5,11 +5,11 @@
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/cli/table.hpp"
-#include "labctl/env.hpp"
-#include "labctl/error.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/suggest.hpp"
+#include "core/env.hpp"
+#include "core/error.hpp"
+#include "core/json_io.hpp"
+#include "core/state_store.hpp"
+#include "core/suggest.hpp"
 
 namespace labctl::cli {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
 #include "matrix/smoke.hpp"
 
 namespace labctl::cli {

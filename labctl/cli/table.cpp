@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <iostream>
 
-#include "labctl/json_io.hpp"
-#include "labctl/text.hpp"
+#include "core/json_io.hpp"
+#include "core/text.hpp"
 
 namespace labctl::cli {
 namespace {

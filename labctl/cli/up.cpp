@@ -2,9 +2,9 @@
 #include <memory>
 
 #include "labctl/cli/commands.hpp"
-#include "labctl/json_io.hpp"
+#include "core/json_io.hpp"
 #include "labctl/lifecycle/up.hpp"
-#include "labctl/run_id.hpp"
+#include "core/run_id.hpp"
 
 namespace labctl::cli {
 

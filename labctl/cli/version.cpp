@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "labctl/build_info.hpp"
+#include "core/build_info.hpp"
 #include "labctl/cli/commands.hpp"
 
 namespace labctl::cli {

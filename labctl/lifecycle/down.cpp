@@ -6,16 +6,17 @@
 #include <set>
 #include <thread>
 
-#include "labctl/clock.hpp"
-#include "labctl/env.hpp"
+#include "core/clock.hpp"
+#include "core/env.hpp"
 #include "labctl/lifecycle/teardown.hpp"
-#include "labctl/log.hpp"
-#include "labctl/shield.hpp"
-#include "labctl/run_id.hpp"
-#include "labctl/sqlite_util.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/suggest.hpp"
+#include "core/log.hpp"
+#include "core/shield.hpp"
+#include "core/run_id.hpp"
+#include "core/sqlite_util.hpp"
+#include "core/state_store.hpp"
+#include "core/suggest.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 namespace {

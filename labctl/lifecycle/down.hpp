@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::lifecycle {
 

@@ -1,9 +1,9 @@
 #include "labctl/lifecycle/guard.hpp"
 
-#include "labctl/interrupt.hpp"
+#include "core/interrupt.hpp"
 #include "labctl/lifecycle/teardown.hpp"
-#include "labctl/log.hpp"
-#include "labctl/shield.hpp"
+#include "core/log.hpp"
+#include "core/shield.hpp"
 
 namespace labctl::lifecycle {
 

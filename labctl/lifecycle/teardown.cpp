@@ -4,12 +4,13 @@
 #include <map>
 
 #include "executor/aws_runner.hpp"
-#include "labctl/clock.hpp"
-#include "labctl/log.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/shield.hpp"
-#include "labctl/tags.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "core/profile.hpp"
+#include "core/shield.hpp"
+#include "core/tags.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "labctl/error.hpp"
-#include "labctl/state_store.hpp"
+#include "core/error.hpp"
+#include "core/state_store.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::lifecycle {

@@ -3,20 +3,21 @@
 #include <algorithm>
 #include <chrono>
 
-#include "labctl/clock.hpp"
-#include "labctl/duration.hpp"
-#include "labctl/env.hpp"
-#include "labctl/interrupt.hpp"
+#include "core/clock.hpp"
+#include "core/duration.hpp"
+#include "core/env.hpp"
+#include "core/interrupt.hpp"
 #include "labctl/lifecycle/guard.hpp"
-#include "labctl/log.hpp"
-#include "labctl/shield.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/provider_order.hpp"
-#include "labctl/run_id.hpp"
-#include "labctl/suggest.hpp"
+#include "core/log.hpp"
+#include "core/shield.hpp"
+#include "core/profile.hpp"
+#include "core/provider_order.hpp"
+#include "core/run_id.hpp"
+#include "core/suggest.hpp"
 #include "providers/aws/aws_permissions.hpp"
 #include "providers/plan_printer.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 
 namespace labctl::lifecycle {
 

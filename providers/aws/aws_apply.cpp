@@ -4,11 +4,11 @@
 #include <chrono>
 #include <set>
 
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
-#include "labctl/interrupt.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
+#include "core/interrupt.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/created_id.hpp"
 

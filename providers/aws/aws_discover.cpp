@@ -3,10 +3,10 @@
 #include <mutex>
 #include <set>
 
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/provider_order.hpp"
-#include "labctl/text.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/provider_order.hpp"
+#include "core/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
 #include "providers/aws/created_id.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 #include "providers/aws/xml.hpp"
 
 namespace labctl::providers::aws {

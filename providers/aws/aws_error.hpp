@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 #include "providers/aws/http_transport.hpp"
 
 namespace labctl::providers::aws {

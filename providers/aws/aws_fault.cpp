@@ -1,4 +1,4 @@
-#include "labctl/log.hpp"
+#include "core/log.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
 

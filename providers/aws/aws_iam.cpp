@@ -4,9 +4,9 @@
 #include <map>
 #include <set>
 
-#include "labctl/clock.hpp"
-#include "labctl/env.hpp"
-#include "labctl/time.hpp"
+#include "core/clock.hpp"
+#include "core/env.hpp"
+#include "core/time.hpp"
 #include "providers/aws/aws_plan.hpp"
 #include "providers/aws/aws_resources.hpp"
 

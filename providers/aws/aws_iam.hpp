@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
-#include "labctl/profile.hpp"
+#include "core/error.hpp"
+#include "core/profile.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::providers::aws {

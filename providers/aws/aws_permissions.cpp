@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 #include "providers/aws/aws_ops.hpp"
 
 namespace labctl::providers::aws {

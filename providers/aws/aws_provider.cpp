@@ -1,7 +1,7 @@
 #include "providers/aws/aws_provider.hpp"
 
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_plan.hpp"
 

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <set>
 
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <utility>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::providers::aws {
 

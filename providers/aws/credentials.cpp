@@ -4,8 +4,8 @@
 #include <ostream>
 #include <vector>
 
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
 #include "providers/aws/imds.hpp"
 #include "providers/aws/shared_config.hpp"
 #include "providers/aws/text.hpp"

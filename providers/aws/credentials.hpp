@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "labctl/clock.hpp"
-#include "labctl/error.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
 #include "providers/aws/http_transport.hpp"
 
 namespace labctl::providers::aws {

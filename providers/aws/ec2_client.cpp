@@ -4,8 +4,8 @@
 #include <random>
 #include <set>
 
-#include "labctl/log.hpp"
-#include "labctl/text.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
 #include "providers/aws/api_category.hpp"
 #include "providers/aws/sigv4.hpp"
 #include "providers/aws/text.hpp"

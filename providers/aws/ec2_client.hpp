@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "labctl/clock.hpp"
+#include "core/clock.hpp"
 #include "providers/aws/aws_error.hpp"
 #include "providers/aws/credentials.hpp"
 #include "providers/aws/http_transport.hpp"

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "labctl/env.hpp"
+#include "core/env.hpp"
 #include "providers/aws/text.hpp"
 
 namespace labctl::providers::aws {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/time.hpp"
+#include "core/time.hpp"
 #include "providers/aws/text.hpp"
 
 namespace labctl::providers::aws {

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 #include "providers/aws/credentials.hpp"
 #include "providers/aws/http_transport.hpp"
 

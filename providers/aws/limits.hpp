@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 #include "providers/aws/credentials.hpp"
 
 namespace labctl::providers::aws {

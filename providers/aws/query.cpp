@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "labctl/json_io.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::providers::aws {
 

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "labctl/error.hpp"
+#include "core/error.hpp"
 #include "providers/aws/credentials.hpp"
 
 namespace labctl::providers::aws {

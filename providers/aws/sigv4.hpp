@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "labctl/error.hpp"
-#include "labctl/time.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
 #include "providers/aws/credentials.hpp"
 #include "providers/aws/http_transport.hpp"
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "labctl/clock.hpp"
+#include "core/clock.hpp"
 #include "providers/aws/api_category.hpp"
 
 namespace labctl::providers::aws {

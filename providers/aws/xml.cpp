@@ -1,6 +1,6 @@
 #include "providers/aws/xml.hpp"
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::providers::aws {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 
 namespace labctl::providers::local {
 

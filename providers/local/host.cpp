@@ -6,8 +6,8 @@
 #include <sstream>
 #include <thread>
 
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
 
 namespace labctl::providers::local {
 namespace {

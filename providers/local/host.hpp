@@ -9,8 +9,8 @@
 #include <sys/types.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/error.hpp"
-#include "labctl/process.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
 
 // What the local lab asks of this host: namespaces, links and processes as the kernel shows
 // them (/run/netns, /sys/class/net, /proc), and the per-run metadata files.

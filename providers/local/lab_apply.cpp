@@ -3,8 +3,8 @@
 
 #include <sys/stat.h>
 
-#include "labctl/atomic_file.hpp"
-#include "labctl/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/log.hpp"
 #include "providers/local/gateway.hpp"
 #include "providers/local/host.hpp"
 #include "providers/local/lab_ops.hpp"

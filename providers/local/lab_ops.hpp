@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 #include "providers/local/topology.hpp"
 #include "providers/provider.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "labctl/json_io.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::providers::local {
 namespace {

@@ -3,8 +3,8 @@
 #include <set>
 #include <thread>
 
-#include "labctl/log.hpp"
-#include "labctl/time.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
 #include "providers/local/host.hpp"
 #include "providers/local/lab_ops.hpp"
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "labctl/process.hpp"
-#include "labctl/state_store.hpp"
+#include "core/process.hpp"
+#include "core/state_store.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::providers {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "labctl/error.hpp"
-#include "labctl/profile.hpp"
+#include "core/error.hpp"
+#include "core/profile.hpp"
 
 namespace labctl::providers::local {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "labctl/env.hpp"
-#include "labctl/log.hpp"
-#include "labctl/time.hpp"
+#include "core/env.hpp"
+#include "core/log.hpp"
+#include "core/time.hpp"
 #include "matrix/ssh_session.hpp"
 
 namespace labctl::providers {

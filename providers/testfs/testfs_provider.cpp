@@ -3,11 +3,11 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "labctl/atomic_file.hpp"
-#include "labctl/env.hpp"
-#include "labctl/interrupt.hpp"
-#include "labctl/json_io.hpp"
-#include "labctl/log.hpp"
+#include "core/atomic_file.hpp"
+#include "core/env.hpp"
+#include "core/interrupt.hpp"
+#include "core/json_io.hpp"
+#include "core/log.hpp"
 
 namespace labctl::providers {
 namespace {

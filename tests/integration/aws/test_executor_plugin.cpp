@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "evidence/validate.hpp"
+#include "core/json_schema.hpp"
 #include "tests/integration/aws/executor_fixture.hpp"
 
 namespace labctl::testing {
@@ -28,7 +28,7 @@ class ExecutorPluginTest : public ExecutorTest {
     EXPECT_FALSE(document.is_discarded()) << "stdout is not one JSON document: " << out.out;
     const auto schema =
         read_text(std::string(LABCTL_SOURCE_DIR) + "/schemas/executor-result.schema.json");
-    const auto errors = evidence::validate_against(schema, document);
+    const auto errors = json_schema::validate_against(schema, document);
     EXPECT_TRUE(errors.has_value());
     if (errors) {
       for (const auto& e : *errors) ADD_FAILURE() << e.path << ": " << e.reason << "\n" << out.out;

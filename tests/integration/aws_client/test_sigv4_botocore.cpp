@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 #include "providers/aws/query.hpp"
 #include "providers/aws/sigv4.hpp"
 #include "tests/integration/aws_client/fake_server.hpp"

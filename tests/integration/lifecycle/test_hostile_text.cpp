@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 #include "tests/support/labctl_fixture.hpp"
 
 namespace labctl::testing {

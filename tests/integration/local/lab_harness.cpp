@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include "labctl/run_id.hpp"
-#include "labctl/tags.hpp"
-#include "labctl/time.hpp"
+#include "core/run_id.hpp"
+#include "core/tags.hpp"
+#include "core/time.hpp"
 #include "providers/local/host.hpp"
 
 namespace labctl::testing {

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "labctl/clock.hpp"
-#include "labctl/process.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
+#include "core/clock.hpp"
+#include "core/process.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
 #include "providers/local/local_provider.hpp"
 #include "tests/support/temp_dir.hpp"
 

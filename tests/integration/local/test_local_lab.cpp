@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/clock.hpp"
+#include "core/clock.hpp"
 #include "providers/local/host.hpp"
 #include "providers/local/topology.hpp"
 #include "tests/integration/local/lab_harness.hpp"

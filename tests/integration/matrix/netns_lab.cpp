@@ -16,7 +16,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 
 extern char** environ;
 

@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/state_store.hpp"
+#include "core/state_store.hpp"
 #include "matrix/plan.hpp"
 #include "matrix/smoke.hpp"
 #include "matrix/ssh_host.hpp"

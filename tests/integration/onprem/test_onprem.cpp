@@ -1,6 +1,6 @@
 #include <unistd.h>
 
-#include "labctl/state_store.hpp"
+#include "core/state_store.hpp"
 #include "tests/support/labctl_fixture.hpp"
 
 namespace labctl::testing {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/action_journal.hpp"
-#include "labctl/state_store.hpp"
+#include "core/action_journal.hpp"
+#include "core/state_store.hpp"
 
 // Journal rows as the provider-action executor writes them (labctl/action_journal.hpp and the
 // conventions evidence/journal.hpp judges), for the fencing-assertion tests.

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/state_store.hpp"
+#include "core/state_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/evidence/fixtures.hpp"
 #include "tests/unit/evidence/journal_rows.hpp"

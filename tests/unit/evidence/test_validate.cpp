@@ -8,6 +8,11 @@
 namespace labctl::evidence {
 namespace {
 
+using json_schema::k_max_validated_depth;
+using json_schema::SchemaValidator;
+using json_schema::validate_against;
+using json_schema::ValidationError;
+
 using nlohmann::json;
 
 json valid_document() {

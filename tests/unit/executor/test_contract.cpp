@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/json_io.hpp"
+#include "core/json_io.hpp"
 
 namespace labctl::executor {
 namespace {

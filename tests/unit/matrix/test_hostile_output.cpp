@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/process.hpp"
-#include "labctl/text.hpp"
+#include "core/process.hpp"
+#include "core/text.hpp"
 #include "matrix/smoke.hpp"
 #include "matrix/ssh_session.hpp"
 #include "tests/support/temp_dir.hpp"

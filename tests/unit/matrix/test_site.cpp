@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::matrix {
 namespace {

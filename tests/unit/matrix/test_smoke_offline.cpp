@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/process.hpp"
+#include "core/process.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "labctl/process.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
+#include "core/process.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "evidence/validate.hpp"
+#include "core/json_schema.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // schemas/executor-request.schema.json and schemas/executor-result.schema.json: routerd's
 // provider-action executor contract (provideraction.routerd.net/v1alpha1).
-namespace labctl::evidence {
+namespace labctl::json_schema {
 namespace {
 
 using nlohmann::json;
@@ -271,4 +271,4 @@ TEST(ExecutorResultSchema, RejectsBadDocuments) {
 }
 
 }  // namespace
-}  // namespace labctl::evidence
+}  // namespace labctl::json_schema

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <vector>
 
-#include "labctl/clock.hpp"
+#include "core/clock.hpp"
 
 namespace labctl::testing {
 

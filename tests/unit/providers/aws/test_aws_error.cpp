@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::providers::aws {
 namespace {

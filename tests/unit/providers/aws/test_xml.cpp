@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/text.hpp"
+#include "core/text.hpp"
 
 namespace labctl::providers::aws {
 namespace {

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "labctl/clock.hpp"
-#include "labctl/profile.hpp"
-#include "labctl/state_store.hpp"
-#include "labctl/tags.hpp"
+#include "core/clock.hpp"
+#include "core/profile.hpp"
+#include "core/state_store.hpp"
+#include "core/tags.hpp"
 #include "providers/local/local_provider.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "labctl/time.hpp"
+#include "core/time.hpp"
 #include "tests/unit/providers/local/local_fixture.hpp"
 
 namespace labctl::providers::local {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "labctl/profile.hpp"
+#include "core/profile.hpp"
 
 namespace labctl::providers::local {
 namespace {

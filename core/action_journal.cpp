@@ -1,0 +1,252 @@
+#include "core/action_journal.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/json_io.hpp"
+#include "core/sqlite_util.hpp"
+#include "core/time.hpp"
+
+namespace labctl::journal {
+namespace {
+
+using state::Statement;
+
+constexpr const char* k_columns =
+    "id, idempotency_key, source, run_id, provider, provider_ref, action, target_json, "
+    "parameters_json, undo_json, observed_json, risk_level, status, address, epoch, approved_by, "
+    "approved_at, executed_at, result_message, error, created_at, updated_at";
+
+std::string now_text() { return format_rfc3339_ms(std::chrono::system_clock::now()); }
+
+// The journal's JSON columns are labctl's own writing; one that does not parse (a hand-edited
+// database) reads as {} rather than failing every command that lists the journal.
+nlohmann::json parse_or_empty(const std::string& text) {
+  auto parsed = json_io::parse(text, "action_executions column");
+  return parsed ? std::move(*parsed) : nlohmann::json::object();
+}
+
+ActionRow read_row(const Statement& s) {
+  ActionRow row;
+  row.id = s.integer(0);
+  row.idempotency_key = s.text(1);
+  row.source = s.text(2);
+  row.run_id = s.text(3);
+  row.provider = s.text(4);
+  row.provider_ref = s.text(5);
+  row.action = s.text(6);
+  row.target = parse_or_empty(s.text(7));
+  row.parameters = parse_or_empty(s.text(8));
+  row.undo = parse_or_empty(s.text(9));
+  row.observed = parse_or_empty(s.text(10));
+  row.risk_level = s.text(11);
+  row.status = s.text(12);
+  row.address = s.text(13);
+  if (!s.is_null(14)) row.epoch = s.integer(14);
+  row.approved_by = s.text(15);
+  row.approved_at = s.text(16);
+  row.executed_at = s.text(17);
+  row.result_message = s.text(18);
+  row.error = s.text(19);
+  row.created_at = s.text(20);
+  row.updated_at = s.text(21);
+  return row;
+}
+
+Expected<std::vector<ActionRow>> collect(Statement& s) {
+  std::vector<ActionRow> rows;
+  while (true) {
+    auto more = s.step();
+    if (!more) return std::unexpected(more.error());
+    if (!*more) return rows;
+    rows.push_back(read_row(s));
+  }
+}
+
+// Binds the row's content columns (everything but id, status, approval, result and times)
+// from index `first`: source, run_id, provider, provider_ref, action, target, parameters, undo,
+// observed, risk_level, address, epoch.
+void bind_content(Statement& s, int first, const ActionRow& row) {
+  s.bind(first, row.source).bind(first + 1, row.run_id).bind(first + 2, row.provider);
+  s.bind(first + 3, row.provider_ref).bind(first + 4, row.action);
+  s.bind(first + 5, json_io::dump(row.target)).bind(first + 6, json_io::dump(row.parameters));
+  s.bind(first + 7, json_io::dump(row.undo)).bind(first + 8, json_io::dump(row.observed));
+  s.bind(first + 9, row.risk_level).bind(first + 10, row.address);
+  if (row.epoch) {
+    s.bind(first + 11, *row.epoch);
+  } else {
+    s.bind_null(first + 11);
+  }
+}
+
+}  // namespace
+
+Expected<std::vector<ImportOutcome>> import_actions(state::Store& store,
+                                                   const std::vector<ActionRow>& rows) {
+  state::Transaction tx(store.handle());
+  if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
+  // Three statements prepared once for the whole batch.
+  Statement status_of(store.handle(),
+                      "SELECT status FROM action_executions WHERE idempotency_key = ?");
+  Statement insert(store.handle(),
+                   "INSERT INTO action_executions (idempotency_key, source, run_id, provider, "
+                   "provider_ref, action, target_json, parameters_json, undo_json, observed_json, "
+                   "risk_level, address, epoch, status, approved_by, approved_at, executed_at, "
+                   "result_message, error, created_at, updated_at) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending','','','','','',?,?)");
+  Statement reset(store.handle(),
+                  "UPDATE action_executions SET source=?, run_id=?, provider=?, provider_ref=?, "
+                  "action=?, target_json=?, parameters_json=?, undo_json=?, observed_json=?, "
+                  "risk_level=?, address=?, epoch=?, status='pending', approved_by='', "
+                  "approved_at='', executed_at='', result_message='', error='', updated_at=? "
+                  "WHERE idempotency_key=?");
+  const std::string now = now_text();
+  std::vector<ImportOutcome> outcomes;
+  outcomes.reserve(rows.size());
+  for (const ActionRow& row : rows) {
+    status_of.reset();
+    status_of.bind(1, row.idempotency_key);
+    auto found = status_of.step();
+    if (!found) return std::unexpected(found.error());
+    const std::string status = *found ? status_of.text(0) : "";
+    if (!*found) {
+      insert.reset();
+      insert.bind(1, row.idempotency_key);
+      bind_content(insert, 2, row);
+      insert.bind(14, now).bind(15, now);
+      if (auto done = insert.run(); !done) return std::unexpected(done.error());
+      outcomes.push_back(ImportOutcome::inserted);
+    } else if (status == k_failed || status == k_skipped) {
+      reset.reset();
+      bind_content(reset, 1, row);
+      reset.bind(13, now).bind(14, row.idempotency_key);
+      if (auto done = reset.run(); !done) return std::unexpected(done.error());
+      outcomes.push_back(ImportOutcome::reset);
+    } else {
+      outcomes.push_back(ImportOutcome::duplicate);
+    }
+  }
+  if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
+  return outcomes;
+}
+
+Expected<ImportOutcome> import_action(state::Store& store, const ActionRow& row) {
+  auto outcomes = import_actions(store, {row});
+  if (!outcomes) return std::unexpected(outcomes.error());
+  return outcomes->front();
+}
+
+Expected<std::optional<ActionRow>> find(state::Store& store, const std::string& key) {
+  Statement s(store.handle(), (std::string("SELECT ") + k_columns +
+                               " FROM action_executions WHERE idempotency_key = ?")
+                                  .c_str());
+  s.bind(1, key);
+  auto rows = collect(s);
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<ActionRow>();
+  return std::optional<ActionRow>(std::move(rows->front()));
+}
+
+Expected<std::vector<ActionRow>> list(state::Store& store, const std::string& run_id) {
+  Statement s(store.handle(),
+              (std::string("SELECT ") + k_columns +
+               " FROM action_executions WHERE ? = '' OR run_id = ? ORDER BY id")
+                  .c_str());
+  s.bind(1, run_id).bind(2, run_id);
+  return collect(s);
+}
+
+Expected<bool> transition(state::Store& store, const std::string& key,
+                          const std::vector<std::string>& from, const std::string& to) {
+  state::Transaction tx(store.handle());
+  if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
+  auto row = find(store, key);
+  if (!row) return std::unexpected(row.error());
+  if (!*row || std::find(from.begin(), from.end(), (*row)->status) == from.end()) return false;
+  Statement s(store.handle(),
+              "UPDATE action_executions SET status=?, updated_at=? WHERE idempotency_key=?");
+  s.bind(1, to).bind(2, now_text()).bind(3, key);
+  if (auto done = s.run(); !done) return std::unexpected(done.error());
+  if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
+  return true;
+}
+
+Expected<bool> approve(state::Store& store, const std::string& key, const std::string& by) {
+  const std::string now = now_text();
+  Statement s(store.handle(),
+              "UPDATE action_executions SET status='approved', approved_by=?, approved_at=?, "
+              "updated_at=? WHERE idempotency_key=? AND status='pending'");
+  s.bind(1, by).bind(2, now).bind(3, now).bind(4, key);
+  if (auto done = s.run(); !done) return std::unexpected(done.error());
+  return sqlite3_changes(store.handle()) == 1;
+}
+
+Expected<void> record_result(state::Store& store, const std::string& key,
+                             const std::string& status, const std::string& message,
+                             const nlohmann::json& observed, const std::string& error) {
+  const std::string now = now_text();
+  Statement s(store.handle(),
+              "UPDATE action_executions SET status=?, result_message=?, observed_json=?, error=?, "
+              "executed_at=?, updated_at=? WHERE idempotency_key=?");
+  s.bind(1, status).bind(2, message).bind(3, json_io::dump(observed)).bind(4, error);
+  s.bind(5, now).bind(6, now).bind(7, key);
+  return s.run();
+}
+
+Expected<std::optional<long long>> current_epoch(state::Store& store, const std::string& run_id,
+                                                 const std::string& address) {
+  Statement s(store.handle(),
+              "SELECT MAX(epoch) FROM action_executions WHERE run_id=? AND address=? AND "
+              "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
+              "epoch IS NOT NULL");
+  s.bind(1, run_id).bind(2, address);
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row || s.is_null(0)) return std::optional<long long>();
+  return std::optional<long long>(s.integer(0));
+}
+
+Expected<std::map<std::string, long long>> current_epochs(state::Store& store,
+                                                         const std::string& run_id) {
+  Statement s(store.handle(),
+              "SELECT address, MAX(epoch) FROM action_executions WHERE run_id=? AND "
+              "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
+              "epoch IS NOT NULL GROUP BY address");
+  s.bind(1, run_id);
+  std::map<std::string, long long> epochs;
+  while (true) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return epochs;
+    epochs[s.text(0)] = s.integer(1);
+  }
+}
+
+nlohmann::ordered_json to_json(const ActionRow& row) {
+  nlohmann::ordered_json out{
+      {"id", row.id},
+      {"idempotencyKey", row.idempotency_key},
+      {"source", row.source},
+      {"runId", row.run_id},
+      {"provider", row.provider},
+      {"providerRef", row.provider_ref},
+      {"action", row.action},
+      {"target", row.target},
+      {"parameters", row.parameters},
+      {"undo", row.undo},
+      {"observed", row.observed},
+      {"riskLevel", row.risk_level},
+      {"status", row.status},
+      {"epoch", row.epoch ? nlohmann::ordered_json(*row.epoch) : nlohmann::ordered_json()},
+      {"approvedBy", row.approved_by},
+      {"approvedAt", row.approved_at},
+      {"executedAt", row.executed_at},
+      {"resultMessage", row.result_message},
+      {"error", row.error},
+      {"createdAt", row.created_at},
+      {"updatedAt", row.updated_at},
+  };
+  return out;
+}
+
+}  // namespace labctl::journal

@@ -8,7 +8,8 @@
 namespace labctl {
 
 // The time seam: core logic asks a Clock instead of calling the system clock, so tests can
-// move time (tests/fakes/fake_clock.hpp).
+// move time (tests/fakes/manual_clock.hpp). labctl/ builds the real one once (Seams::system())
+// and passes it down; code below labctl/ uses the Clock it is handed, not system_clock().
 class Clock {
  public:
   virtual ~Clock() = default;

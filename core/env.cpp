@@ -29,14 +29,21 @@ std::string get_or(const char* name, const std::string& fallback) {
 
 Expected<long long> whole_number(const char* name, long long fallback, long long min,
                                  long long max) {
-  const auto value = get(name);
+  return whole_number(process(), name, fallback, min, max);
+}
+
+Expected<long long> whole_number(const EnvLookup& env, const std::string& name, long long fallback,
+                                 long long min, long long max, std::string_view unit) {
+  const auto value = env(name);
   if (!value || value->empty()) return fallback;
   long long number = 0;
   const char* end = value->data() + value->size();
   const auto [stop, error] = std::from_chars(value->data(), end, number);
   if (error != std::errc() || stop != end || number < min || number > max) {
-    return fail(ExitCode::usage, std::string(name) + "=\"" + text::printable(*value, 40) +
-                                     "\" is not a whole number from " + std::to_string(min) +
+    return fail(ExitCode::usage, name + "=\"" + text::printable(*value, 40) +
+                                     "\" is not a whole number " +
+                                     (unit.empty() ? "" : "of " + std::string(unit) + " ") +
+                                     "from " + std::to_string(min) +
                                      " to " + std::to_string(max) +
                                      " (unset it for the default of " + std::to_string(fallback) +
                                      ")");

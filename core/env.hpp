@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 
@@ -30,6 +31,11 @@ namespace labctl::env {
 // usage error naming the variable — never silently replaced by the default.
 [[nodiscard]] Expected<long long> whole_number(const char* name, long long fallback,
                                                long long min, long long max);
+// The same check over `env` (the seam passed down) instead of the process environment; a
+// non-empty `unit` ("seconds") is named in the error: "... is not a whole number of seconds ...".
+[[nodiscard]] Expected<long long> whole_number(const EnvLookup& env, const std::string& name,
+                                               long long fallback, long long min, long long max,
+                                               std::string_view unit = {});
 
 // CE_DRY_RUN: unset or anything but exactly "0" means dry (no mutating call leaves the process).
 [[nodiscard]] bool dry_run();

@@ -23,6 +23,24 @@ using Expected = std::expected<T, Error>;
   return std::unexpected(Error{code, std::move(message)});
 }
 
+// Propagation, the way ccache's util/expected.hpp does it. TRY(expr): if the Expected `expr`
+// holds an error, return that error from the enclosing function. TRY_ASSIGN(var, expr): the
+// same, else move the value into the already declared `var`. Both are statements; use them
+// where the value is not needed under another name (an RAII holder such as a Lease stays a
+// named Expected).
+#define TRY(expr_)                                                 \
+  do {                                                             \
+    auto&& try_result_ = (expr_);                                  \
+    if (!try_result_) return std::unexpected(try_result_.error()); \
+  } while (false)
+
+#define TRY_ASSIGN(var_, expr_)                                    \
+  do {                                                             \
+    auto&& try_result_ = (expr_);                                  \
+    if (!try_result_) return std::unexpected(try_result_.error()); \
+    (var_) = std::move(*try_result_);                              \
+  } while (false)
+
 // The exit code of several failures together: a safety refusal first (something was fenced),
 // then bad input (nothing could be tried), then a provider failure.
 [[nodiscard]] constexpr ExitCode most_severe(ExitCode a, ExitCode b) {

@@ -77,6 +77,8 @@ void emit(Level level, std::string_view event, std::string_view message,
   // is made valid UTF-8 and stripped of terminal control sequences, and anything that still
   // fails (memory) falls back to a fixed line.
   try {
+    // The wall clock directly, not a Clock seam: a log line's timestamp records when it was
+    // written (even from a teardown with no context at hand), and no decision depends on it.
     const SystemTime now = std::chrono::system_clock::now();
     std::lock_guard lock(settings().mutex);
     std::string line;

@@ -61,6 +61,8 @@ class SystemProcessRunner final : public ProcessRunner {
     ProcessResult result;
     std::size_t stdin_written = 0;
     if (!request.stdin_data) close_fd(in_pipe[1]);
+    // The steady clock directly, not a Clock seam: this is the real runner's wait on a real
+    // child (poll() on its pipes); tests replace the whole runner (RecordingProcessRunner).
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
     while (out_pipe[0] >= 0 || err_pipe[0] >= 0) {
       std::vector<pollfd> fds;

@@ -29,7 +29,7 @@ struct ProcessResult {
 };
 
 // The process seam: every external program labctl starts goes through a ProcessRunner, so tests
-// can record the commands instead (tests/fakes/fake_process_runner.hpp).
+// can record the commands instead (tests/fakes/recording_process_runner.hpp).
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;

@@ -59,8 +59,6 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> k_shipped{"minimal", "provider", "full", "soak", "local"};
 const std::vector<std::string> k_roles{"router-a", "router-b", "router", "client"};
-const std::vector<std::string> k_provider_names{"aws", "oci", "azure", "onprem", "local",
-                                                "testfs"};
 
 // Thrown inside the loader only; parse() turns it into an Error. Keeps the many field reads
 // below free of error plumbing while every message still carries file:line.
@@ -288,7 +286,7 @@ Site read_site(const YAML::Node& yaml, const fs::path& origin) {
     for (const auto& item : *nodes) site.nodes.push_back(read_node(item, origin));
   }
   r.reject_unknown();
-  check_one_of(r, yaml, "provider", site.provider, k_provider_names);
+  site.at = r.at(yaml);
   return site;
 }
 
@@ -378,6 +376,7 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   MapReader r(root, origin, "profile");
   Profile p;
   p.path = origin;
+  p.at = r.at(root);
   r.read("name", p.name, true);
   r.read("description", p.description);
   r.read("providers", p.providers);
@@ -437,10 +436,6 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   // Cross-field checks, each pointing at the profile's top line (the fields are known).
   if (auto ttl = parse_duration(p.ttl); !ttl) {
     throw ProfileError{r.at(root) + "ttl: " + ttl.error().message};
-  }
-  for (const auto& provider : p.providers) {
-    if (provider == "testfs") continue;
-    check_one_of(r, root, "provider", provider, {"aws", "oci", "azure", "onprem", "local"});
   }
   std::set<std::string> node_names, site_names;
   for (const auto& site : p.sites) {
@@ -511,6 +506,28 @@ Expected<Profile> parse(const std::string& yaml_text, const fs::path& origin) {
     return fail(ExitCode::usage, origin.string() + ":" + std::to_string(e.mark.line + 1) +
                                      ": " + e.msg);
   }
+}
+
+Expected<void> check_provider_names(const Profile& profile, const ProviderNames& names) {
+  const auto unknown = [](const std::string& at, const std::string& value,
+                          const std::vector<std::string>& allowed) {
+    return fail(ExitCode::usage, at + "unknown provider \"" + value + "\"" +
+                                     did_you_mean(value, allowed) + " (want " +
+                                     join(allowed, "|") + ")");
+  };
+  std::vector<std::string> any = names.known;
+  any.insert(any.end(), names.test_only.begin(), names.test_only.end());
+  for (const auto& site : profile.sites) {
+    if (std::ranges::find(any, site.provider) == any.end()) {
+      return unknown(site.at, site.provider, any);
+    }
+  }
+  for (const auto& provider : profile.providers) {
+    if (std::ranges::find(any, provider) == any.end()) {
+      return unknown(profile.at, provider, names.known);
+    }
+  }
+  return {};
 }
 
 Expected<Profile> load(const std::string& name_or_path) {

@@ -22,6 +22,7 @@ struct Site {
   std::string provider;         // which provider hosts it
   std::string logical_address;  // the client's address on the shared logical /24
   std::vector<Node> nodes;
+  std::string at;               // "file:line: " of the site, for messages about it
 };
 
 struct SshEndpoint {
@@ -84,6 +85,7 @@ struct Profile {
   std::string name;
   std::string description;
   std::filesystem::path path;           // where it was loaded from
+  std::string at;                       // "file:line: " of the profile's top, for messages
   std::vector<std::string> providers;   // default provider list, declared order
   std::string ttl = "4h";
   std::vector<Site> sites;
@@ -106,10 +108,24 @@ struct Profile {
 // refused before it is parsed.
 inline constexpr std::size_t k_max_profile_bytes = std::size_t{1} << 20U;
 
+// The names a profile may give a provider (a site's `provider`, the `providers` list). core/
+// knows no provider: the registry supplies them (providers::load_profile). `known` are offered
+// in messages; `test_only` (lifecycle-test providers) are accepted too.
+struct ProviderNames {
+  std::vector<std::string> known;
+  std::vector<std::string> test_only;
+};
+
+// Checks every provider `profile` names against `names`: a usage error
+// "file:line: unknown provider \"x\" (did you mean ...) (want a|b|...)" otherwise.
+[[nodiscard]] Expected<void> check_provider_names(const Profile& profile,
+                                                  const ProviderNames& names);
+
 // Loads a profile by shipped name (minimal, provider, full, soak, local) or by path. Unknown
 // and duplicate keys, wrong types, a second YAML document, a missing or empty `sites`,
 // malformed addresses, CIDRs and ports, and lists naming an item twice are rejected with
-// "file:line: ..." (ExitCode::usage).
+// "file:line: ..." (ExitCode::usage). Provider names are not checked here: see
+// check_provider_names.
 [[nodiscard]] Expected<Profile> load(const std::string& name_or_path);
 
 // Parses YAML text; `origin` names the file in error messages.

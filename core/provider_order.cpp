@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/suggest.hpp"
 
 namespace labctl {
 namespace {
@@ -30,33 +29,6 @@ std::vector<std::string> split_provider_list(const std::string& csv) {
     start = comma + 1;
   }
   return out;
-}
-
-Expected<std::vector<std::string>> order_providers(const std::vector<std::string>& providers,
-                                                   const std::string& mode) {
-  static const std::vector<std::string> k_modes{"declared", "cost-optimized", "slow-first",
-                                                "fast-first"};
-  std::vector<std::string> rank;
-  if (mode.empty() || mode == "declared") {
-    return providers;
-  } else if (mode == "cost-optimized" || mode == "slow-first") {
-    rank = {"local", "onprem", "oci", "aws", "azure"};
-  } else if (mode == "fast-first") {
-    rank = {"local", "aws", "azure", "oci", "onprem"};
-  } else {
-    return fail(ExitCode::usage, "unknown provider order: " + mode + did_you_mean(mode, k_modes) +
-                                     " (want " + join(k_modes, "|") + ")");
-  }
-  std::vector<std::string> ordered;
-  for (const auto& name : rank) {
-    if (std::find(providers.begin(), providers.end(), name) != providers.end()) {
-      ordered.push_back(name);
-    }
-  }
-  for (const auto& name : providers) {
-    if (std::find(ordered.begin(), ordered.end(), name) == ordered.end()) ordered.push_back(name);
-  }
-  return ordered;
 }
 
 }  // namespace labctl

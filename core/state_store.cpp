@@ -317,6 +317,8 @@ Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
   }
   // Waits for another writer up to ~15 s in 1 ms steps (SQLite's own busy timeout backs off to
   // 100 ms sleeps, which a janitor's 16 concurrent teardowns turn into seconds of idling).
+  // A real sleep, not Clock::sleep_for: it waits on another process's real file lock, from a
+  // C callback, and must not be cut short by an interrupt mid-transaction.
   sqlite3_busy_handler(
       db,
       [](void*, int attempt) -> int {
@@ -327,7 +329,8 @@ Expected<std::unique_ptr<Store>> Store::open(const fs::path& dir) {
       nullptr);
   std::unique_ptr<Store> store(new Store(dir, db));
   // Switching a new database to WAL takes an exclusive lock for which SQLite does not call the
-  // busy handler, so processes opening a fresh state dir together retry here (up to ~15 s).
+  // busy handler, so processes opening a fresh state dir together retry here (up to ~15 s;
+  // a real sleep, for the reason above).
   constexpr const char* k_pragmas =
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
   auto pragma = exec(db, k_pragmas);

@@ -26,15 +26,14 @@ std::string trimmed(std::string text) {
 }  // namespace
 
 Worktree::~Worktree() {
-  auto runner = system_process_runner();
-  auto removed = git(*runner, m_repo, {"worktree", "remove", "--force", m_dir.string()});
+  auto removed = git(m_runner, m_repo, {"worktree", "remove", "--force", m_dir.string()});
   if (!removed || removed->exit_code != 0) {
     log::warn("deploy.build", "deploy: could not remove the worktree " + m_dir.string() +
                                   " (`git worktree prune` will forget it)");
   }
   std::error_code ec;
   fs::remove_all(m_dir.parent_path(), ec);  // the mkdtemp folder holding the worktree
-  (void)git(*runner, m_repo, {"worktree", "prune"});
+  (void)git(m_runner, m_repo, {"worktree", "prune"});
 }
 
 Expected<Built> build_commit(ProcessRunner& runner, const fs::path& cwd, const std::string& ref,
@@ -73,7 +72,7 @@ Expected<Built> build_commit(ProcessRunner& runner, const fs::path& cwd, const s
     return fail(ExitCode::provider, "deploy: git worktree add for " + ref +
                                         " failed: " + printable_tail(added->err, 5));
   }
-  Built built{std::make_unique<Worktree>(repo, dir), dir / settings.artifact};
+  Built built{std::make_unique<Worktree>(runner, repo, dir), dir / settings.artifact};
   log::info("deploy.build",
             "deploy: building " + ref + " in " + dir.string() + ": " + settings.build_command);
   ProcessRequest request;

@@ -8,12 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
 #include "core/profile.hpp"
 #include "core/state_store.hpp"
-#include "matrix/site.hpp"
-#include "matrix/ssh_session.hpp"
+#include "ssh/endpoint.hpp"
+#include "ssh/session.hpp"
+#include "ssh/settings.hpp"
 
 namespace labctl::deploy {
 
@@ -22,8 +24,8 @@ struct Target {
   std::string name;  // the node name, else the resource name
   std::string site;
   std::string role;
-  matrix::Endpoint ssh;
-  std::optional<matrix::Endpoint> jump;
+  ssh::Endpoint ssh;
+  std::optional<ssh::Endpoint> jump;
 };
 
 // What happened on one node. `step` is the step that failed ("connect", "upload", "install",
@@ -43,10 +45,15 @@ struct NodeResult {
 struct Request {
   std::filesystem::path artifact;    // the local file to push
   profile::DeploySettings settings;  // remote_path, install_command, restart_command
-  matrix::SshSettings ssh;           // key, known_hosts, host-key policy
+  ssh::SshSettings ssh;              // ssh/settings.hpp: key, agent, known_hosts, policy, timeout
   std::vector<Target> targets;
   long command_timeout_s = 600;
 };
+
+// The SSH settings and default login user of a deploy to the run whose "ssh" meta is `meta`:
+// ssh/settings.hpp's (env > run meta > default; no profile field is an SSH setting of deploy).
+// ExitCode::usage for a bad number.
+[[nodiscard]] Expected<ssh::Resolved> ssh_for_run(const EnvLookup& env, const nlohmann::json& meta);
 
 // The run's nodes with an SSH endpoint, in resource order; users default to `default_user`.
 [[nodiscard]] Expected<std::vector<Target>> run_targets(state::Store& store,
@@ -77,14 +84,16 @@ struct Request {
 // removes the worktree and that folder.
 class Worktree {
  public:
-  Worktree(std::filesystem::path repo, std::filesystem::path dir)
-      : m_repo(std::move(repo)), m_dir(std::move(dir)) {}
+  // `runner` removes the worktree again; it must outlive this object (the command's seams do).
+  Worktree(ProcessRunner& runner, std::filesystem::path repo, std::filesystem::path dir)
+      : m_runner(runner), m_repo(std::move(repo)), m_dir(std::move(dir)) {}
   ~Worktree();
   Worktree(const Worktree&) = delete;
   Worktree& operator=(const Worktree&) = delete;
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
 
  private:
+  ProcessRunner& m_runner;
   std::filesystem::path m_repo;
   std::filesystem::path m_dir;
 };

@@ -8,8 +8,7 @@
 
 #include "deploy/deploy.hpp"
 #include "core/text.hpp"
-#include "matrix/flow.hpp"
-#include "matrix/ssh_host.hpp"
+#include "ssh/host.hpp"
 
 namespace labctl::deploy {
 namespace {
@@ -72,7 +71,7 @@ std::expected<void, std::string> sftp_upload(ssh_session session,
 // Runs one remote command; a non-zero exit is a failure of `step` with the output's tail.
 std::expected<void, StepError> run_step(ssh_session session, const std::string& step,
                                         const std::string& command, long timeout_s) {
-  auto result = matrix::exec_blocking(session, command, std::chrono::seconds(timeout_s));
+  auto result = ssh::exec_blocking(session, command, std::chrono::seconds(timeout_s));
   if (!result) return std::unexpected(StepError{step, result.error().message, ""});
   if (result->exit_status != 0) {
     return std::unexpected(
@@ -118,19 +117,19 @@ NodeResult push_one(const Target& target, const Request& request) {
   NodeResult result;
   result.node = target.name;
   result.site = target.site;
-  result.endpoint = matrix::describe(target.ssh);
-  std::unique_ptr<matrix::SessionHost> jump;
-  matrix::SshExpected<matrix::Connected> connected = std::unexpected(matrix::SshError{});
+  result.endpoint = ssh::describe(target.ssh);
+  std::unique_ptr<ssh::SessionHost> jump;
+  ssh::SshExpected<ssh::Connected> connected = std::unexpected(ssh::SshError{});
   if (target.jump) {
     // The jump session pumps the tunnel, so it must outlive the node's session.
-    jump = std::make_unique<matrix::SessionHost>(*target.jump, nullptr, request.ssh, 1);
+    jump = std::make_unique<ssh::SessionHost>(*target.jump, nullptr, request.ssh, 1);
     auto fd = jump->open_tunnel(target.ssh.host, target.ssh.port).get();
-    connected = fd ? matrix::connect_session(target.ssh, *fd, request.ssh)
-                   : std::unexpected(matrix::SshError{
-                         fd.error().kind, "via jump host " + matrix::describe(*target.jump) + ": " +
+    connected = fd ? ssh::connect_session(target.ssh, *fd, request.ssh)
+                   : std::unexpected(ssh::SshError{
+                         fd.error().kind, "via jump host " + ssh::describe(*target.jump) + ": " +
                                               fd.error().message});
   } else {
-    connected = matrix::connect_session(target.ssh, -1, request.ssh);
+    connected = ssh::connect_session(target.ssh, -1, request.ssh);
   }
   if (!connected) {
     result.step = "connect";
@@ -147,7 +146,7 @@ NodeResult push_one(const Target& target, const Request& request) {
     connected->session.reset();
   }
   // The error quotes the peer (libssh's text, the remote command's status line).
-  result.error = text::printable(result.error, matrix::k_max_error_bytes);
+  result.error = text::printable(result.error, ssh::k_max_error_bytes);
   result.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   return result;
 }
@@ -155,7 +154,7 @@ NodeResult push_one(const Target& target, const Request& request) {
 }  // namespace
 
 std::vector<NodeResult> push_all(const Request& request) {
-  matrix::ensure_libssh_initialized();
+  ssh::ensure_libssh_initialized();
   std::vector<NodeResult> results(request.targets.size());
   {
     std::vector<std::jthread> workers;

@@ -45,7 +45,7 @@ Expected<std::vector<Target>> run_targets(state::Store& store, const std::string
       target.ssh.port = port->get<int>();
     }
     if (const std::string jump = text_of(*ssh, "jump"); !jump.empty()) {
-      auto parsed = matrix::parse_endpoint(jump, "the jump host of node " + target.name);
+      auto parsed = ssh::parse_endpoint(jump, "the jump host of node " + target.name);
       if (!parsed) return std::unexpected(parsed.error());
       if (parsed->user.empty()) parsed->user = target.ssh.user;
       target.jump = *parsed;
@@ -53,6 +53,10 @@ Expected<std::vector<Target>> run_targets(state::Store& store, const std::string
     targets.push_back(std::move(target));
   }
   return targets;
+}
+
+Expected<ssh::Resolved> ssh_for_run(const EnvLookup& env, const nlohmann::json& meta) {
+  return ssh::resolve_settings(env, ssh::layer_from_meta(meta), {});
 }
 
 std::string remote_file(const Request& request) {
@@ -82,8 +86,8 @@ nlohmann::ordered_json plan_json(const Request& request) {
     node["node"] = target.name;
     node["site"] = target.site;
     node["role"] = target.role;
-    node["ssh"] = matrix::describe(target.ssh);
-    if (target.jump) node["jump"] = matrix::describe(*target.jump);
+    node["ssh"] = ssh::describe(target.ssh);
+    if (target.jump) node["jump"] = ssh::describe(*target.jump);
     plan["nodes"].push_back(std::move(node));
   }
   return plan;

@@ -17,6 +17,7 @@
 #include "core/env.hpp"
 #include "core/log.hpp"
 #include "core/run_id.hpp"
+#include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
 #include "core/text.hpp"
 #include "core/json_io.hpp"
@@ -84,9 +85,7 @@ Expected<void> check_flags(const CollectOptions& options) {
 Expected<void> load_optional(const std::optional<std::filesystem::path>& path, InputKind kind,
                              const char* flag, std::optional<InputDocument>& into) {
   if (!path) return {};
-  auto document = load_input(*path, kind, flag);
-  if (!document) return std::unexpected(document.error());
-  into = std::move(*document);
+  TRY_ASSIGN(into, load_input(*path, kind, flag));
   return {};
 }
 
@@ -103,7 +102,7 @@ Expected<Inputs> load_inputs(const CollectOptions& options) {
                       inputs.protocol),
         load_optional(options.l2_loop_json, InputKind::l2_loop, "--l2-loop-json",
                       inputs.l2_loop)}) {
-    if (!ok) return std::unexpected(ok.error());
+    TRY(ok);
   }
   return inputs;
 }
@@ -155,18 +154,18 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
                  .status = run.status,
                  .dry_run = run.dry_run,
                  .remaining_resources = {}};
-  auto resources = store.resources(run.run_id);
-  if (!resources) return std::unexpected(resources.error());
-  for (const state::ResourceRecord& resource : *resources) {
+  std::vector<state::ResourceRecord> resources;
+  TRY_ASSIGN(resources, store.resources(run.run_id));
+  for (const state::ResourceRecord& resource : resources) {
     if (resource.state != state::k_res_deleted) {
       facts.remaining_resources.push_back(
           cat(resource.kind, " ", resource.name, " (", resource.state, ")"));
     }
   }
   view.facts = std::move(facts);
-  auto events = store.events(run.run_id);
-  if (!events) return std::unexpected(events.error());
-  for (const state::EventRecord& event : *events) {
+  std::vector<state::EventRecord> events;
+  TRY_ASSIGN(events, store.events(run.run_id));
+  for (const state::EventRecord& event : events) {
     view.timeline_events.push_back(
         {{"ts", event.ts}, {"kind", event.kind}, {"detail", event.detail}});
   }
@@ -178,13 +177,9 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
     if (!meta) return std::unexpected(meta.error());
     if (!*meta) continue;
     const InputKind kind = slot == &inputs.matrix ? InputKind::matrix : InputKind::timing;
-    auto document = input_from_json(std::move(**meta), kind, cat("state:", key));
-    if (!document) return std::unexpected(document.error());
-    *slot = std::move(*document);
+    TRY_ASSIGN(*slot, input_from_json(std::move(**meta), kind, cat("state:", key)));
   }
-  auto preflight = read_preflight(store, run.run_id);
-  if (!preflight) return std::unexpected(preflight.error());
-  view.preflight = std::move(*preflight);
+  TRY_ASSIGN(view.preflight, read_preflight(store, run.run_id));
   return view;
 }
 
@@ -209,24 +204,22 @@ std::string resolve_scenario(const CollectOptions& options, const StateView& sta
 
 Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& processes,
                                  const Clock& clock) {
-  if (auto ok = check_flags(options); !ok) return std::unexpected(ok.error());
-  auto inputs = load_inputs(options);
-  if (!inputs) return std::unexpected(inputs.error());
+  TRY(check_flags(options));
+  Inputs inputs;
+  TRY_ASSIGN(inputs, load_inputs(options));
 
   auto store = state::Store::open_existing(env::state_dir());
   if (!store) return std::unexpected(store.error());
+  // No state, no active run and an unknown --run-id are all fine: the evidence then comes from
+  // the given files alone.
   std::optional<state::RunRecord> run;
   if (*store) {
-    auto found =
-        options.run_id ? (*store)->find_run(*options.run_id) : (*store)->latest_active_run();
-    if (!found) return std::unexpected(found.error());
-    run = std::move(*found);
+    TRY_ASSIGN(run, state::find_run_or_latest(**store, options.run_id.value_or(""), "evidence",
+                                              state::MissingRun::none));
   }
   StateView state_view;
   if (run) {
-    auto view = read_state(**store, *run, *inputs);
-    if (!view) return std::unexpected(view.error());
-    state_view = std::move(*view);
+    TRY_ASSIGN(state_view, read_state(**store, *run, inputs));
   } else if (options.run_id) {
     log::info("evidence",
               "evidence: the run is not in the state store; collecting from the given "
@@ -239,7 +232,7 @@ Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& p
                                   : make_run_id(clock.now(), options.scenario.value_or("adhoc"));
   request.scenario = resolve_scenario(options, state_view, request.run_id);
   request.commit = options.commit ? *options.commit : commit_under_test(processes);
-  request.inputs = std::move(*inputs);
+  request.inputs = std::move(inputs);
   request.run = state_view.facts;
   request.fencing = fencing_assertions(store->get(), request.run_id);
   request.requested_result = options.result;

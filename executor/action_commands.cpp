@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "executor/aws_runner.hpp"
+#include "executor/action_provider.hpp"
 #include "executor/gate.hpp"
 #include "executor/run_lookup.hpp"
 #include "core/atomic_file.hpp"
@@ -28,14 +28,14 @@ Expected<std::string> read_plan_text(const std::string& file) {
 }
 
 // The gate on the run's store, live only when CE_DRY_RUN=0.
-Gate make_gate(state::Store& store) {
+Gate make_gate(state::Store& store, const providers::ProviderSeams& seams) {
   const bool live = !env::dry_run();
-  return Gate(store, make_aws_runner(live), live);
+  return Gate(store, registry_runners(live, seams), live, *seams.seams.clock);
 }
 
 // Prints the result document; its exit code is the outcome's.
 ExitCode publish(const Outcome& outcome) {
-  std::cout << json_io::dump(to_json(outcome.result)) << '\n';
+  std::cout << json_io::dump(providers::to_json(outcome.result)) << '\n';
   return outcome.code;
 }
 
@@ -58,7 +58,8 @@ Expected<ExitCode> with_action(const std::string& key, const std::string& comman
 
 }  // namespace
 
-Expected<ExitCode> run_action_plan(const PlanOptions& options) {
+Expected<ExitCode> run_action_plan(const PlanOptions& options,
+                                   const providers::ProviderSeams& seams) {
   if (options.eni.empty() || options.address.empty()) {
     return fail(ExitCode::usage, "action plan: --eni and --address are required");
   }
@@ -68,12 +69,15 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
   if (!run) return std::unexpected(run.error());
   auto region = eni_region(**store, run->run_id, options.eni, options.region, "action plan");
   if (!region) return std::unexpected(region.error());
+  auto provider = action_provider(*run, "action plan", seams);
+  if (!provider) return std::unexpected(provider.error());
   auto plan = plan_capture(**store, {run->run_id, options.eni, options.address, *region,
-                                     options.seize_from});
+                                     options.seize_from, std::string((*provider)->name())});
   if (!plan) return std::unexpected(plan.error());
-  const auto runner = make_aws_runner(false);
+  const auto runner = (*provider)->action_runner(false);
+  if (!runner) return std::unexpected(runner.error());
   for (const auto& request : *plan) {
-    const auto probe = runner(request, run->run_id, "");
+    const auto probe = (*runner)(request, run->run_id, "");
     if (probe.code != ExitCode::ok) {
       return fail(probe.code, "action plan: " + request.action + ": " + probe.result.message);
     }
@@ -92,13 +96,13 @@ Expected<ExitCode> run_action_plan(const PlanOptions& options) {
 }
 
 Expected<ExitCode> run_action_import(const std::string& file, const std::string& run_id,
-                                     bool json) {
+                                     bool json, const providers::ProviderSeams& seams) {
   auto text = read_plan_text(file);
   if (!text) return std::unexpected(text.error());
   const std::string what =
       "action import: " + (file == "-" ? std::string("stdin") : text::printable(file, 256));
   // Everything is checked before the state is opened: a bad plan stores nothing.
-  auto plan = read_plan(*text, what);
+  auto plan = providers::read_plan(*text, what);
   if (!plan) return std::unexpected(plan.error());
   std::string wanted = run_id;
   if (wanted.empty()) wanted = plan->run_id;
@@ -111,7 +115,7 @@ Expected<ExitCode> run_action_import(const std::string& file, const std::string&
   if (!run) return std::unexpected(run.error());
   auto lease = (*store)->acquire_lease(run->run_id, "action import");
   if (!lease) return std::unexpected(lease.error());
-  auto gate = make_gate(**store);
+  auto gate = make_gate(**store, seams);
   auto reports = gate.import(run->run_id, plan->actions, "import");
   if (!reports) return std::unexpected(reports.error());
   if (json) {
@@ -145,18 +149,20 @@ Expected<ExitCode> run_action_approve(const std::string& key, const std::string&
   });
 }
 
-Expected<ExitCode> run_action_execute(const std::string& key, bool approved) {
+Expected<ExitCode> run_action_execute(const std::string& key, bool approved,
+                                      const providers::ProviderSeams& seams) {
   return with_action(key, "action execute", [&](state::Store& store) -> Expected<ExitCode> {
-    auto gate = make_gate(store);
+    auto gate = make_gate(store, seams);
     auto outcome = gate.execute(key, approved);
     if (!outcome) return std::unexpected(outcome.error());
     return publish(*outcome);
   });
 }
 
-Expected<ExitCode> run_action_undo(const std::string& key) {
+Expected<ExitCode> run_action_undo(const std::string& key,
+                                   const providers::ProviderSeams& seams) {
   return with_action(key, "action undo", [&](state::Store& store) -> Expected<ExitCode> {
-    auto gate = make_gate(store);
+    auto gate = make_gate(store, seams);
     auto outcome = gate.undo(key);
     if (!outcome) return std::unexpected(outcome.error());
     return publish(*outcome);

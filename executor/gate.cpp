@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 
-#include "core/clock.hpp"
 #include "core/json_io.hpp"
 #include "core/log.hpp"
 #include "core/sqlite_util.hpp"
@@ -25,9 +24,9 @@ journal::ActionRow row_of(const ActionRequest& request, const std::string& run_i
   row.provider = request.provider;
   row.provider_ref = request.provider_ref;
   row.action = request.action;
-  row.target = target_json(request.target);
+  row.target = providers::target_json(request.target);
   row.parameters = request.parameters;
-  if (const auto undo = undo_action_of(request.action); !undo.empty()) {
+  if (const auto undo = providers::undo_action_of(request.action); !undo.empty()) {
     row.undo = {{"action", undo}, {"parameters", nlohmann::json::object()}};
   }
   const bool seize = request.parameters.value("allowReassignment", false);
@@ -55,7 +54,7 @@ Expected<void> journal_stop(state::Store& store, const std::string& key, const s
 // its address) is stale.
 std::optional<std::string> stale_reason(const journal::ActionRow& row,
                                         std::optional<long long> current) {
-  if (row.action != k_assign || !row.epoch || !current || *row.epoch >= *current) {
+  if (row.action != providers::k_assign || !row.epoch || !current || *row.epoch >= *current) {
     return std::nullopt;
   }
   return "stale action fenced: epoch " + std::to_string(*row.epoch) + " < current " +
@@ -68,7 +67,7 @@ std::optional<std::string> stale_reason(const journal::ActionRow& row,
 std::optional<std::string> unassign_refusal(const journal::ActionRow& row,
                                             const std::set<std::string>& assigned) {
   const std::string nic_ref = row.target.value("nicRef", "");
-  if (row.action != k_unassign || assigned.contains(row.address + " " + nic_ref)) {
+  if (row.action != providers::k_unassign || assigned.contains(row.address + " " + nic_ref)) {
     return std::nullopt;
   }
   return "hard stop: labctl unassigns only addresses it assigned; the journal has no succeeded "
@@ -96,7 +95,7 @@ ActionRequest request_of(const journal::ActionRow& row, const std::string& mode)
   request.action = row.action;
   request.provider = row.provider;
   request.provider_ref = row.provider_ref;
-  request.target = target_from_json(row.target);
+  request.target = providers::target_from_json(row.target);
   request.parameters = row.parameters;
   request.mode = mode;
   request.idempotency_key = row.idempotency_key;
@@ -104,37 +103,56 @@ ActionRequest request_of(const journal::ActionRow& row, const std::string& mode)
   return request;
 }
 
-Expected<std::vector<ActionRequest>> plan_capture(state::Store& store, const CaptureTarget& target) {
+Expected<std::vector<ActionRequest>> plan_capture(state::Store& store,
+                                                  const CaptureTarget& target) {
   auto current = journal::current_epoch(store, target.run_id, target.address);
   if (!current) return std::unexpected(current.error());
   const long long epoch = current->value_or(0) + 1;
-  const Target where{target.eni, "", target.region};
-  ActionRequest forwarding{k_forwarding_on, "aws", "", where, nlohmann::json::object(),
-                           k_mode_dry_run,
-                           key_for(target.run_id, k_forwarding_on, target.eni, "", epoch),
+  const providers::Target where{target.eni, "", target.region};
+  const std::string key = key_for(target.run_id, providers::k_forwarding_on, target.eni, "", epoch);
+  ActionRequest forwarding{providers::k_forwarding_on, target.provider, "", where,
+                           nlohmann::json::object(), providers::k_mode_dry_run, key,
                            {{"runId", target.run_id}}};
   ActionRequest capture = forwarding;
-  capture.action = k_assign;
+  capture.action = providers::k_assign;
   capture.target.address = target.address;
   capture.parameters = {{"ownershipEpoch", epoch}};
   if (!target.previous_holder.empty()) {
     capture.parameters["allowReassignment"] = true;
     capture.parameters["previousHolder"] = target.previous_holder;
   }
-  capture.idempotency_key = key_for(target.run_id, k_assign, target.eni, target.address, epoch);
+  capture.idempotency_key =
+      key_for(target.run_id, providers::k_assign, target.eni, target.address, epoch);
   return std::vector<ActionRequest>{forwarding, capture};
 }
 
 nlohmann::ordered_json plan_document(const std::string& run_id,
                                      const std::vector<ActionRequest>& actions) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& action : actions) list.push_back(to_json(action));
-  return {{"apiVersion", k_api_version}, {"kind", "ActionPlan"}, {"runId", run_id},
+  for (const auto& action : actions) list.push_back(providers::to_json(action));
+  return {{"apiVersion", providers::k_api_version}, {"kind", "ActionPlan"}, {"runId", run_id},
           {"actions", list}};
 }
 
+Expected<ActionRunner> Gate::runner_of(const std::string& provider) {
+  auto known = m_runner_of.find(provider);
+  if (known == m_runner_of.end()) known = m_runner_of.emplace(provider, m_runners(provider)).first;
+  return known->second;
+}
+
+Outcome Gate::run(const ActionRequest& request, const std::string& run_id,
+                  const std::string& credentials_profile) {
+  auto runner = runner_of(request.provider);
+  if (!runner) {
+    const std::string why = "hard stop: " + runner.error().message;
+    return Outcome{{journal::k_failed, why, nlohmann::json::object(), false, why},
+                   ExitCode::refused};
+  }
+  return (*runner)(request, run_id, credentials_profile);
+}
+
 Expected<std::optional<std::string>> Gate::fence_reason(const journal::ActionRow& row) {
-  if (row.action != k_assign || !row.epoch) return std::optional<std::string>();
+  if (row.action != providers::k_assign || !row.epoch) return std::optional<std::string>();
   auto current = journal::current_epoch(m_store, row.run_id, row.address);
   if (!current) return std::unexpected(current.error());
   return stale_reason(row, *current);
@@ -150,8 +168,10 @@ Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
     plan_stop = "hard stop: more than one provider in one plan (" +
                 join(std::vector<std::string>(providers.begin(), providers.end()), ",") +
                 "); the executor takes exactly one";
-  } else if (!providers.empty() && *providers.begin() != "aws") {
-    plan_stop = "hard stop: no executor for provider '" + *providers.begin() + "' (only aws)";
+  } else if (!providers.empty()) {
+    if (auto runner = runner_of(*providers.begin()); !runner) {
+      plan_stop = "hard stop: " + runner.error().message;
+    }
   }
   std::vector<journal::ActionRow> rows;
   rows.reserve(requests.size());
@@ -164,7 +184,7 @@ Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
   auto existing = journal::list(m_store, run_id);
   if (!existing) return std::unexpected(existing.error());
   for (const auto& other : *existing) {
-    if (other.action == k_assign && other.status == journal::k_succeeded) {
+    if (other.action == providers::k_assign && other.status == journal::k_succeeded) {
       assigned.insert(other.address + " " + other.target.value("nicRef", ""));
     }
   }
@@ -175,10 +195,10 @@ Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (stops[i].empty()) stops[i] = unassign_refusal(rows[i], assigned).value_or("");
     if (!stops[i].empty()) continue;
-    const auto request = request_of(rows[i], k_mode_dry_run);
+    const auto request = request_of(rows[i], providers::k_mode_dry_run);
     const auto [known, inserted] = probed.try_emplace(probe_key(request));
     if (inserted) {
-      const auto probe = m_runner(request, run_id, "");
+      const auto probe = run(request, run_id, "");
       if (probe.code != ExitCode::ok) known->second = probe.result.message;
     }
     stops[i] = known->second;
@@ -261,7 +281,7 @@ Expected<Outcome> Gate::run_row(const journal::ActionRow& row) {
     return fail(ExitCode::refused, "action " + row.idempotency_key +
                                        " is no longer approved (another process claimed it)");
   }
-  auto outcome = m_runner(request_of(row, k_mode_execute), row.run_id, identity);
+  auto outcome = run(request_of(row, providers::k_mode_execute), row.run_id, identity);
   if (!identity.empty()) outcome.result.observed["identity"] = "scoped:" + identity;
   if (auto recorded = journal::record_result(m_store, row.idempotency_key, outcome.result.status,
                                              outcome.result.message, outcome.result.observed,
@@ -334,7 +354,7 @@ Expected<Outcome> Gate::execute(const std::string& key, bool approved) {
   if (!m_live) {
     log::info("executor.dry", "[dry] CE_DRY_RUN is not 0: running " + key +
                                   " in dry-run mode (describe only); the journal is unchanged");
-    return m_runner(request_of(row, k_mode_dry_run), row.run_id, "");
+    return run(request_of(row, providers::k_mode_dry_run), row.run_id, "");
   }
   return run_row(row);
 }
@@ -361,13 +381,13 @@ Expected<Outcome> Gate::undo(const std::string& key, const std::string& by) {
   std::string stop;
   if (undo_row.action.empty()) {
     stop = "hard stop: undo not describable: " + row.action + " has no undo";
-  } else if (undo_row.action == k_forwarding_off &&
+  } else if (undo_row.action == providers::k_forwarding_off &&
              !undo_row.parameters.contains("priorSourceDestCheck")) {
     stop = "hard stop: undo not describable: " + key + " recorded no priorSourceDestCheck";
   }
   if (!m_live && stop.empty()) {
     log::info("executor.dry", "[dry] would undo " + key + " with " + undo_row.action);
-    return m_runner(request_of(undo_row, k_mode_dry_run), row.run_id, "");
+    return run(request_of(undo_row, providers::k_mode_dry_run), row.run_id, "");
   }
   auto imported = journal::import_action(m_store, undo_row);
   if (!imported) return std::unexpected(imported.error());
@@ -437,7 +457,7 @@ Expected<journal::ActionRow> Gate::replay_stale(const std::string& run_id) {
   if (!rows) return std::unexpected(rows.error());
   std::optional<journal::ActionRow> stale;
   for (const auto& row : *rows) {
-    if (row.action != k_assign || !row.epoch || row.source == "stale-replay") continue;
+    if (row.action != providers::k_assign || !row.epoch || row.source == "stale-replay") continue;
     if (row.status != journal::k_succeeded && row.status != journal::k_rolled_back) continue;
     auto current = journal::current_epoch(m_store, run_id, row.address);
     if (!current) return std::unexpected(current.error());
@@ -449,9 +469,9 @@ Expected<journal::ActionRow> Gate::replay_stale(const std::string& run_id) {
                 "a newer ownership epoch; capture the address again first (labctl action plan "
                 "--seize-from ..., import, approve, execute)");
   }
-  ActionRequest replay = request_of(*stale, k_mode_execute);
+  ActionRequest replay = request_of(*stale, providers::k_mode_execute);
   replay.idempotency_key = stale->idempotency_key + ":replay:" +
-                           format_rfc3339_ms(system_clock()->now());
+                           format_rfc3339_ms(m_clock.now());
   replay.parameters["replayOf"] = stale->idempotency_key;
   auto imported = import(run_id, {replay}, "stale-replay");
   if (!imported) return std::unexpected(imported.error());

@@ -1,14 +1,15 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "executor/aws_actions.hpp"
-#include "executor/contract.hpp"
 #include "core/action_journal.hpp"
+#include "core/clock.hpp"
 #include "core/state_store.hpp"
+#include "providers/action_contract.hpp"
 
 // The gated, journaled path every provider action takes (runbook §5–§8, DESIGN.md "Provider
 // actions"): import (pending) -> approve -> execute --approved -> succeeded, undo -> rolledBack.
@@ -16,10 +17,14 @@
 // mutates without approval, and every hard stop is a journal entry plus exit 4.
 namespace labctl::executor {
 
-// Runs one request against its provider. `credentials_profile` non-empty: with that shared
-// credentials profile instead of the usual chain (the executor-fail fault's scoped identity).
-using ActionRunner = std::function<Outcome(const ActionRequest& request, const std::string& run_id,
-                                           const std::string& credentials_profile)>;
+using providers::ActionRequest;
+using providers::ActionResult;
+using providers::ActionRunner;
+using providers::Outcome;
+
+// The runner of one provider's actions, or an error when that provider has none (the gate
+// journals it as a hard stop). executor/action_provider.hpp builds it from the registry.
+using ActionRunners = std::function<Expected<ActionRunner>(const std::string& provider)>;
 
 // What `action plan` builds for capturing `address` on `eni`.
 struct CaptureTarget {
@@ -28,6 +33,7 @@ struct CaptureTarget {
   std::string address;
   std::string region;
   std::string previous_holder;  // non-empty: a seize from that ENI (AllowReassignment)
+  std::string provider;         // whose actions capture it (the run's action provider)
 };
 
 // ensure-forwarding-enabled then assign-secondary-ip (dry-run mode), the capture carrying the
@@ -48,12 +54,13 @@ struct ImportReport {
 
 class Gate {
  public:
-  Gate(state::Store& store, ActionRunner runner, bool live)
-      : m_store(store), m_runner(std::move(runner)), m_live(live) {}
+  // `clock` stamps the stale replay's key.
+  Gate(state::Store& store, ActionRunners runners, bool live, const Clock& clock)
+      : m_store(store), m_runners(std::move(runners)), m_live(live), m_clock(clock) {}
 
   // Imports `requests` for `run_id` as pending, all in one transaction (a killed import leaves
   // none of them). Hard stops (more than one provider, a provider
-  // without an executor, an ENI without the run's tags, an unassign of an address labctl did not
+  // without actions, an ENI without the run's tags, an unassign of an address labctl did not
   // assign) journal every row as failed and return refused; a stale capture epoch journals the
   // row as skipped ("stale action fenced: epoch E < current C").
   [[nodiscard]] Expected<std::vector<ImportReport>> import(const std::string& run_id,
@@ -84,10 +91,17 @@ class Gate {
  private:
   [[nodiscard]] Expected<Outcome> run_row(const journal::ActionRow& row);
   [[nodiscard]] Expected<std::optional<std::string>> fence_reason(const journal::ActionRow& row);
+  // The runner of `provider`'s actions (asked once per provider), or why there is none.
+  [[nodiscard]] Expected<ActionRunner> runner_of(const std::string& provider);
+  // Runs `request` with its provider's runner; a provider without one is a hard stop (refused).
+  [[nodiscard]] Outcome run(const ActionRequest& request, const std::string& run_id,
+                            const std::string& credentials_profile);
 
   state::Store& m_store;
-  ActionRunner m_runner;
+  ActionRunners m_runners;
+  std::map<std::string, Expected<ActionRunner>> m_runner_of;  // by provider
   bool m_live;
+  const Clock& m_clock;
 };
 
 // The request a journal row describes, in `mode`.

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::executor {
 
@@ -14,11 +15,13 @@ struct PreflightOptions {
   std::string out;      // default: $CE_STATE_DIR/runs/<run>/preflight.json
 };
 
-// The runbook's §4 read-only preflight (describes only; allowed in dry-run): the ENI with its
-// secondary IPs and SourceDestCheck, the instance it is attached to, its subnet and the subnet's
-// route tables; checks the ENI is the run's, the address lies in the subnet and is not already
-// assigned. Writes preflight.json atomically, stores it as the run's "preflight" metadata
-// (evidence includes it) and prints its path. check_failed when a check fails.
-[[nodiscard]] Expected<ExitCode> run_preflight(const PreflightOptions& options);
+// The runbook's §4 read-only preflight (describes only; allowed in dry-run), as the run's action
+// provider (built with `seams`) performs it (Provider::preflight: the NIC, its instance, subnet and route tables;
+// the NIC is the run's, the address lies in the subnet and is not already assigned). Stamps
+// the document with seams' clock, writes preflight.json atomically, stores it as the run's
+// "preflight" metadata (evidence includes it) and prints its path. check_failed when a check
+// fails.
+[[nodiscard]] Expected<ExitCode> run_preflight(const PreflightOptions& options,
+                                               const providers::ProviderSeams& seams);
 
 }  // namespace labctl::executor

@@ -1,7 +1,6 @@
 #include "executor/run_lookup.hpp"
 
 #include "core/env.hpp"
-#include "core/log.hpp"
 
 namespace labctl::executor {
 
@@ -13,19 +12,6 @@ Expected<std::unique_ptr<state::Store>> open_state(const std::string& command) {
                                      "; run `labctl up` first (or set CE_STATE_DIR)");
   }
   return std::move(*store);
-}
-
-Expected<state::RunRecord> resolve_run(state::Store& store, const std::string& run_id,
-                                       const std::string& command) {
-  auto found = run_id.empty() ? store.latest_active_run() : store.find_run(run_id);
-  if (!found) return std::unexpected(found.error());
-  if (!*found) {
-    return fail(ExitCode::usage, command + ": " +
-                                     (run_id.empty() ? "no active run" : "no run " + run_id) +
-                                     " (see labctl runs list; give --run-id)");
-  }
-  log::set_run_id((*found)->run_id);
-  return **found;
 }
 
 Expected<std::string> eni_region(state::Store& store, const std::string& run_id,

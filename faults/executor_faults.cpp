@@ -1,8 +1,7 @@
 #include "faults/executor_faults.hpp"
 
-#include "executor/aws_runner.hpp"
+#include "executor/action_provider.hpp"
 #include "executor/gate.hpp"
-#include "core/env.hpp"
 #include "core/log.hpp"
 
 namespace labctl::faults {
@@ -12,9 +11,10 @@ bool is_executor_fault(const std::string& fault) {
 }
 
 Expected<nlohmann::json> inject_executor_fault(state::Store& store, const state::RunRecord& run,
-                                               const std::string& fault) {
+                                               const std::string& fault,
+                                               const providers::ProviderSeams& seams) {
   if (fault == "executor-fail") {
-    const std::string profile = env::get_or("CE_AWS_EXECUTOR_FAIL_PROFILE", "");
+    const std::string profile = seams.seams.env("CE_AWS_EXECUTOR_FAIL_PROFILE").value_or("");
     if (profile.empty()) {
       return fail(ExitCode::usage,
                   "failover --fault executor-fail: set CE_AWS_EXECUTOR_FAIL_PROFILE to a shared "
@@ -29,7 +29,8 @@ Expected<nlohmann::json> inject_executor_fault(state::Store& store, const state:
     return nlohmann::json{{"scopedProfile", profile}, {"appliesTo", "the next provider action"}};
   }
   // Import only (describes, never mutates): a live runner is not needed.
-  executor::Gate gate(store, executor::make_aws_runner(false), false);
+  executor::Gate gate(store, executor::registry_runners(false, seams), false,
+                      *seams.seams.clock);
   auto replay = gate.replay_stale(run.run_id);
   if (!replay) return std::unexpected(replay.error());
   const bool fenced = replay->status == journal::k_skipped &&

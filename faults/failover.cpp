@@ -7,10 +7,10 @@
 #include "faults/failover_timing.hpp"
 #include "core/json_io.hpp"
 #include "core/atomic_file.hpp"
-#include "core/clock.hpp"
 #include "core/env.hpp"
 #include "core/log.hpp"
 #include "core/provider_order.hpp"
+#include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
 #include "core/suggest.hpp"
 #include "providers/provider.hpp"
@@ -44,7 +44,7 @@ Expected<ExitCode> publish_timing(state::Store& store, const std::string& run_id
 
 }  // namespace
 
-Expected<ExitCode> run_failover(const FailoverOptions& options) {
+Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& seams) {
   if (options.providers.empty()) return fail(ExitCode::usage, "failover: --provider is required");
   if (options.fault.empty()) return fail(ExitCode::usage, "failover: --fault is required");
   const auto& faults = known_faults();
@@ -66,8 +66,9 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
                 "failover: --threshold-seconds and --timeout-seconds must be positive");
   }
   std::vector<std::unique_ptr<providers::Provider>> selected;
+  const auto provider_seams = providers::provider_seams(seams);
   for (const auto& name : names) {
-    auto provider = providers::make_provider(name);
+    auto provider = providers::make_provider(name, provider_seams);
     if (!provider) return std::unexpected(provider.error());
     selected.push_back(std::move(*provider));
   }
@@ -86,18 +87,8 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
   if (!store) return std::unexpected(store.error());
   if (!*store) return fail(ExitCode::usage, "failover: no state in " + env::state_dir().string() +
                                                 "; run `labctl up` first");
-  std::optional<state::RunRecord> run;
-  if (!options.run_id.empty()) {
-    auto found = (*store)->find_run(options.run_id);
-    if (!found) return std::unexpected(found.error());
-    run = *found;
-  } else {
-    auto latest = (*store)->latest_active_run();
-    if (!latest) return std::unexpected(latest.error());
-    run = *latest;
-  }
-  if (!run) return fail(ExitCode::usage, "failover: no such run (give --run-id; see labctl runs list)");
-  log::set_run_id(run->run_id);
+  auto run = state::resolve_run(**store, options.run_id, "failover");
+  if (!run) return std::unexpected(run.error());
   auto lease = (*store)->acquire_lease(run->run_id, "failover");
   if (!lease) return std::unexpected(lease.error());
   profile::Profile profile;
@@ -107,11 +98,12 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
     providers::RunContext ctx{*run, profile,
                               make_tags(run->run_id, run->owner, run->ttl_expires_at, name,
                                         run->purpose),
-                              **store, *system_clock(), false};
-    const std::string injected_at = format_rfc3339_ms(system_clock()->now());
+                              **store, *seams.clock, false};
+    const std::string injected_at = format_rfc3339_ms(seams.clock->now());
     if (options.measure) {
       const MeasureOptions measure{options.threshold_seconds, options.timeout_seconds, 250};
-      auto timing = measure_failover(*provider, ctx, {options.fault, options.node}, measure);
+      auto timing =
+          measure_failover(*provider, ctx, {options.fault, options.node}, measure, seams);
       if (!timing) return std::unexpected(timing.error());
       (void)(*store)->add_event(run->run_id, "failover",
                                 {{"provider", name}, {"fault", options.fault},
@@ -119,8 +111,8 @@ Expected<ExitCode> run_failover(const FailoverOptions& options) {
                                  {"timing", nlohmann::json::parse(timing->dump())}});
       return publish_timing(**store, run->run_id, *timing, options.out);
     }
-    auto detail = is_executor_fault(options.fault) && name == "aws"
-                      ? inject_executor_fault(**store, *run, options.fault)
+    auto detail = is_executor_fault(options.fault) && provider->has_actions()
+                      ? inject_executor_fault(**store, *run, options.fault, provider_seams)
                       : provider->inject_fault(ctx, {options.fault, options.node});
     if (!detail) {
       (void)(*store)->add_event(run->run_id, "failover",

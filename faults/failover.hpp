@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/seams.hpp"
 
 namespace labctl::faults {
 
@@ -25,7 +26,8 @@ struct FailoverOptions {
 // the run and records a "failover" event with what was done; dry-run prints what it would do.
 // With --measure (one provider), also times the failover (failover_timing.hpp), prints the
 // timing JSON on stdout (or writes --out and prints its path), stores it as the run's
-// "failover.timing" and returns check_failed unless it passed.
-[[nodiscard]] Expected<ExitCode> run_failover(const FailoverOptions& options);
+// "failover.timing" and returns check_failed unless it passed. `seams`: the clock stamps the
+// injection and paces the timing polls; the process runner starts an external probe runner.
+[[nodiscard]] Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& seams);
 
 }  // namespace labctl::faults

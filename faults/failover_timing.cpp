@@ -12,9 +12,9 @@
 namespace labctl::faults {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
-double seconds_between(Clock::time_point from, Clock::time_point to) {
+double seconds_between(SteadyTime from, SteadyTime to) {
   const double s = std::chrono::duration<double>(to - from).count();
   return std::round(std::max(0.0, s) * 1000.0) / 1000.0;
 }
@@ -27,10 +27,11 @@ nlohmann::ordered_json stage(bool passed, const std::string& detail) {
 // engine the smoke uses.
 class RecoveryProbe {
  public:
-  static Expected<RecoveryProbe> create(const providers::RunContext& ctx, const std::string& site) {
+  static Expected<RecoveryProbe> create(const providers::RunContext& ctx, const std::string& site,
+                                        const Seams& seams) {
     matrix::SmokeOptions options;
     options.run_id = ctx.run.run_id;
-    const auto env = matrix::process_env();
+    const auto& env = seams.env;
     auto run = matrix::find_run(options, env);
     if (!run) return std::unexpected(run.error());
     auto plan = matrix::resolve_plan(options, env, *run ? &**run : nullptr);
@@ -50,7 +51,7 @@ class RecoveryProbe {
       probe.m_runner = std::make_unique<matrix::SshRunner>(probe.m_plan.ssh);
     } else {
       probe.m_runner =
-          std::make_unique<matrix::ExternalRunner>(probe.m_plan.runner, system_process_runner());
+          std::make_unique<matrix::ExternalRunner>(probe.m_plan.runner, seams.processes);
     }
     return probe;
   }
@@ -74,30 +75,31 @@ class RecoveryProbe {
   std::unique_ptr<matrix::FlowRunner> m_runner;
 };
 
-// Polls `reached` every poll_ms until it holds or the deadline passes; returns when it held.
-template <class Check>
-std::optional<Clock::time_point> poll_until(Check reached, Clock::time_point deadline,
-                                            const MeasureOptions& options, labctl::Clock& clock) {
+}  // namespace
+
+std::optional<std::chrono::steady_clock::time_point> poll_until(
+    const std::function<bool()>& reached, std::chrono::steady_clock::time_point deadline,
+    std::chrono::milliseconds poll, Clock& clock) {
   while (true) {
-    if (reached()) return Clock::now();
-    if (Clock::now() >= deadline) return std::nullopt;
-    if (!clock.sleep_for(std::chrono::milliseconds(options.poll_ms))) return std::nullopt;
+    if (reached()) return clock.steady_now();
+    if (clock.steady_now() >= deadline) return std::nullopt;
+    if (!clock.sleep_for(poll)) return std::nullopt;
   }
 }
-
-}  // namespace
 
 Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
                                                   const providers::RunContext& ctx,
                                                   const providers::FaultRequest& request,
-                                                  const MeasureOptions& options) {
+                                                  const MeasureOptions& options,
+                                                  const Seams& seams) {
   const auto timeout = std::chrono::seconds(options.timeout_seconds);
-  const auto start = Clock::now();
+  const auto poll = std::chrono::milliseconds(options.poll_ms);
+  const auto start = ctx.clock.steady_now();
   auto injected = provider.inject_fault(ctx, request);
   if (!injected) return std::unexpected(injected.error());
   const std::string site = injected->value("site", "");
   const std::string stopped = injected->value("node", "");
-  auto probe = RecoveryProbe::create(ctx, site);
+  auto probe = RecoveryProbe::create(ctx, site, seams);
   if (!probe) return std::unexpected(probe.error());
   log::info("failover.measure", "failover: measuring: site " + site + ", stopped " + stopped +
                                     ", probe " + probe->describe());
@@ -109,17 +111,17 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
         if (now) holder = *now;
         return now && !now->empty() && *now != stopped;
       },
-      start + timeout, options, ctx.clock);
-  std::optional<Clock::time_point> switched, recovered;
+      start + timeout, poll, ctx.clock);
+  std::optional<SteadyTime> switched, recovered;
   matrix::Observation last;
   if (detected) {
     switched = poll_until([&] { return (last = probe->observe()).ping_ok; },
-                          *detected + timeout, options, ctx.clock);
+                          *detected + timeout, poll, ctx.clock);
   }
   if (switched) {
     recovered = probe->passes(last) ? switched
                                     : poll_until([&] { return probe->passes(last = probe->observe()); },
-                                                 *switched + timeout, options, ctx.clock);
+                                                 *switched + timeout, poll, ctx.clock);
   }
   const double detection = detected ? seconds_between(start, *detected) : 0;
   const double switchover = switched ? seconds_between(*detected, *switched) : 0;

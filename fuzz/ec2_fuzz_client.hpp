@@ -9,7 +9,7 @@
 
 #include "providers/aws/ec2_client.hpp"
 #include "tests/fakes/fake_http_transport.hpp"
-#include "tests/unit/providers/aws/manual_clock.hpp"
+#include "tests/fakes/manual_clock.hpp"
 
 // An Ec2Client whose endpoint answers from the fuzz input: `bodies` in turn (cycling), each with
 // `status`. The clock is manual, so backoff never sleeps. Counts requests, so a target can tell a

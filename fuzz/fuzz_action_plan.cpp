@@ -1,5 +1,5 @@
-// Action plans and ExecuteActionRequests: `labctl action import` (executor::read_plan on the
-// file's text), executor::read_request, and `labctl executor aws` (executor::run_plugin, stdin
+// Action plans and ExecuteActionRequests: `labctl action import` (providers::read_plan on the
+// file's text), providers::read_request, and `labctl executor aws` (executor::run_plugin, stdin
 // to stdout). The
 // process environment points every AWS call at a closed loopback port, so a request the plugin
 // accepts fails at the transport; nothing leaves the machine and nothing is mutated (dry-run).
@@ -13,32 +13,33 @@
 #include <sstream>
 #include <string>
 
-#include "executor/contract.hpp"
 #include "executor/plugin.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "core/json_io.hpp"
 #include "core/text.hpp"
+#include "providers/action_contract.hpp"
 
 namespace {
 
 namespace executor = labctl::executor;
+namespace providers = labctl::providers;
 using labctl::fuzz::check;
 
 void check_import(std::string_view text) {
-  const auto plan = executor::read_plan(text, "action import fuzz.json");
+  const auto plan = providers::read_plan(text, "action import fuzz.json");
   if (!plan) {
     check(plan.error().code == labctl::ExitCode::usage, "a bad plan is a usage error");
     return;
   }
   for (const auto& request : plan->actions) {
-    if (request.action == executor::k_assign) {
+    if (request.action == providers::k_assign) {
       const auto epoch = request.parameters.find("ownershipEpoch");
       check(epoch != request.parameters.end() && epoch->is_number_integer(),
             "an accepted capture has an integer ownershipEpoch");
     }
-    const std::string dumped = labctl::json_io::dump(executor::to_json(request));
+    const std::string dumped = labctl::json_io::dump(providers::to_json(request));
     check(labctl::text::is_valid_utf8(dumped), "a request serialises to valid UTF-8");
-    const auto again = executor::read_request(dumped, "request");
+    const auto again = providers::read_request(dumped, "request");
     check(again.has_value(), "a serialised request is accepted again");
     check(again->action == request.action && again->provider == request.provider &&
               again->target.nic_ref == request.target.nic_ref &&
@@ -47,7 +48,7 @@ void check_import(std::string_view text) {
               again->idempotency_key == request.idempotency_key,
           "a request round-trips through to_json");
   }
-  if (const auto single = executor::read_request(text, "request"); single) {
+  if (const auto single = providers::read_request(text, "request"); single) {
     check(plan->actions.size() == 1 &&
               plan->actions.front().idempotency_key == single->idempotency_key,
           "read_plan reads a single request as read_request does");
@@ -57,7 +58,8 @@ void check_import(std::string_view text) {
 void check_plugin(std::string_view text) {
   std::istringstream in{std::string(text)};
   std::ostringstream out;
-  (void)executor::run_plugin("aws", in, out);
+  static const auto seams = providers::provider_seams(labctl::Seams::system());
+  (void)executor::run_plugin("aws", in, out, seams);
   const std::string written = out.str();
   check(!written.empty() && written.back() == '\n' && written.find('\n') == written.size() - 1,
         "the plugin writes exactly one line");

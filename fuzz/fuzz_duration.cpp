@@ -1,5 +1,5 @@
-// TTLs (labctl/duration.hpp: --ttl, --max-ttl, profile `ttl`) and RFC 3339 times
-// (labctl/time.hpp: the ttl_expires_at tag the janitor reads back from the cloud).
+// TTLs (core/duration.hpp: --ttl, --max-ttl, profile `ttl`) and RFC 3339 times
+// (core/time.hpp: the ttl_expires_at tag the janitor reads back from the cloud).
 // Properties: an accepted TTL is positive and bounded, and its formatted form parses back to
 // the same duration; an accepted time formats to a form that parses back to the same second.
 #include <chrono>

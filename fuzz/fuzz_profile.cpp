@@ -1,4 +1,4 @@
-// Profiles through the loader (labctl/profile.hpp: profile::parse is what profile::load calls on
+// Profiles through the loader (core/profile.hpp: profile::parse is what profile::load calls on
 // the file's text; all yaml-cpp access sits behind it). Properties: YAML never escapes as an
 // exception; a refused profile names the file; an accepted profile has sites, providers
 // without duplicates, a TTL that parses, SSH ports in range, and every matrix names known sites.

@@ -1,5 +1,5 @@
-// Provider lists (labctl/provider_order.hpp: --providers, CE_AWS_REGIONS-style CSVs;
-// providers/registry: the names). The input is "<order mode>\0<csv>". Properties: split items are
+// Provider lists (core/provider_order.hpp: --providers, CE_AWS_REGIONS-style CSVs;
+// providers/registry: the names and their orders). The input is "<order mode>\0<csv>". Properties: split items are
 // non-empty, trimmed and unique; an accepted order is a permutation of its input; the registry
 // answers any name with a provider of that name or a usage error, never a crash.
 #include <algorithm>
@@ -31,15 +31,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           "split items are unique");
   }
 
-  if (const auto ordered = labctl::order_providers(names, mode)) {
+  if (const auto ordered = labctl::providers::order_providers(names, mode)) {
     check(std::is_permutation(ordered->begin(), ordered->end(), names.begin(), names.end()),
           "an order is a permutation of the providers");
   } else {
     check(ordered.error().code == labctl::ExitCode::usage, "an unknown mode is a usage error");
   }
 
+  // One set of seams for every input: the real process edges; building a provider sends nothing.
+  static const auto seams = labctl::providers::provider_seams(labctl::Seams::system());
   for (const auto& name : names) {
-    if (auto provider = labctl::providers::make_provider(name)) {
+    if (auto provider = labctl::providers::make_provider(name, seams)) {
       check((*provider)->name() == name, "the registry returns the provider asked for");
     } else {
       check(provider.error().code == labctl::ExitCode::usage, "an unknown name is a usage error");

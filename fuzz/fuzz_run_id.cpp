@@ -1,4 +1,4 @@
-// Run ids and scenario names (labctl/run_id.hpp: --scenario, CE_SCENARIO, --run-id, ids read back
+// Run ids and scenario names (core/run_id.hpp: --scenario, CE_SCENARIO, --run-id, ids read back
 // from cloud tags). Properties: a sanitised scenario is non-empty, made only of [A-Za-z0-9._-]
 // with no leading, trailing or doubled '-', and sanitising it again changes nothing; for every
 // scenario check_scenario accepts, make_run_id builds an id is_valid_run_id accepts; an accepted id

@@ -19,7 +19,7 @@
 #include "providers/aws/credentials.hpp"
 #include "providers/aws/shared_config.hpp"
 #include "tests/fakes/fake_http_transport.hpp"
-#include "tests/unit/providers/aws/manual_clock.hpp"
+#include "tests/fakes/manual_clock.hpp"
 
 namespace {
 
@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       {"AWS_CONFIG_FILE", config_file.string()},
       {"AWS_EC2_METADATA_DISABLED", "true"},
       {"HOME", work_dir().string()}};
-  const aws::EnvLookup env = [&vars](const char* name) -> std::optional<std::string> {
+  const labctl::EnvLookup env = [&vars](const std::string& name) -> std::optional<std::string> {
     const auto found = vars.find(name);
     if (found == vars.end()) return std::nullopt;
     return found->second;

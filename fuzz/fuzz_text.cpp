@@ -1,5 +1,5 @@
-// The outside-text primitives (labctl/text.hpp) and the one JSON reader/writer
-// (labctl/json_io.hpp). Properties:
+// The outside-text primitives (core/text.hpp) and the one JSON reader/writer
+// (core/json_io.hpp). Properties:
 // - to_utf8 always yields valid UTF-8, is idempotent, and leaves valid UTF-8 unchanged;
 // - printable yields valid UTF-8 with no C0/C1 control character or DEL, within its cut;
 // - json_io::parse never throws; what it accepts dumps to valid UTF-8 that parses back equal,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "matrix/site.hpp"
+#include "ssh/session.hpp"
 
 namespace labctl::matrix {
 
@@ -40,7 +41,7 @@ struct Observation {
 // text quoting the peer, MATRIX_RUNNER's output): this makes each one safe to log, store and
 // serialise (text::printable: valid UTF-8, control characters escaped), cut to 512 bytes, or
 // k_max_error_bytes for the error texts. Applied to every observation before evaluate().
-inline constexpr std::size_t k_max_error_bytes = 4096;
+using ssh::k_max_error_bytes;  // ssh/session.hpp
 void make_printable(Observation& seen);
 
 // The default-gateway expectation: "unchanged" compares with a per-source baseline when one is

@@ -6,6 +6,8 @@
 
 #include "core/env.hpp"
 #include "core/profile.hpp"
+#include "core/run_lookup.hpp"
+#include "ssh/settings.hpp"
 
 namespace labctl::matrix {
 namespace {
@@ -18,10 +20,10 @@ std::string json_string(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::optional<Endpoint> jump_endpoint(const std::string& text) {
+std::optional<ssh::Endpoint> jump_endpoint(const std::string& text) {
   if (text.empty()) return std::nullopt;
-  auto parsed = parse_endpoint(text, "the run's jump host");
-  return parsed ? std::optional<Endpoint>(*parsed) : std::nullopt;
+  auto parsed = ssh::parse_endpoint(text, "the run's jump host");
+  return parsed ? std::optional<ssh::Endpoint>(*parsed) : std::nullopt;
 }
 
 // Client nodes of the run: resources whose attrs hold {"node": {"role": "client", ...}}.
@@ -105,25 +107,16 @@ nlohmann::json meta(RunContext* run, const char* key) {
   return value && *value ? **value : nlohmann::json::object();
 }
 
-Expected<SshRunnerOptions> ssh_options(const EnvLookup& env, RunContext* run) {
-  const nlohmann::json ssh = meta(run, "ssh");
+// The engine's options: the SSH settings (ssh/settings.hpp) and the matrix's own bounds.
+Expected<SshRunnerOptions> runner_options(const EnvLookup& env, ssh::SshSettings settings) {
   SshRunnerOptions options;
-  options.ssh.key_file = first_set(env, {"SSH_KEY_FILE"}).value_or(json_string(ssh, "key_file"));
-  const std::string home = first_set(env, {"HOME"}).value_or("/root");
-  std::string known = json_string(ssh, "known_hosts");
-  if (known.empty()) known = home + "/.ssh/known_hosts";
-  options.ssh.known_hosts =
-      first_set(env, {"CE_SSH_KNOWN_HOSTS", "CE_SSH_USER_KNOWN_HOSTS_FILE"}).value_or(known);
-  options.ssh.policy =
-      parse_host_key_policy(first_set(env, {"CE_SSH_STRICT_HOST_KEY_CHECKING"}).value_or("yes"));
-  auto timeout = env_positive(env, "CE_SSH_CONNECT_TIMEOUT", 8);
+  options.ssh = std::move(settings);
   auto count = env_positive(env, "CE_MATRIX_PING_COUNT", 3);
   auto ping_timeout = env_positive(env, "CE_MATRIX_PING_TIMEOUT", 2);
   auto command_timeout = env_positive(env, "CE_MATRIX_COMMAND_TIMEOUT", 60);
-  for (const auto* value : {&timeout, &count, &ping_timeout, &command_timeout}) {
+  for (const auto* value : {&count, &ping_timeout, &command_timeout}) {
     if (!*value) return std::unexpected(value->error());
   }
-  options.ssh.connect_timeout_s = *timeout;
   options.ping_count = *count;
   options.ping_timeout_s = *ping_timeout;
   options.command_timeout_s = *command_timeout;
@@ -153,12 +146,10 @@ Expected<std::optional<RunContext>> find_run(const SmokeOptions& options, const 
     return fail(ExitCode::usage, "smoke: --run-id " + options.run_id + ": no state database in " +
                                      dir.string() + " (set CE_STATE_DIR to where `labctl up` ran)");
   }
-  auto run = options.run_id.empty() ? (*store)->latest_active_run() : (*store)->find_run(options.run_id);
+  auto run = state::find_run_or_latest(**store, options.run_id, "smoke",
+                                       state::MissingRun::none_if_no_id);
   if (!run) return std::unexpected(run.error());
-  if (!*run) {
-    if (options.run_id.empty()) return std::nullopt;
-    return fail(ExitCode::usage, "smoke: unknown run: " + options.run_id + " (see `labctl runs`)");
-  }
+  if (!*run) return std::nullopt;
   return RunContext{std::move(*store), std::move(**run)};
 }
 
@@ -217,12 +208,13 @@ Expected<MatrixPlan> resolve_plan(const SmokeOptions& options, const EnvLookup& 
                            : first_set(env, {"CE_EXPECT_DEFAULT_GW"}).value_or("unchanged");
   plan.runner = first_set(env, {"MATRIX_RUNNER"}).value_or("");
 
-  auto ssh = ssh_options(env, run);
+  // No profile field is an SSH setting of the matrix: env > the run's "ssh" meta > default.
+  auto ssh = ssh::resolve_settings(env, ssh::layer_from_meta(meta(run, "ssh")), {});
   if (!ssh) return std::unexpected(ssh.error());
-  plan.ssh = std::move(*ssh);
-  const std::string default_user = first_set(env, {"CE_SSH_USER", "SSH_USER", "CLIENT_SSH_USER"})
-                                       .value_or(json_string(meta(run, "ssh"), "user"));
-  resolve_endpoints(plan.sites, env, endpoints, default_user.empty() ? "ubuntu" : default_user);
+  auto runner = runner_options(env, ssh->session);
+  if (!runner) return std::unexpected(runner.error());
+  plan.ssh = std::move(*runner);
+  resolve_endpoints(plan.sites, env, endpoints, ssh->user);
 
   if (run != nullptr) {
     plan.run_id = run->run.run_id;

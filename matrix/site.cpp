@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cstdlib>
 #include <string_view>
 
 #include "core/text.hpp"
@@ -18,56 +16,11 @@ std::string strip_spaces(std::string text) {
 
 }  // namespace
 
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-}
-
 std::optional<std::string> first_set(const EnvLookup& env, const std::vector<std::string>& names) {
   for (const auto& name : names) {
     if (auto value = env(name); value && !value->empty()) return value;
   }
   return std::nullopt;
-}
-
-Expected<Endpoint> parse_endpoint(const std::string& text, const std::string& what) {
-  Endpoint endpoint;
-  std::string rest = strip_spaces(text);
-  if (const auto at = rest.rfind('@'); at != std::string::npos) {
-    endpoint.user = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-  }
-  // A bracketed IPv6 literal keeps its colons: [::1]:2222.
-  std::string port_text;
-  if (rest.starts_with('[')) {
-    const auto close = rest.find(']');
-    if (close == std::string::npos) {
-      return fail(ExitCode::usage, what + ": unclosed '[' in '" + text + "'");
-    }
-    if (close + 1 < rest.size() && rest[close + 1] == ':') port_text = rest.substr(close + 2);
-    rest = rest.substr(1, close - 1);
-  } else if (const auto colon = rest.find(':');
-             colon != std::string::npos && rest.find(':', colon + 1) == std::string::npos) {
-    port_text = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-  }
-  if (!port_text.empty()) {
-    const auto [ptr, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), endpoint.port);
-    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || endpoint.port <= 0 ||
-        endpoint.port > 65535) {
-      return fail(ExitCode::usage, what + ": bad port '" + port_text + "' in '" + text +
-                                       "' (want [user@]host[:port])");
-    }
-  }
-  if (rest.empty()) {
-    return fail(ExitCode::usage, what + ": empty host in '" + text + "' (want [user@]host[:port])");
-  }
-  endpoint.host = rest;
-  return endpoint;
 }
 
 namespace {
@@ -155,7 +108,7 @@ void resolve_endpoints(std::vector<Site>& sites, const EnvLookup& env,
                                         : default_user);
     const std::string host_var = "CE_" + key + "_CLIENT_SSH_HOST";
     if (const auto host = first_set(env, {host_var, key + "_CLIENT_SSH_HOST"})) {
-      auto parsed = parse_endpoint(*host, host_var);
+      auto parsed = ssh::parse_endpoint(*host, host_var);
       if (parsed) {
         site.ssh = *parsed;
       } else {
@@ -171,7 +124,7 @@ void resolve_endpoints(std::vector<Site>& sites, const EnvLookup& env,
 
     const std::string jump_var = "CE_" + key + "_CLIENT_SSH_JUMP";
     if (const auto jump = first_set(env, {jump_var, key + "_CLIENT_SSH_JUMP"})) {
-      auto parsed = parse_endpoint(*jump, jump_var);
+      auto parsed = ssh::parse_endpoint(*jump, jump_var);
       if (parsed) {
         site.jump = *parsed;
       } else if (site.ssh_error.empty()) {

@@ -1,41 +1,27 @@
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/env.hpp"
 #include "core/error.hpp"
+#include "ssh/endpoint.hpp"
 
 namespace labctl::matrix {
 
-// Reads one environment variable; nullopt when unset. Injected so tests control the environment.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-// The process environment (getenv).
-[[nodiscard]] EnvLookup process_env();
 // The first of `names` that is set and non-empty; nullopt when none is.
 [[nodiscard]] std::optional<std::string> first_set(const EnvLookup& env,
                                                    const std::vector<std::string>& names);
-
-// An SSH endpoint: `[user@]host[:port]`.
-struct Endpoint {
-  std::string host;
-  int port = 22;
-  std::string user;
-  [[nodiscard]] bool operator==(const Endpoint&) const = default;
-};
-
-// Parses `[user@]host[:port]`; the user stays empty when not given. Errors name `what`.
-[[nodiscard]] Expected<Endpoint> parse_endpoint(const std::string& text, const std::string& what);
 
 // One matrix site: a client host we test from and to.
 struct Site {
   std::string name;
   std::string ip;  // the configured logical address (what peers must see)
   // How we reach the client's sshd; empty host when unknown (its flows then fail with `ssh_error`).
-  Endpoint ssh;
-  std::optional<Endpoint> jump;
+  ssh::Endpoint ssh;
+  std::optional<ssh::Endpoint> jump;
   std::string ssh_error;        // why `ssh` could not be resolved
   std::string expect_hostname;  // empty: no hostname expectation
 };
@@ -57,8 +43,8 @@ struct Site {
 
 // SSH endpoints as the run's state knows them (site -> endpoint, jump), overridden by env.
 struct StateEndpoint {
-  Endpoint ssh;
-  std::optional<Endpoint> jump;
+  ssh::Endpoint ssh;
+  std::optional<ssh::Endpoint> jump;
 };
 
 // Fills ssh/jump/expect_hostname of every site. Precedence (flag > env > state > default):

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "matrix/ssh_host.hpp"
+#include "ssh/host.hpp"
 
 namespace labctl::matrix {
 namespace {
@@ -94,7 +94,7 @@ class Gate {
 };
 
 struct SourceFacts {
-  SshExpected<std::string> hostkey;  // the connection's outcome
+  ssh::SshExpected<std::string> hostkey;  // the connection's outcome
   std::string hostname;
   std::string default_gw;
   std::string error;  // the facts command failed
@@ -126,7 +126,7 @@ class Engine {
     const SourceFacts& facts = facts_for(flow.src, *host);
     if (!facts.hostkey) {
       seen.error = "src " + src.name + ": " + facts.hostkey.error().message;
-      if (facts.hostkey.error().kind == SshErrorKind::host_key) {
+      if (facts.hostkey.error().kind == ssh::SshErrorKind::host_key) {
         seen.src_identity_error = facts.hostkey.error().message;
       }
       return seen;
@@ -161,22 +161,22 @@ class Engine {
 
  private:
   // The nested hop: src's sshd connects to dst:22 and our session runs over that channel.
-  void observe_destination(SessionHost& host, std::size_t dst_index, Observation& seen) {
+  void observe_destination(ssh::SessionHost& host, std::size_t dst_index, Observation& seen) {
     const Site& dst = m_sites.at(dst_index);
-    const Endpoint target{.host = dst.ip, .port = 22, .user = dst.ssh.user};
+    const ssh::Endpoint target{.host = dst.ip, .port = 22, .user = dst.ssh.user};
     auto session = connect_destination(host, dst_index, target);
     if (!session) {
       add_error(seen, "ssh: " + session.error().message);
-      if (session.error().kind == SshErrorKind::host_key) {
+      if (session.error().kind == ssh::SshErrorKind::host_key) {
         seen.dst_identity_error = session.error().message;
       }
       return;
     }
     seen.dst_hostkey_sha256 = session->hostkey_sha256;
-    const auto ran = exec_blocking(session->session.get(), k_destination_script,
-                                   std::chrono::seconds(m_options.command_timeout_s));
+    const auto ran = ssh::exec_blocking(session->session.get(), k_destination_script,
+                                        std::chrono::seconds(m_options.command_timeout_s));
     if (!ran) {
-      add_error(seen, "ssh " + describe(target) + ": " + ran.error().message);
+      add_error(seen, "ssh " + ssh::describe(target) + ": " + ran.error().message);
       return;
     }
     auto values = key_values(ran->out);
@@ -184,7 +184,7 @@ class Engine {
     seen.peer_ip = values["peer_ip"];
     seen.ssh_ok = ran->exit_status == 0;
     if (!seen.ssh_ok) {
-      add_error(seen, "ssh " + describe(target) + ": script exit " +
+      add_error(seen, "ssh " + ssh::describe(target) + ": script exit " +
                           std::to_string(ran->exit_status) + ": " + last_line(ran->err));
     }
   }
@@ -192,16 +192,16 @@ class Engine {
   // A session to `target` through a tunnel from `host`. sshd drops connections beyond its
   // MaxStartups (10 unauthenticated by default) before the banner, which a full matrix provokes
   // (N-1 sources reach each destination at once): such a drop is retried with a short backoff.
-  SshExpected<Connected> connect_destination(SessionHost& host, std::size_t dst,
-                                             const Endpoint& target) {
+  ssh::SshExpected<ssh::Connected> connect_destination(ssh::SessionHost& host, std::size_t dst,
+                                                       const ssh::Endpoint& target) {
     constexpr int k_attempts = 6;
     for (int attempt = 1;; ++attempt) {
       Gate::Hold hold(*m_handshakes.at(dst));
       auto fd = host.open_tunnel(target.host, target.port).get();
       if (!fd) return std::unexpected(fd.error());
-      auto session = connect_session(target, *fd, m_nested_ssh);
+      auto session = ssh::connect_session(target, *fd, m_nested_ssh);
       const std::string text = session ? std::string() : session.error().message;
-      const bool dropped = !session && session.error().kind == SshErrorKind::error &&
+      const bool dropped = !session && session.error().kind == ssh::SshErrorKind::error &&
                            (text.find("disconnected") != std::string::npos ||
                             text.find("onnection reset") != std::string::npos ||
                             text.find("onnection closed") != std::string::npos);
@@ -212,24 +212,24 @@ class Engine {
     }
   }
 
-  std::shared_ptr<SessionHost> host_for(const Site& site) {
+  std::shared_ptr<ssh::SessionHost> host_for(const Site& site) {
     std::lock_guard lock(m_mutex);
-    std::shared_ptr<SessionHost> via;
-    std::string key = describe(site.ssh);
+    std::shared_ptr<ssh::SessionHost> via;
+    std::string key = ssh::describe(site.ssh);
     if (site.jump) {
-      const std::string jump_key = describe(*site.jump);
+      const std::string jump_key = ssh::describe(*site.jump);
       auto& jump = m_hosts[jump_key];
-      if (!jump) jump = std::make_shared<SessionHost>(*site.jump, nullptr, m_options.ssh, m_options.max_sessions);
+      if (!jump) jump = std::make_shared<ssh::SessionHost>(*site.jump, nullptr, m_options.ssh, m_options.max_sessions);
       via = jump;
       key += " via " + jump_key;
     }
     auto& host = m_hosts[key];
-    if (!host) host = std::make_shared<SessionHost>(site.ssh, via, m_options.ssh, m_options.max_sessions);
+    if (!host) host = std::make_shared<ssh::SessionHost>(site.ssh, via, m_options.ssh, m_options.max_sessions);
     return host;
   }
 
   // The first flow of a source gathers its facts; the others wait for them.
-  const SourceFacts& facts_for(std::size_t src, SessionHost& host) {
+  const SourceFacts& facts_for(std::size_t src, ssh::SessionHost& host) {
     std::promise<SourceFacts> promise;
     std::shared_future<SourceFacts> future;
     bool first = false;
@@ -246,13 +246,13 @@ class Engine {
     return future.get();
   }
 
-  SourceFacts gather_facts(SessionHost& host) const {
+  SourceFacts gather_facts(ssh::SessionHost& host) const {
     SourceFacts facts{host.wait_connected(), {}, {}, {}};
     if (!facts.hostkey) return facts;
     const auto ran =
         host.exec(k_source_facts_script, std::chrono::seconds(m_options.command_timeout_s)).get();
     if (!ran) {
-      facts.error = "facts of " + describe(host.endpoint()) + ": " + ran.error().message;
+      facts.error = "facts of " + ssh::describe(host.endpoint()) + ": " + ran.error().message;
       return facts;
     }
     auto values = key_values(ran->out);
@@ -264,9 +264,9 @@ class Engine {
   const SshRunnerOptions& m_options;
   const std::vector<Site>& m_sites;
   std::mutex m_mutex;
-  std::map<std::string, std::shared_ptr<SessionHost>> m_hosts;
+  std::map<std::string, std::shared_ptr<ssh::SessionHost>> m_hosts;
   std::map<std::size_t, std::shared_future<SourceFacts>> m_facts;
-  SshSettings m_nested_ssh;                    // settings of the nested sessions
+  ssh::SshSettings m_nested_ssh;                    // settings of the nested sessions
   std::vector<std::unique_ptr<Gate>> m_handshakes;  // per destination site
 };
 
@@ -287,7 +287,7 @@ std::string shell_quote(const std::string& text) {
 std::vector<Observation> SshRunner::run(const std::vector<Site>& sites,
                                         const std::vector<Flow>& flows, int parallelism,
                                         const FlowDone& on_done) {
-  ensure_libssh_initialized();
+  ssh::ensure_libssh_initialized();
   std::vector<Observation> seen(flows.size());
   Engine engine(m_options, sites);
   for_each_bounded(

@@ -1,12 +1,12 @@
 #pragma once
 
 #include "matrix/runner.hpp"
-#include "matrix/ssh_session.hpp"
+#include "ssh/session.hpp"
 
 namespace labctl::matrix {
 
 struct SshRunnerOptions {
-  SshSettings ssh;
+  ssh::SshSettings ssh;
   int ping_count = 3;       // CE_MATRIX_PING_COUNT
   int ping_timeout_s = 2;   // CE_MATRIX_PING_TIMEOUT
   // Session slots (exec channels until sshd's close) held at once per host: below sshd's

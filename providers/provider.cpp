@@ -13,4 +13,34 @@ Expected<std::string> Provider::gateway_holder(const RunContext&, const std::str
                                       site);
 }
 
+// ---- Provider-specific checks (see provider.hpp): not supported unless overridden ----
+Expected<Provider::PermissionReport> Provider::check_permissions(const Plan&) {
+  return fail(ExitCode::usage,
+              "provider " + std::string(name()) + " does not support permission checks");
+}
+
+Expected<nlohmann::ordered_json> Provider::least_privilege_policy(const profile::Profile&,
+                                                                  state::Store&) {
+  return fail(ExitCode::usage,
+              "provider " + std::string(name()) + " does not support least-privilege policies");
+}
+// ---- end of the provider-specific checks ----
+
+// ---- Provider actions (see provider.hpp): not supported unless overridden ----
+bool Provider::has_actions() const { return false; }
+
+Expected<ActionRunner> Provider::action_runner(bool) {
+  return fail(ExitCode::usage, "provider " + std::string(name()) + " does not support actions");
+}
+
+Expected<nlohmann::ordered_json> Provider::executor_policy(state::Store&, const std::string&) {
+  return fail(ExitCode::usage,
+              "provider " + std::string(name()) + " does not support an executor policy");
+}
+
+Expected<nlohmann::ordered_json> Provider::preflight(const std::string&, const Target&) {
+  return fail(ExitCode::usage, "provider " + std::string(name()) + " does not support preflight");
+}
+// ---- end of the provider actions ----
+
 }  // namespace labctl::providers

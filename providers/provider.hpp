@@ -12,6 +12,7 @@
 #include "core/profile.hpp"
 #include "core/state_store.hpp"
 #include "core/tags.hpp"
+#include "providers/action_contract.hpp"
 
 namespace labctl::providers {
 
@@ -104,6 +105,50 @@ class Provider {
   // router holds it. Failover timing polls it to detect the switch. Default: not available.
   [[nodiscard]] virtual Expected<std::string> gateway_holder(const RunContext& ctx,
                                                              const std::string& site);
+
+  // ---- Provider-specific checks labctl/ asks for through the interface ----
+  // Each default fails with ExitCode::usage "provider X does not support <thing>".
+
+  // Sends every mutating call of `plan` (this provider's up plan) as a permission check that
+  // creates nothing, and reports per call: summary {"checks":[...]}, code ok (all allowed),
+  // refused (any denied) or provider.
+  struct PermissionReport {
+    nlohmann::json summary;
+    ExitCode code = ExitCode::ok;
+  };
+  [[nodiscard]] virtual Expected<PermissionReport> check_permissions(const Plan& plan);
+
+  // The least-privilege cloud policy for this provider's part of `profile` (`store` only backs
+  // the placeholder plan context; nothing is written to it).
+  [[nodiscard]] virtual Expected<nlohmann::ordered_json> least_privilege_policy(
+      const profile::Profile& profile, state::Store& store);
+  // ---- end of the provider-specific checks ----
+
+  // ---- Provider actions: what the gated executor (executor/) asks of a provider ----
+  // The gate owns the journal, approval, epochs and hard stops; the provider only performs one
+  // contract request (providers/action_contract.hpp). Each default fails with ExitCode::usage
+  // "provider X does not support <thing>".
+
+  // True when this provider performs provider actions (the gate refuses a plan for any other:
+  // "hard stop: provider X has no actions").
+  [[nodiscard]] virtual bool has_actions() const;
+
+  // The runner of this provider's actions, with undo semantics as the contract says: it
+  // describes the prior state before a mutation and returns it in observed (an undo's
+  // parameters). `live` false: it mutates nothing whatever a request's mode says.
+  [[nodiscard]] virtual Expected<ActionRunner> action_runner(bool live);
+
+  // `iam-policy --executor`: the least-privilege policy of the executor for run `run_id`'s
+  // action targets (its routers' NICs and any the journal targeted). Reads `store` only.
+  [[nodiscard]] virtual Expected<nlohmann::ordered_json> executor_policy(state::Store& store,
+                                                                         const std::string& run_id);
+
+  // `preflight`: describes `target` read-only and checks it can be captured by run `run_id`.
+  // Returns the preflight document without its collectedAt ("checks": [{name, status, detail}],
+  // "result": "pass" | "fail"); the caller stamps, stores and prints it.
+  [[nodiscard]] virtual Expected<nlohmann::ordered_json> preflight(const std::string& run_id,
+                                                                   const Target& target);
+  // ---- end of the provider actions ----
 };
 
 }  // namespace labctl::providers

@@ -9,6 +9,7 @@
 #include "labctl/cli/table.hpp"
 #include "core/error.hpp"
 #include "core/json_io.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -55,7 +56,7 @@ void show_action(const ActionOptions& options) {
 
 }  // namespace
 
-void register_action(CLI::App& app, CommandResult& result) {
+void register_action(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<ActionOptions>();
   auto* action = app.add_subcommand(
       "action", "The gated provider-action journal: plan, import, approve, execute, undo");
@@ -71,8 +72,9 @@ void register_action(CLI::App& app, CommandResult& result) {
   plan->add_option("--seize-from", options->plan.seize_from,
                    "The ENI holding the address now: a seize with AllowReassignment");
   plan->add_option("--out", options->plan.out, "Write the ActionPlan here instead of stdout");
-  plan->callback([options, &result] {
-    result.code = value_or_throw(executor::run_action_plan(options->plan));
+  plan->callback([options, seams, &result] {
+    result.code =
+        value_or_throw(executor::run_action_plan(options->plan, providers::provider_seams(seams)));
   });
 
   auto* import = action->add_subcommand(
@@ -81,9 +83,9 @@ void register_action(CLI::App& app, CommandResult& result) {
   import->add_option("--run-id", options->run_id, "Default: the plan's runId")
       ->check(run_id_check());
   import->add_flag("--json", options->json, "JSON for agents");
-  import->callback([options, &result] {
-    result.code = value_or_throw(
-        executor::run_action_import(options->file, options->run_id, options->json));
+  import->callback([options, seams, &result] {
+    result.code = value_or_throw(executor::run_action_import(
+        options->file, options->run_id, options->json, providers::provider_seams(seams)));
   });
 
   auto* approve = action->add_subcommand("approve", "Approve a pending action");
@@ -100,15 +102,17 @@ void register_action(CLI::App& app, CommandResult& result) {
   execute->add_option("key", options->key, "The idempotency key")->required();
   execute->add_flag("--approved", options->approved,
                     "Confirm the action was reviewed and approved (a bare execute is refused)");
-  execute->callback([options, &result] {
-    result.code = value_or_throw(executor::run_action_execute(options->key, options->approved));
+  execute->callback([options, seams, &result] {
+    result.code = value_or_throw(executor::run_action_execute(options->key, options->approved,
+                                                              providers::provider_seams(seams)));
   });
 
   auto* undo = action->add_subcommand(
       "undo", "Undo a succeeded action, restoring only the prior state it recorded");
   undo->add_option("key", options->key, "The idempotency key")->required();
-  undo->callback([options, &result] {
-    result.code = value_or_throw(executor::run_action_undo(options->key));
+  undo->callback([options, seams, &result] {
+    result.code =
+        value_or_throw(executor::run_action_undo(options->key, providers::provider_seams(seams)));
   });
 
   auto* list = action->add_subcommand("list", "List the journal (a table; --json for agents)");
@@ -128,18 +132,19 @@ void register_action(CLI::App& app, CommandResult& result) {
   });
 }
 
-void register_executor(CLI::App& app, CommandResult& result) {
+void register_executor(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto provider = std::make_shared<std::string>();
   auto* executor = app.add_subcommand(
       "executor", "routerd provider-action executor plugin: one ExecuteActionRequest on stdin, "
                   "one ExecuteActionResult on stdout");
   executor->add_option("provider", *provider, "aws")->required();
-  executor->callback([provider, &result] {
-    result.code = executor::run_plugin(*provider, std::cin, std::cout);
+  executor->callback([provider, seams, &result] {
+    result.code =
+        executor::run_plugin(*provider, std::cin, std::cout, providers::provider_seams(seams));
   });
 }
 
-void register_preflight(CLI::App& app, CommandResult& result) {
+void register_preflight(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<executor::PreflightOptions>();
   auto* preflight = app.add_subcommand(
       "preflight", "Read-only preflight of an ENI and address before a capture (preflight.json)");
@@ -150,8 +155,9 @@ void register_preflight(CLI::App& app, CommandResult& result) {
   preflight->add_option("--region", options->region, "Default: the run's region for the ENI");
   preflight->add_option("--out", options->out,
                         "Default: $CE_STATE_DIR/runs/<run>/preflight.json");
-  preflight->callback([options, &result] {
-    result.code = value_or_throw(executor::run_preflight(*options));
+  preflight->callback([options, seams, &result] {
+    result.code =
+        value_or_throw(executor::run_preflight(*options, providers::provider_seams(seams)));
   });
 }
 

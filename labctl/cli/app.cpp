@@ -50,17 +50,18 @@ int run_command(int argc, char** argv) {
   app.add_flag("-V,--version", show_version, "Print the version and exit");
 
   CommandResult result;
-  register_up(app, result);
-  register_deploy(app, result);
-  register_smoke(app, result);
-  register_failover(app, result);
-  register_evidence(app, result);
-  register_down(app, result);
+  const Seams seams = Seams::system();
+  register_up(app, result, seams);
+  register_deploy(app, result, seams);
+  register_smoke(app, result, seams);
+  register_failover(app, result, seams);
+  register_evidence(app, result, seams);
+  register_down(app, result, seams);
   register_runs(app, result);
-  register_iam_policy(app, result);
-  register_action(app, result);
-  register_executor(app, result);
-  register_preflight(app, result);
+  register_iam_policy(app, result, seams);
+  register_action(app, result, seams);
+  register_executor(app, result, seams);
+  register_preflight(app, result, seams);
   register_version(app, result);
   auto* help = app.add_subcommand("help", "Show this help");
   help->callback([&app] {

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/exit_code.hpp"
+#include "core/seams.hpp"
 
 namespace labctl::cli {
 
@@ -14,18 +15,20 @@ struct CommandResult {
 
 // One function per command file (labctl/cli/<command>.cpp). Each adds its subcommand to `app`,
 // fills a plain options struct from the flags, and calls one core function from its callback.
-void register_up(CLI::App& app, CommandResult& result);
-void register_down(CLI::App& app, CommandResult& result);
+// A command that needs time, child processes or the environment takes the `seams` labctl::run
+// built once (Seams::system()) and hands them down; nothing below labctl/ reaches for a global.
+void register_up(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_down(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_runs(CLI::App& app, CommandResult& result);
-void register_deploy(CLI::App& app, CommandResult& result);
-void register_smoke(CLI::App& app, CommandResult& result);
-void register_failover(CLI::App& app, CommandResult& result);
-void register_evidence(CLI::App& app, CommandResult& result);
+void register_deploy(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_smoke(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_failover(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_version(CLI::App& app, CommandResult& result);
-void register_iam_policy(CLI::App& app, CommandResult& result);
-void register_action(CLI::App& app, CommandResult& result);
-void register_executor(CLI::App& app, CommandResult& result);
-void register_preflight(CLI::App& app, CommandResult& result);
+void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_action(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_executor(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_preflight(CLI::App& app, CommandResult& result, const Seams& seams);
 
 }  // namespace labctl::cli
 

@@ -10,6 +10,7 @@
 #include "core/json_io.hpp"
 #include "core/log.hpp"
 #include "core/profile.hpp"
+#include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
 
 namespace labctl::cli {
@@ -21,40 +22,7 @@ struct DeployOptions {
   std::string run_id;
 };
 
-std::string meta_text(const nlohmann::json& meta, const char* key) {
-  return meta.is_object() && meta.contains(key) && meta[key].is_string()
-             ? meta[key].get<std::string>()
-             : std::string();
-}
-
-// SSH settings: env (SSH_KEY_FILE, CE_SSH_KNOWN_HOSTS) over the run's "ssh" meta; strict host
-// keys unless CE_SSH_STRICT_HOST_KEY_CHECKING says otherwise.
-matrix::SshSettings ssh_settings(const nlohmann::json& meta) {
-  matrix::SshSettings ssh;
-  ssh.key_file = env::get_or("SSH_KEY_FILE", meta_text(meta, "key_file"));
-  std::string known = meta_text(meta, "known_hosts");
-  if (known.empty()) known = env::get_or("HOME", "/root") + "/.ssh/known_hosts";
-  ssh.known_hosts = env::get_or("CE_SSH_KNOWN_HOSTS", known);
-  ssh.policy = matrix::parse_host_key_policy(env::get_or("CE_SSH_STRICT_HOST_KEY_CHECKING", "yes"));
-  return ssh;
-}
-
-state::RunRecord find_run(state::Store& store, const std::string& run_id) {
-  if (!run_id.empty()) {
-    auto run = value_or_throw(store.find_run(run_id));
-    if (!run)
-      throw ErrorException(
-          {ExitCode::usage, "deploy: unknown run id " + run_id + " (see `labctl runs list`)"});
-    return *run;
-  }
-  auto run = value_or_throw(store.latest_active_run());
-  if (!run)
-    throw ErrorException(
-        {ExitCode::usage, "deploy: no active run; bring one up with `labctl up` or pass --run-id"});
-  return *run;
-}
-
-ExitCode run_deploy(const DeployOptions& options) {
+ExitCode run_deploy(const DeployOptions& options, const Seams& seams) {
   if (options.build.empty() && options.commit.empty()) {
     throw ErrorException(
         {ExitCode::usage, "deploy: one of --build <path> or --commit <ref> is required"});
@@ -72,17 +40,18 @@ ExitCode run_deploy(const DeployOptions& options) {
     throw ErrorException({ExitCode::usage, "deploy: no state in " + env::state_dir().string() +
                                                "; bring a run up with `labctl up` first"});
   }
-  const auto run = find_run(*store, options.run_id);
+  const auto run = value_or_throw(state::resolve_run(*store, options.run_id, "deploy"));
   const auto profile =
       value_or_throw(profile::load(run.profile_path.empty() ? run.profile : run.profile_path));
   const auto meta =
       value_or_throw(store->get_meta(run.run_id, "ssh")).value_or(nlohmann::json::object());
 
+  const auto resolved = value_or_throw(deploy::ssh_for_run(seams.env, meta));
+
   deploy::Request request;
   request.settings = profile.deploy;
-  request.ssh = ssh_settings(meta);
-  request.targets =
-      value_or_throw(deploy::run_targets(*store, run.run_id, meta_text(meta, "user")));
+  request.ssh = resolved.session;
+  request.targets = value_or_throw(deploy::run_targets(*store, run.run_id, resolved.user));
   request.artifact = options.build.empty() ? std::filesystem::path(profile.deploy.artifact)
                                            : std::filesystem::path(options.build);
   if (request.targets.empty()) {
@@ -100,8 +69,8 @@ ExitCode run_deploy(const DeployOptions& options) {
   }
   std::optional<deploy::Built> built;
   if (options.build.empty()) {
-    built = value_or_throw(deploy::build_commit(
-        *system_process_runner(), std::filesystem::current_path(), options.commit, profile.deploy));
+    built = value_or_throw(deploy::build_commit(*seams.processes, std::filesystem::current_path(),
+                                                options.commit, profile.deploy));
     request.artifact = built->artifact;
   }
   const auto results = deploy::push_all(request);
@@ -137,7 +106,7 @@ ExitCode run_deploy(const DeployOptions& options) {
 
 }  // namespace
 
-void register_deploy(CLI::App& app, CommandResult& result) {
+void register_deploy(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<DeployOptions>();
   auto* sub = app.add_subcommand("deploy", "Push a build to the run's nodes");
   sub->add_option("--build", options->build, "A built artifact to push (wins over --commit)");
@@ -145,7 +114,7 @@ void register_deploy(CLI::App& app, CommandResult& result) {
       ->check(stored_text_check());
   sub->add_option("--run-id", options->run_id, "The run (default: the latest active run)")
       ->check(run_id_check());
-  sub->callback([options, &result] { result.code = run_deploy(*options); });
+  sub->callback([options, &result, seams] { result.code = run_deploy(*options, seams); });
 }
 
 }  // namespace labctl::cli

@@ -3,10 +3,11 @@
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/lifecycle/down.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::cli {
 
-void register_down(CLI::App& app, CommandResult& result) {
+void register_down(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<lifecycle::DownOptions>();
   auto* sub = app.add_subcommand(
       "down", "Tear down a run (idempotent); --expired is the janitor for runs past their TTL");
@@ -14,8 +15,8 @@ void register_down(CLI::App& app, CommandResult& result) {
   sub->add_flag("--expired", options->expired,
                 "Every run past its TTL, from state and from provider tags");
   sub->add_flag("--force", options->force, "Without --run-id: the latest active run");
-  sub->callback([options, &result] {
-    value_or_throw(lifecycle::run_down(*options));
+  sub->callback([options, &result, seams] {
+    value_or_throw(lifecycle::run_down(*options, providers::provider_seams(seams)));
     result.code = ExitCode::ok;
   });
 }

@@ -5,9 +5,7 @@
 #include "evidence/collect.hpp"
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
-#include "core/clock.hpp"
 #include "core/error.hpp"
-#include "core/process.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -27,7 +25,7 @@ std::optional<T> if_given(const CLI::Option* option, const std::string& value) {
 
 }  // namespace
 
-void register_evidence(CLI::App& app, CommandResult& result) {
+void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto* evidence = app.add_subcommand("evidence", "Evidence bundles: `evidence collect --out DIR`");
   auto* collect = evidence->add_subcommand(
       "collect",
@@ -77,7 +75,7 @@ void register_evidence(CLI::App& app, CommandResult& result) {
     options.scenarios_file = if_given<std::filesystem::path>(scenarios, raw->scenarios);
 
     const auto outcome =
-        value_or_throw(evidence::collect(options, *system_process_runner(), *system_clock()));
+        value_or_throw(evidence::collect(options, *seams.processes, *seams.clock));
     // Two lines, as the original printed them: scripts that read the second line keep working.
     std::cout << "evidence schema OK\n" << outcome.result_path.string() << '\n' << std::flush;
     result.code = outcome.result == "pass" ? ExitCode::ok : ExitCode::check_failed;

@@ -6,7 +6,7 @@
 
 namespace labctl::cli {
 
-void register_failover(CLI::App& app, CommandResult& result) {
+void register_failover(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<faults::FailoverOptions>();
   auto* sub = app.add_subcommand("failover", "Inject a fault into the run");
   sub->add_option("--provider", options->providers, "Provider(s), comma-separated");
@@ -22,7 +22,9 @@ void register_failover(CLI::App& app, CommandResult& result) {
   sub->add_option("--timeout-seconds", options->timeout_seconds,
                   "How long each stage may take (default 120)");
   sub->add_option("--out", options->out, "Write the timing JSON here (atomically)");
-  sub->callback([options, &result] { result.code = value_or_throw(faults::run_failover(*options)); });
+  sub->callback([options, &result, seams] {
+    result.code = value_or_throw(faults::run_failover(*options, seams));
+  });
 }
 
 }  // namespace labctl::cli

@@ -7,7 +7,9 @@
 #include "core/error.hpp"
 #include "core/json_io.hpp"
 #include "executor/iam.hpp"
-#include "providers/aws/aws_iam.hpp"
+#include "core/env.hpp"
+#include "core/state_store.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::cli {
 namespace {
@@ -20,7 +22,7 @@ struct IamPolicyOptions {
 
 }  // namespace
 
-void register_iam_policy(CLI::App& app, CommandResult& result) {
+void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<IamPolicyOptions>();
   auto* sub = app.add_subcommand(
       "iam-policy", "Print the least-privilege IAM policy JSON for a profile's AWS operations");
@@ -30,13 +32,14 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
                 "The executor's least-privilege policy for one run's ENIs (with --run-id)");
   sub->add_option("--run-id", options->run_id, "The run the executor policy is for")
       ->check(run_id_check());
-  sub->callback([options, &result] {
+  sub->callback([options, &result, seams] {
     if (options->executor || !options->run_id.empty()) {
       if (!options->executor || options->run_id.empty() || !options->profile.empty()) {
         throw ErrorException(Error{ExitCode::usage,
                                    "iam-policy: use either --profile P, or --executor --run-id ID"});
       }
-      const auto policy = value_or_throw(executor::executor_policy(options->run_id));
+      const auto policy = value_or_throw(
+          executor::executor_policy(options->run_id, providers::provider_seams(seams)));
       std::cout << json_io::dump(policy, 2) << '\n' << std::flush;
       result.code = ExitCode::ok;
       return;
@@ -44,7 +47,11 @@ void register_iam_policy(CLI::App& app, CommandResult& result) {
     if (options->profile.empty()) {
       throw ErrorException(Error{ExitCode::usage, "iam-policy: --profile is required"});
     }
-    const auto policy = value_or_throw(providers::aws::iam_policy_for_profile(options->profile));
+    const auto profile = value_or_throw(providers::load_profile(options->profile));
+    const auto store = value_or_throw(state::Store::open(env::state_dir()));
+    const auto provider =
+        value_or_throw(providers::make_provider("aws", providers::provider_seams(seams)));
+    const auto policy = value_or_throw(provider->least_privilege_policy(profile, *store));
     std::cout << json_io::dump(policy, 2) << '\n' << std::flush;
     result.code = ExitCode::ok;
   });

@@ -22,7 +22,7 @@ std::optional<std::string> if_given(const CLI::Option* option, const std::string
 
 }  // namespace
 
-void register_smoke(CLI::App& app, CommandResult& result) {
+void register_smoke(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto* smoke = app.add_subcommand(
       "smoke", "Run the directed ping+SSH connectivity matrix (JSON on stdout, table on stderr)");
   auto raw = std::make_shared<RawFlags>();
@@ -43,7 +43,7 @@ void register_smoke(CLI::App& app, CommandResult& result) {
                     "Run whose client nodes to test (default: the current run)")
       ->check(run_id_check());
 
-  smoke->callback([=, &result] {
+  smoke->callback([=, &result, env = seams.env, processes = seams.processes] {
     matrix::SmokeOptions options;
     options.matrix = raw->matrix;
     options.out = raw->out;
@@ -52,8 +52,7 @@ void register_smoke(CLI::App& app, CommandResult& result) {
     options.phase = if_given(phase, raw->phase);
     options.expect_default_gw = if_given(gw, raw->expect_default_gw);
     options.run_id = raw->run_id;
-    result.code = value_or_throw(
-        matrix::smoke(options, matrix::process_env(), system_process_runner(), std::cout));
+    result.code = value_or_throw(matrix::smoke(options, env, processes, std::cout));
   });
 }
 

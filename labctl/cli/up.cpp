@@ -5,10 +5,11 @@
 #include "core/json_io.hpp"
 #include "labctl/lifecycle/up.hpp"
 #include "core/run_id.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::cli {
 
-void register_up(CLI::App& app, CommandResult& result) {
+void register_up(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<lifecycle::UpOptions>();
   auto* sub = app.add_subcommand("up", "Provision a tagged lab with a TTL cost guard; prints "
                                        "the run-id on stdout");
@@ -32,14 +33,16 @@ void register_up(CLI::App& app, CommandResult& result) {
   sub->add_flag("--check-permissions", options->check_permissions,
                 "Send the aws plan's mutating calls with DryRun=true (live credentials; creates "
                 "nothing, records no run); JSON summary on stdout, exit 4 if any is denied");
-  sub->callback([options, &result] {
+  sub->callback([options, &result, seams] {
+    const auto provider_seams = providers::provider_seams(seams);
     if (options->check_permissions) {
-      const auto report = value_or_throw(lifecycle::check_up_permissions(*options));
+      const auto report =
+          value_or_throw(lifecycle::check_up_permissions(*options, provider_seams));
       std::cout << json_io::dump(report.summary) << '\n' << std::flush;
       result.code = report.code;
       return;
     }
-    const std::string run_id = value_or_throw(lifecycle::run_up(*options));
+    const std::string run_id = value_or_throw(lifecycle::run_up(*options, provider_seams));
     std::cout << run_id << '\n' << std::flush;
     result.code = ExitCode::ok;
   });

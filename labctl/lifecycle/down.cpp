@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/shield.hpp"
 #include "core/run_id.hpp"
+#include "core/run_lookup.hpp"
 #include "core/sqlite_util.hpp"
 #include "core/state_store.hpp"
 #include "core/suggest.hpp"
@@ -22,12 +23,13 @@ namespace labctl::lifecycle {
 namespace {
 
 // The providers that, asked now, still find resources tagged with `run_id`.
-std::vector<std::string> providers_holding(const std::string& run_id) {
+std::vector<std::string> providers_holding(const providers::ProviderSeams& seams,
+                                           const std::string& run_id) {
   std::vector<std::string> found_in;
   for (const auto& name : providers::discoverable_names()) {
-    auto provider = providers::make_provider(name);
+    auto provider = providers::make_provider(name, seams);
     if (!provider) continue;
-    auto found = (*provider)->discover({run_id, false, system_clock()->now(), nullptr, {}});
+    auto found = (*provider)->discover({run_id, false, seams.seams.clock->now(), nullptr, {}});
     if (found && !found->empty()) found_in.push_back(name);
   }
   return found_in;
@@ -39,8 +41,9 @@ std::vector<std::string> providers_holding(const std::string& run_id) {
 // discovery, made under the lease, still finds its resources: a janitor's earlier scan may
 // predate another janitor's completed teardown, so that scan alone proves nothing.
 // `adopted`: this janitor just recorded the run from its discovery (see teardown_run).
-Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry,
-                        bool skip_if_held, bool recheck_leak, bool adopted = false) {
+Expected<void> down_one(const providers::ProviderSeams& seams, state::Store& store,
+                        const std::string& run_id,
+                        bool dry, bool skip_if_held, bool recheck_leak, bool adopted = false) {
   auto lease = store.acquire_lease(run_id, "down");
   if (!lease) {
     if (skip_if_held && lease.error().code == ExitCode::refused) {
@@ -53,7 +56,7 @@ Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry
   if (!run) return std::unexpected(run.error());
   if (!*run) return fail(ExitCode::provider, "down: run " + run_id + " vanished from state");
   if ((*run)->status == state::k_run_down) {
-    const auto leaked_in = recheck_leak ? providers_holding(run_id) : std::vector<std::string>{};
+    const auto leaked_in = recheck_leak ? providers_holding(seams, run_id) : std::vector<std::string>{};
     if (leaked_in.empty()) {
       log::info("down.noop", "down: run " + run_id + " is already down; nothing to do");
       return {};
@@ -67,7 +70,7 @@ Expected<void> down_one(state::Store& store, const std::string& run_id, bool dry
       }
     }
   }
-  auto report = teardown_run(store, **run, dry, adopted);
+  auto report = teardown_run(seams, store, **run, dry, adopted);
   if (!report) return std::unexpected(report.error());
   return {};
 }
@@ -82,7 +85,9 @@ struct FoundRun {
 // A run the state does not know but a provider found by tag: record it, and what was found of
 // it, so its teardown is tracked like any other (profile "discovered", providers = where it was
 // found) and looks only where its resources are. True if recorded now, false if already known.
-Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const FoundRun& found) {
+Expected<bool> adopt_run(const providers::ProviderSeams& seams, state::Store& store,
+                         const std::string& run_id,
+                         const FoundRun& found) {
   // One transaction: a run with hundreds of found resources is recorded in one write.
   state::Transaction tx(store.handle());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
@@ -100,7 +105,7 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
   run.purpose = "unknown";
   run.ttl_text = "unknown";
   run.ttl_expires_at = found.ttl_expires_at;
-  run.created_at = format_rfc3339(system_clock()->now());
+  run.created_at = format_rfc3339(seams.seams.clock->now());
   run.status = state::k_run_up;
   run.dry_run = false;
   auto id = store.insert_run(run);
@@ -120,12 +125,13 @@ Expected<bool> adopt_run(state::Store& store, const std::string& run_id, const F
 }
 
 // Every provider's discovery of expired resources, grouped by run-id.
-std::map<std::string, FoundRun> discover_expired(std::vector<Error>& errors) {
+std::map<std::string, FoundRun> discover_expired(const providers::ProviderSeams& seams,
+                                                 std::vector<Error>& errors) {
   std::map<std::string, FoundRun> runs;
   for (const auto& name : providers::discoverable_names()) {
-    auto provider = providers::make_provider(name);
+    auto provider = providers::make_provider(name, seams);
     if (!provider) continue;
-    providers::DiscoverQuery query{"", true, system_clock()->now(), nullptr, {}};
+    providers::DiscoverQuery query{"", true, seams.seams.clock->now(), nullptr, {}};
     auto found = shielded("down --expired: discovery of " + name,
                           [&] { return (*provider)->discover(query); });
     if (!found) {
@@ -150,7 +156,8 @@ std::map<std::string, FoundRun> discover_expired(std::vector<Error>& errors) {
 // Returns the errors.
 // `found_by_tag` are the runs discovery found, which down_one re-checks if already down;
 // `adopted` the ones this janitor recorded from that discovery.
-std::vector<Error> teardown_concurrently(const std::vector<std::string>& run_ids,
+std::vector<Error> teardown_concurrently(const providers::ProviderSeams& seams,
+                                         const std::vector<std::string>& run_ids,
                                          const std::set<std::string>& found_by_tag,
                                          const std::set<std::string>& adopted, bool dry,
                                          long long parallelism) {
@@ -168,7 +175,7 @@ std::vector<Error> teardown_concurrently(const std::vector<std::string>& run_ids
       auto done = shielded("down --expired: run " + run_id, [&]() -> Expected<void> {
         auto store = state::Store::open(env::state_dir());
         if (!store) return std::unexpected(store.error());
-        return down_one(**store, run_id, dry, true, found_by_tag.contains(run_id),
+        return down_one(seams, **store, run_id, dry, true, found_by_tag.contains(run_id),
                         adopted.contains(run_id));
       });
       if (!done) {
@@ -184,11 +191,11 @@ std::vector<Error> teardown_concurrently(const std::vector<std::string>& run_ids
   return errors;
 }
 
-Expected<void> down_expired(bool dry) {
+Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry) {
   const auto parallelism = env::whole_number("CE_JANITOR_PARALLELISM", 16, 1, 256);
   if (!parallelism) return std::unexpected(parallelism.error());
   std::vector<Error> errors;
-  auto discovered = discover_expired(errors);
+  auto discovered = discover_expired(seams, errors);
   auto store = state::Store::open_existing(env::state_dir());
   if (!store) return std::unexpected(store.error());
   if (!*store && discovered.empty()) {
@@ -201,7 +208,7 @@ Expected<void> down_expired(bool dry) {
   }
   std::set<std::string> targets;
   std::set<std::string> adopted;  // recorded from this discovery just now
-  const SystemTime now = system_clock()->now();
+  const SystemTime now = seams.seams.clock->now();
   auto runs = (*store)->list_runs();
   if (!runs) return std::unexpected(runs.error());
   for (const auto& run : *runs) {
@@ -227,7 +234,7 @@ Expected<void> down_expired(bool dry) {
       targets.insert(run_id);
       continue;
     }
-    auto recorded = adopt_run(**store, run_id, found);
+    auto recorded = adopt_run(seams, **store, run_id, found);
     if (!recorded) {
       errors.push_back(recorded.error());
       continue;
@@ -249,7 +256,7 @@ Expected<void> down_expired(bool dry) {
   }
   std::set<std::string> found_by_tag;
   for (const auto& [run_id, found] : discovered) found_by_tag.insert(run_id);
-  for (auto& error : teardown_concurrently(work, found_by_tag, adopted, dry, *parallelism)) {
+  for (auto& error : teardown_concurrently(seams, work, found_by_tag, adopted, dry, *parallelism)) {
     errors.push_back(std::move(error));
   }
   if (!errors.empty()) {
@@ -266,9 +273,9 @@ Expected<void> down_expired(bool dry) {
 
 }  // namespace
 
-Expected<void> run_down(const DownOptions& options) {
+Expected<void> run_down(const DownOptions& options, const providers::ProviderSeams& seams) {
   const bool dry = env::dry_run();
-  if (options.expired) return down_expired(dry);
+  if (options.expired) return down_expired(seams, dry);
   if (!options.run_id && !options.force) {
     return fail(ExitCode::usage, "down: provide --run-id <id>, or --expired, or --force");
   }
@@ -278,8 +285,9 @@ Expected<void> run_down(const DownOptions& options) {
   if (options.run_id) {
     run_id = *options.run_id;
   } else {
+    // --force without an id: the latest active run, and none (or no state at all) is a no-op.
     Expected<std::optional<state::RunRecord>> latest = std::optional<state::RunRecord>();
-    if (*store) latest = (*store)->latest_active_run();
+    if (*store) latest = state::find_run_or_latest(**store, "", "down", state::MissingRun::none);
     if (!latest) return std::unexpected(latest.error());
     if (!*latest) {
       log::info("down.noop", "down --force: no active run; nothing to do");
@@ -291,10 +299,10 @@ Expected<void> run_down(const DownOptions& options) {
   if (*store) {
     auto known = (*store)->find_run(run_id);
     if (!known) return std::unexpected(known.error());
-    if (*known) return down_one(**store, run_id, dry, false, false);
+    if (*known) return down_one(seams, **store, run_id, dry, false, false);
   }
   // Unknown to this machine's state: look for it by tag (another machine's run).
-  const auto providers_found = providers_holding(run_id);
+  const auto providers_found = providers_holding(seams, run_id);
   if (providers_found.empty()) {
     log::info("down.noop", "down: run " + run_id + " is unknown to the state in " +
                                env::state_dir().string() +
@@ -308,10 +316,10 @@ Expected<void> run_down(const DownOptions& options) {
   }
   store = state::Store::open(env::state_dir());
   if (!store) return std::unexpected(store.error());
-  if (auto recorded = adopt_run(**store, run_id, FoundRun{providers_found, "", {}}); !recorded) {
+  if (auto recorded = adopt_run(seams, **store, run_id, FoundRun{providers_found, "", {}}); !recorded) {
     return std::unexpected(recorded.error());
   }
-  return down_one(**store, run_id, dry, false, false);
+  return down_one(seams, **store, run_id, dry, false, false);
 }
 
 }  // namespace labctl::lifecycle

@@ -37,7 +37,7 @@ Error TeardownGuard::finish(Error failure) {
                              {{"result", "failed"}, {"error", outcome.message}});
   });
   interrupt::shield();
-  auto torn = teardown_run(m_store, m_run, false);
+  auto torn = teardown_run(m_seams, m_store, m_run, false);
   const int ignored = interrupt::unshield();
   if (ignored > 0) {
     log::warn("guard.signal", std::to_string(ignored) +

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/state_store.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 
@@ -14,8 +15,9 @@ namespace labctl::lifecycle {
 // (128 + signal for a signal).
 class TeardownGuard {
  public:
-  TeardownGuard(state::Store& store, state::RunRecord run, bool keep)
-      : m_store(store), m_run(std::move(run)), m_keep(keep) {}
+  TeardownGuard(const providers::ProviderSeams& seams, state::Store& store, state::RunRecord run,
+                bool keep)
+      : m_seams(seams), m_store(store), m_run(std::move(run)), m_keep(keep) {}
   TeardownGuard(const TeardownGuard&) = delete;
   TeardownGuard& operator=(const TeardownGuard&) = delete;
 
@@ -27,6 +29,7 @@ class TeardownGuard {
   [[nodiscard]] Error finish(Error failure);
 
  private:
+  const providers::ProviderSeams& m_seams;
   state::Store& m_store;
   state::RunRecord m_run;
   bool m_keep;

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "executor/aws_runner.hpp"
+#include "executor/action_provider.hpp"
+#include "executor/gate.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/profile.hpp"
@@ -76,7 +77,8 @@ Expected<std::vector<state::ResourceRecord>> record_discovered(
 
 namespace {
 
-Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::RunRecord& run,
+Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& seams,
+                                             state::Store& store, const state::RunRecord& run,
                                              bool dry, bool rows_from_discovery) {
   TeardownReport report;
   report.dry = dry;
@@ -95,7 +97,8 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
   // order before anything is deleted. A problem (drift, a failed call) is reported, not fatal:
   // the cost-bearing resources must go either way, and the ENI goes with its instance.
   const auto undone = shielded("down: undo of the run's provider actions", [&]() -> Expected<void> {
-    executor::Gate gate(store, executor::make_aws_runner(!dry), !dry);
+    executor::Gate gate(store, executor::registry_runners(!dry, seams), !dry,
+                        *seams.seams.clock);
     for (const auto& problem : gate.undo_run(run.run_id)) {
       log::warn("down.undo", "down: undo of a provider action: " + problem);
     }
@@ -107,7 +110,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
   std::vector<std::string> errors;
   ExitCode code = ExitCode::provider;  // raised by most_severe: a refusal is a safety stop
   for (const auto& name : order) {
-    auto provider = providers::make_provider(name);
+    auto provider = providers::make_provider(name, seams);
     if (!provider) {
       errors.push_back(provider.error().message);
       continue;
@@ -115,7 +118,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
     providers::RunContext ctx{run, profile,
                               make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
                                         run.purpose),
-                              store, *system_clock(), dry};
+                              store, *seams.seams.clock, dry};
     std::vector<state::ResourceRecord> rows;
     for (auto it = all_rows->rbegin(); it != all_rows->rend(); ++it) {
       if (it->provider == name && it->state != state::k_res_deleted) rows.push_back(*it);
@@ -123,7 +126,7 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
     if (!run.dry_run && !rows_from_discovery) {
       // Tagged resources this machine never recorded (another machine's run, or a crash
       // between the send and the intent row) are adopted into state, then deleted.
-      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
+      providers::DiscoverQuery query{run.run_id, false, seams.seams.clock->now(), &profile,
                                      locations_of(*all_rows, name)};
       auto found =
           shielded("down: discovery of " + name, [&] { return (*provider)->discover(query); });
@@ -178,9 +181,9 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
   }
   if (errors.empty()) {
     for (const auto& name : order) {
-      auto provider = providers::make_provider(name);
+      auto provider = providers::make_provider(name, seams);
       if (!provider) continue;
-      providers::DiscoverQuery query{run.run_id, false, system_clock()->now(), &profile,
+      providers::DiscoverQuery query{run.run_id, false, seams.seams.clock->now(), &profile,
                                      locations_of(*after, name)};
       auto left =
           shielded("down: verification of " + name, [&] { return (*provider)->discover(query); });
@@ -215,10 +218,11 @@ Expected<TeardownReport> teardown_unshielded(state::Store& store, const state::R
 
 }  // namespace
 
-Expected<TeardownReport> teardown_run(state::Store& store, const state::RunRecord& run, bool dry,
+Expected<TeardownReport> teardown_run(const providers::ProviderSeams& seams, state::Store& store,
+                                      const state::RunRecord& run, bool dry,
                                       bool rows_from_discovery) {
   auto report = shielded("down: run " + run.run_id, [&] {
-    return teardown_unshielded(store, run, dry, rows_from_discovery);
+    return teardown_unshielded(seams, store, run, dry, rows_from_discovery);
   });
   if (!report && !dry) {
     // Whatever failed, the run stays visible as not torn down so the next `down` retries it.

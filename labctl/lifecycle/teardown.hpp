@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/state_store.hpp"
 #include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 
@@ -22,8 +23,9 @@ struct TeardownReport {
 // `dry` lists what would be deleted and changes nothing. `rows_from_discovery`: the rows were
 // recorded from a discovery made moments ago (the janitor adopting a run it found by tag), so
 // the discovery before deleting is skipped; the one verifying afterwards still runs. The caller
-// holds the run's lease.
-[[nodiscard]] Expected<TeardownReport> teardown_run(state::Store& store,
+// holds the run's lease. `seams` build the providers (and give the clock).
+[[nodiscard]] Expected<TeardownReport> teardown_run(const providers::ProviderSeams& seams,
+                                                    state::Store& store,
                                                     const state::RunRecord& run, bool dry,
                                                     bool rows_from_discovery = false);
 

@@ -14,7 +14,6 @@
 #include "core/provider_order.hpp"
 #include "core/run_id.hpp"
 #include "core/suggest.hpp"
-#include "providers/aws/aws_permissions.hpp"
 #include "providers/plan_printer.hpp"
 #include "providers/provider.hpp"
 #include "providers/registry/registry.hpp"
@@ -45,7 +44,7 @@ Expected<void> check_ttl_ceiling(std::chrono::seconds ttl, const std::string& tt
 
 // Runs every provider's plan in order; stops at the first failure or signal.
 Expected<void> apply_all(std::vector<ProviderPlan>& plans, const state::RunRecord& run,
-                         const profile::Profile& profile, state::Store& store) {
+                         const profile::Profile& profile, state::Store& store, Clock& clock) {
   for (auto& [provider, plan] : plans) {
     if (interrupt::requested()) {
       return fail(ExitCode::interrupted, "up: interrupted");
@@ -54,7 +53,7 @@ Expected<void> apply_all(std::vector<ProviderPlan>& plans, const state::RunRecor
     providers::RunContext ctx{run, profile,
                               make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
                                         run.purpose),
-                              store, *system_clock(), false};
+                              store, clock, false};
     log::info("up.provider", "up: bringing up " + name, {{"provider", name}});
     if (auto applied = shielded("up: provider " + name, [&] { return provider->apply_up(ctx, plan); });
         !applied) {
@@ -74,11 +73,11 @@ struct Validated {
   std::chrono::seconds ttl{};
 };
 
-Expected<Validated> validate(const UpOptions& options) {
+Expected<Validated> validate(const UpOptions& options, const providers::ProviderSeams& seams) {
   // CE_OWNER/$USER and CE_PURPOSE become tags on every resource: refused before anything is
   // recorded or sent.
   if (auto tags = env::check_tag_variables(); !tags) return std::unexpected(tags.error());
-  auto profile = profile::load(options.profile);
+  auto profile = providers::load_profile(options.profile);
   if (!profile) return std::unexpected(profile.error());
 
   const std::vector<std::string> requested =
@@ -88,13 +87,13 @@ Expected<Validated> validate(const UpOptions& options) {
                                      profile->path.string() + ")");
   }
   for (const auto& name : requested) {
-    if (auto provider = providers::make_provider(name); !provider) {
+    if (auto provider = providers::make_provider(name, seams); !provider) {
       return std::unexpected(provider.error());
     }
   }
   const std::string order_mode =
       options.provider_order.value_or(env::get_or("CE_PROVIDER_ORDER", "declared"));
-  auto ordered = order_providers(requested, order_mode);
+  auto ordered = providers::order_providers(requested, order_mode);
   if (!ordered) return std::unexpected(ordered.error());
 
   const std::string ttl_text = options.ttl.value_or(profile->ttl);
@@ -109,8 +108,8 @@ Expected<Validated> validate(const UpOptions& options) {
 }
 
 // The run record for a validated `up` (not yet inserted).
-state::RunRecord new_run(const UpOptions& options, const Validated& v) {
-  const SystemTime now = system_clock()->now();
+state::RunRecord new_run(const UpOptions& options, const Validated& v, const Clock& clock) {
+  const SystemTime now = clock.now();
   state::RunRecord run;
   run.scenario = sanitize_scenario(options.scenario.value_or(v.profile.name));
   run.run_id = make_run_id(now, run.scenario);
@@ -131,8 +130,10 @@ state::RunRecord new_run(const UpOptions& options, const Validated& v) {
 
 }  // namespace
 
-Expected<PermissionReport> check_up_permissions(const UpOptions& options) {
-  auto validated = validate(options);
+Expected<PermissionReport> check_up_permissions(const UpOptions& options,
+                                                const providers::ProviderSeams& seams) {
+  Clock& clock = *seams.seams.clock;
+  auto validated = validate(options, seams);
   if (!validated) return std::unexpected(validated.error());
   if (std::ranges::find(validated->providers, "aws") == validated->providers.end()) {
     return fail(ExitCode::usage, "up --check-permissions: the run has no aws part (give "
@@ -140,24 +141,22 @@ Expected<PermissionReport> check_up_permissions(const UpOptions& options) {
   }
   auto store = state::Store::open(env::state_dir());
   if (!store) return std::unexpected(store.error());
-  const state::RunRecord run = new_run(options, *validated);  // a check: never inserted
-  auto provider = providers::make_provider("aws");
+  const state::RunRecord run = new_run(options, *validated, clock);  // a check: never inserted
+  auto provider = providers::make_provider("aws", seams);
   if (!provider) return std::unexpected(provider.error());
   providers::RunContext ctx{run, validated->profile,
                             make_tags(run.run_id, run.owner, run.ttl_expires_at, "aws",
                                       run.purpose),
-                            **store, *system_clock(), true};
+                            **store, clock, true};
   auto plan = (*provider)->plan_up(ctx);
   if (!plan) return std::unexpected(plan.error());
-  auto checks = providers::aws::check_permissions(*plan);
-  if (!checks) return std::unexpected(checks.error());
-  return PermissionReport{providers::aws::to_json(*checks),
-                          providers::aws::permissions_exit_code(*checks)};
+  return (*provider)->check_permissions(*plan);
 }
 
-Expected<std::string> run_up(const UpOptions& options) {
+Expected<std::string> run_up(const UpOptions& options, const providers::ProviderSeams& seams) {
+  Clock& clock = *seams.seams.clock;
   // 1. Validate everything before anything is written: profile, providers, order, TTL.
-  auto validated = validate(options);
+  auto validated = validate(options, seams);
   if (!validated) return std::unexpected(validated.error());
   const profile::Profile* profile = &validated->profile;
   const std::string& ttl_text = validated->ttl_text;
@@ -165,7 +164,7 @@ Expected<std::string> run_up(const UpOptions& options) {
   // 2. Record the run.
   auto store = state::Store::open(env::state_dir());
   if (!store) return std::unexpected(store.error());
-  state::RunRecord run = new_run(options, *validated);
+  state::RunRecord run = new_run(options, *validated, clock);
   auto id = (*store)->insert_run(run);
   if (!id) return std::unexpected(id.error());
   run.run_id = *id;
@@ -187,12 +186,12 @@ Expected<std::string> run_up(const UpOptions& options) {
   // 3. Plans: pure, so a bad profile setting fails here with nothing created.
   std::vector<ProviderPlan> plans;
   for (const auto& name : run.providers) {
-    auto provider = providers::make_provider(name);
+    auto provider = providers::make_provider(name, seams);
     if (!provider) return std::unexpected(provider.error());
     providers::RunContext ctx{run, *profile,
                               make_tags(run.run_id, run.owner, run.ttl_expires_at, name,
                                         run.purpose),
-                              **store, *system_clock(), run.dry_run};
+                              **store, clock, run.dry_run};
     auto plan = (*provider)->plan_up(ctx);
     if (!plan) {
       (void)(*store)->set_run_status(run.run_id, state::k_run_down);
@@ -212,13 +211,13 @@ Expected<std::string> run_up(const UpOptions& options) {
   }
 
   // 4. Live: apply under the guard.
-  TeardownGuard guard(**store, run, options.keep);
-  const auto started = std::chrono::steady_clock::now();
-  auto applied = apply_all(plans, run, *profile, **store);
+  TeardownGuard guard(seams, **store, run, options.keep);
+  const auto started = clock.steady_now();
+  auto applied = apply_all(plans, run, *profile, **store, clock);
   if (!applied) return std::unexpected(guard.finish(applied.error()));
   guard.disarm();
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::chrono::duration<double>(clock.steady_now() - started).count();
   if (auto marked = (*store)->set_run_status(run.run_id, state::k_run_up); !marked) {
     return std::unexpected(marked.error());
   }

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "providers/provider.hpp"
+#include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
 
@@ -22,16 +24,16 @@ struct UpOptions {
 
 // Validates everything before writing anything (profile, providers, order, TTL, ceiling),
 // records the run, prints each provider's plan on stderr and, in live mode, applies it under
-// the teardown guard. Returns the run-id (the caller prints it on stdout).
-[[nodiscard]] Expected<std::string> run_up(const UpOptions& options);
+// the teardown guard. Returns the run-id (the caller prints it on stdout). `seams` build the
+// providers and give the clock.
+[[nodiscard]] Expected<std::string> run_up(const UpOptions& options,
+                                           const providers::ProviderSeams& seams);
 
 // `up --check-permissions`: validates like run_up, builds the aws plan for a run that is never
 // recorded, and sends each mutating call with EC2's DryRun=true (nothing is created). The
 // summary is {"checks":[...]}; code is ok (all allowed), refused (any denied) or provider.
-struct PermissionReport {
-  nlohmann::json summary;
-  ExitCode code = ExitCode::ok;
-};
-[[nodiscard]] Expected<PermissionReport> check_up_permissions(const UpOptions& options);
+using PermissionReport = providers::Provider::PermissionReport;
+[[nodiscard]] Expected<PermissionReport> check_up_permissions(
+    const UpOptions& options, const providers::ProviderSeams& seams);
 
 }  // namespace labctl::lifecycle

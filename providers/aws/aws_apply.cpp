@@ -5,7 +5,6 @@
 #include <set>
 
 #include "core/atomic_file.hpp"
-#include "core/env.hpp"
 #include "core/interrupt.hpp"
 #include "core/json_io.hpp"
 #include "core/log.hpp"
@@ -48,12 +47,12 @@ nlohmann::json params_json(const QueryParams& params) {
 }
 
 // Writes the key pair's private key 0600 into the run's directory (0700); never logged.
-Expected<std::string> save_private_key(const std::string& run_id, const std::string& key_name,
-                                       const std::string& material) {
-  const auto dir = run_dir(run_id) / "aws";
+Expected<std::string> save_private_key(const state::Store& store, const std::string& run_id,
+                                       const std::string& key_name, const std::string& material) {
+  const auto dir = run_dir(store, run_id) / "aws";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  ::chmod(run_dir(run_id).c_str(), 0700);
+  ::chmod(run_dir(store, run_id).c_str(), 0700);
   ::chmod(dir.c_str(), 0700);
   const auto path = dir / (key_name + ".pem");
   if (auto written = write_file_atomic(path, material, 0600); !written) {
@@ -221,7 +220,8 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
     }
     auto& [cloud_id, attrs] = *created;
     if (op.action == "CreateKeyPair") {
-      auto path = save_private_key(ctx.run.run_id, attrs["keyName"], response->text("keyMaterial"));
+      auto path = save_private_key(ctx.store, ctx.run.run_id, attrs["keyName"],
+                                   response->text("keyMaterial"));
       if (!path) return std::unexpected(path.error());
       attrs["keyFile"] = *path;
       (void)ctx.store.set_meta(
@@ -235,8 +235,8 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
   return {};
 }
 
-std::filesystem::path run_dir(const std::string& run_id) {
-  return env::state_dir() / "runs" / run_id;
+std::filesystem::path run_dir(const state::Store& store, const std::string& run_id) {
+  return store.dir() / "runs" / run_id;
 }
 
 }  // namespace labctl::providers::aws

@@ -1,9 +1,7 @@
 #include <algorithm>
 #include <future>
-#include <mutex>
 #include <set>
 
-#include "core/env.hpp"
 #include "core/log.hpp"
 #include "core/provider_order.hpp"
 #include "core/text.hpp"
@@ -92,21 +90,8 @@ Expected<std::vector<Discovered>> scan_region(const DiscoverQuery& query, const 
 
 }  // namespace
 
-Expected<std::shared_ptr<Ec2ClientFactory>> client_factory(bool live) {
-  static std::mutex mutex;
-  static std::map<bool, std::shared_ptr<Ec2ClientFactory>> factories;
-  const std::lock_guard lock(mutex);
-  auto& factory = factories[live];
-  if (!factory) {
-    auto made = Ec2ClientFactory::from_env(live, env::get_or("CE_AWS_DEBUG", "") == "1");
-    if (!made) return std::unexpected(made.error());
-    factory = *made;
-  }
-  return factory;
-}
-
-std::vector<std::string> janitor_regions(const profile::Profile* profile) {
-  if (const auto regions = env::get("CE_AWS_REGIONS"); regions && !regions->empty()) {
+std::vector<std::string> janitor_regions(const EnvLookup& env, const profile::Profile* profile) {
+  if (const auto regions = env("CE_AWS_REGIONS"); regions && !regions->empty()) {
     return split_provider_list(*regions);
   }
   if (profile != nullptr && !profile->aws.regions.empty()) return profile->aws.regions;

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "core/clock.hpp"
-#include "core/env.hpp"
 #include "core/time.hpp"
 #include "providers/aws/aws_plan.hpp"
 #include "providers/aws/aws_resources.hpp"
@@ -87,12 +86,12 @@ PlanActions sort_plan(const Plan& plan) {
 
 }  // namespace
 
-Expected<Json> iam_policy(const profile::Profile& profile, state::Store& store) {
+Expected<Json> iam_policy(const profile::Profile& profile, state::Store& store, Clock& clock) {
   state::RunRecord run;  // a placeholder run: only the shape of the plan matters here
   run.run_id = "iam-policy";
-  run.ttl_expires_at = format_rfc3339(system_clock()->now());
+  run.ttl_expires_at = format_rfc3339(clock.now());
   RunContext ctx{run, profile, make_tags(run.run_id, "owner", run.ttl_expires_at, "aws", "policy"),
-                 store, *system_clock(), true};
+                 store, clock, true};
   auto plan = build_up_plan(ctx);
   if (!plan) return std::unexpected(plan.error());
   PlanActions actions = sort_plan(*plan);
@@ -137,16 +136,13 @@ Expected<Json> iam_policy(const profile::Profile& profile, state::Store& store) 
   return Json{{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
 }
 
-Expected<Json> iam_policy_for_profile(const std::string& profile_name) {
-  auto profile = profile::load(profile_name);
-  if (!profile) return std::unexpected(profile.error());
-  if (std::ranges::find(profile->providers, "aws") == profile->providers.end()) {
-    return fail(ExitCode::usage, "iam-policy: profile " + profile->path.string() +
+Expected<Json> iam_policy_for_profile(const profile::Profile& profile, state::Store& store,
+                                      Clock& clock) {
+  if (std::ranges::find(profile.providers, "aws") == profile.providers.end()) {
+    return fail(ExitCode::usage, "iam-policy: profile " + profile.path.string() +
                                      " has no aws provider, so it needs no IAM policy");
   }
-  auto store = state::Store::open(env::state_dir());
-  if (!store) return std::unexpected(store.error());
-  return iam_policy(*profile, **store);
+  return iam_policy(profile, store, clock);
 }
 
 }  // namespace labctl::providers::aws

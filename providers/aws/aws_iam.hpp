@@ -20,10 +20,11 @@ namespace labctl::providers::aws {
 //  - every other mutating call only on resources tagged routerd.cloudedge.run_id.
 // Every statement is limited by ec2:Region to the profile's region and allowlist.
 [[nodiscard]] Expected<nlohmann::ordered_json> iam_policy(const profile::Profile& profile,
-                                                          state::Store& store);
+                                                          state::Store& store, Clock& clock);
 
-// Loads `profile` (name or path) and returns iam_policy() for it (opens the state store only
-// because a plan context needs one; nothing is written to it).
-[[nodiscard]] Expected<nlohmann::ordered_json> iam_policy_for_profile(const std::string& profile);
+// iam_policy() for `profile`, or a usage error when the profile has no aws provider (then it
+// needs no IAM policy).
+[[nodiscard]] Expected<nlohmann::ordered_json> iam_policy_for_profile(
+    const profile::Profile& profile, state::Store& store, Clock& clock);
 
 }  // namespace labctl::providers::aws

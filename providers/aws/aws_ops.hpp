@@ -22,10 +22,6 @@ inline constexpr std::chrono::milliseconds k_first_poll{200};
   return std::min(interval * 3 / 2, std::chrono::milliseconds(5000));
 }
 
-// The production client factory for this process (credential chain, curl, rate limiters),
-// created on first use. `live` false refuses every mutating call inside the client too.
-[[nodiscard]] Expected<std::shared_ptr<Ec2ClientFactory>> client_factory(bool live);
-
 // Runs the plan: intent row before every mutating call, ids substituted into later calls,
 // the private key written 0600 into the run's directory, then waits for every instance to be
 // running and records their addresses, ENIs and roles (attrs.node for the matrix).
@@ -52,11 +48,12 @@ inline constexpr std::chrono::milliseconds k_first_poll{200};
                                                          const FaultRequest& request,
                                                          Ec2ClientFactory& factory);
 
-// The regions the janitor scans: CE_AWS_REGIONS (csv), else the profile's allowlist, else the
-// union of the shipped profiles' allowlists.
-[[nodiscard]] std::vector<std::string> janitor_regions(const profile::Profile* profile);
+// The regions the janitor scans: CE_AWS_REGIONS (csv, read through `env`), else the profile's
+// allowlist, else the union of the shipped profiles' allowlists.
+[[nodiscard]] std::vector<std::string> janitor_regions(const EnvLookup& env,
+                                                       const profile::Profile* profile);
 
-// The run's directory under the state dir (private keys live here, 0700).
-[[nodiscard]] std::filesystem::path run_dir(const std::string& run_id);
+// The run's directory in the state store's directory (private keys live here, 0700).
+[[nodiscard]] std::filesystem::path run_dir(const state::Store& store, const std::string& run_id);
 
 }  // namespace labctl::providers::aws

@@ -51,17 +51,16 @@ PermissionCheck verdict(const std::string& action, const AwsResult<Ec2Response>&
 
 }  // namespace
 
-Expected<std::vector<PermissionCheck>> check_permissions(const Plan& plan) {
-  auto factory = client_factory(false);
-  if (!factory) return std::unexpected(factory.error());
-  if (auto credentials = (*factory)->credentials(); !credentials) {
+Expected<std::vector<PermissionCheck>> check_permissions(const Plan& plan,
+                                                         Ec2ClientFactory& factory) {
+  if (auto credentials = factory.credentials(); !credentials) {
     return fail(ExitCode::provider, "up --check-permissions needs live AWS credentials: " +
                                         credentials.error().message);
   }
   std::vector<PermissionCheck> checks;
   for (const auto& op : plan.operations) {
     if (!op.mutating) continue;
-    auto client = (*factory)->client(op.region);
+    auto client = factory.client(op.region);
     if (!client) return std::unexpected(client.error());
     PermissionCheck check = verdict(op.action, (*client)->call(op.action, dry_run_params(op)));
     const std::string line = "aws " + op.action + " (" + op.region + "): " +

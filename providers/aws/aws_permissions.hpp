@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/aws/ec2_client.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::providers::aws {
@@ -22,7 +23,9 @@ struct PermissionCheck {
 // DryRunOperation is "allowed"; UnauthorizedOperation is "denied"; a *.NotFound about a dummy
 // id is "allowed" too, since EC2 checks permission before existence on DryRun. Fails only
 // when no client can be built (no credentials, bad region).
-[[nodiscard]] Expected<std::vector<PermissionCheck>> check_permissions(const Plan& plan);
+// `factory` is the dry (non-live) one.
+[[nodiscard]] Expected<std::vector<PermissionCheck>> check_permissions(const Plan& plan,
+                                                                     Ec2ClientFactory& factory);
 
 // {"checks":[{"action","result","message"}]}.
 [[nodiscard]] nlohmann::json to_json(const std::vector<PermissionCheck>& checks);

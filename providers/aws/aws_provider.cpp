@@ -2,7 +2,12 @@
 
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "providers/aws/aws_action_runner.hpp"
+#include "providers/aws/aws_executor_policy.hpp"
+#include "providers/aws/aws_iam.hpp"
+#include "providers/aws/aws_preflight.hpp"
 #include "providers/aws/aws_ops.hpp"
+#include "providers/aws/aws_permissions.hpp"
 #include "providers/aws/aws_plan.hpp"
 
 namespace labctl::providers {
@@ -27,15 +32,12 @@ Expected<T> guarded(std::string_view phase, Body&& body) {
   }
 }
 
-// The process's client factory with a fresh phase deadline (CE_AWS_COMMAND_TIMEOUT).
-Expected<std::shared_ptr<aws::Ec2ClientFactory>> factory_for_phase(bool live) {
-  auto factory = aws::client_factory(live);
-  if (factory) (*factory)->start_phase();
-  return factory;
-}
-
 class AwsProvider final : public Provider {
  public:
+  AwsProvider(std::shared_ptr<aws::Ec2ClientFactories> clients, EnvLookup env,
+              std::shared_ptr<Clock> clock)
+      : m_clients(std::move(clients)), m_env(std::move(env)), m_clock(std::move(clock)) {}
+
   std::string_view name() const override { return "aws"; }
 
   Expected<Plan> plan_up(const RunContext& ctx) override {
@@ -67,13 +69,14 @@ class AwsProvider final : public Provider {
   Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
     return guarded<std::vector<Discovered>>(
         "discovery", [&]() -> Expected<std::vector<Discovered>> {
-          const auto regions =
-              query.locations.empty() ? aws::janitor_regions(query.profile) : query.locations;
+          const auto regions = query.locations.empty()
+                                   ? aws::janitor_regions(m_env, query.profile)
+                                   : query.locations;
           auto factory = factory_for_phase(false);
           if (!factory) return std::unexpected(factory.error());
           if (query.expired_only) {
             (*factory)->start_janitor();
-            if (auto live = aws::client_factory(true); live) (*live)->start_janitor();
+            if (auto live = m_clients->get(true); live) (*live)->start_janitor();
           }
           if (auto credentials = (*factory)->credentials(); !credentials) {
             log::warn("aws.discover", "aws: no credentials, so no discovery by tag (" +
@@ -93,10 +96,59 @@ class AwsProvider final : public Provider {
       return aws::stop_active_router(ctx, request, **factory);
     });
   }
+
+  Expected<PermissionReport> check_permissions(const Plan& plan) override {
+    return guarded<PermissionReport>("permission check", [&]() -> Expected<PermissionReport> {
+      auto factory = m_clients->get(false);
+      if (!factory) return std::unexpected(factory.error());
+      auto checks = aws::check_permissions(plan, **factory);
+      if (!checks) return std::unexpected(checks.error());
+      return PermissionReport{aws::to_json(*checks), aws::permissions_exit_code(*checks)};
+    });
+  }
+
+  Expected<nlohmann::ordered_json> least_privilege_policy(const profile::Profile& profile,
+                                                          state::Store& store) override {
+    return aws::iam_policy_for_profile(profile, store, *m_clock);
+  }
+
+  // Provider actions (the gated executor): ENI secondary IPs and SourceDestCheck. The runner
+  // builds its own clients (a writer that retries throttling only; a scoped identity's).
+  bool has_actions() const override { return true; }
+  Expected<ActionRunner> action_runner(bool live) override {
+    return aws::make_aws_runner(m_env, m_clock, live);
+  }
+  Expected<nlohmann::ordered_json> executor_policy(state::Store& store,
+                                                   const std::string& run_id) override {
+    auto factory = m_clients->get(false);
+    if (!factory) return std::unexpected(factory.error());
+    return aws::executor_policy(store, run_id, **factory);
+  }
+  Expected<nlohmann::ordered_json> preflight(const std::string& run_id,
+                                             const Target& target) override {
+    auto factory = m_clients->get(false);
+    if (!factory) return std::unexpected(factory.error());
+    return aws::preflight(run_id, target, **factory);
+  }
+
+ private:
+  // The command's client factory with a fresh phase deadline (CE_AWS_COMMAND_TIMEOUT).
+  Expected<std::shared_ptr<aws::Ec2ClientFactory>> factory_for_phase(bool live) {
+    auto factory = m_clients->get(live);
+    if (factory) (*factory)->start_phase();
+    return factory;
+  }
+
+  std::shared_ptr<aws::Ec2ClientFactories> m_clients;
+  EnvLookup m_env;
+  std::shared_ptr<Clock> m_clock;
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> make_aws_provider() { return std::make_unique<AwsProvider>(); }
+std::unique_ptr<Provider> make_aws_provider(std::shared_ptr<aws::Ec2ClientFactories> clients,
+                                            EnvLookup env, std::shared_ptr<Clock> clock) {
+  return std::make_unique<AwsProvider>(std::move(clients), std::move(env), std::move(clock));
+}
 
 }  // namespace labctl::providers

@@ -2,11 +2,18 @@
 
 #include <memory>
 
+#include "core/env.hpp"
+#include "providers/aws/ec2_client.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::providers {
 
 // Real EC2 (Query API): the aws part of a profile, teardown and the tag-scanning janitor.
-[[nodiscard]] std::unique_ptr<Provider> make_aws_provider();
+// `clients` are the command's EC2 client factories (shared by every aws provider of the
+// command); `env` is read for CE_AWS_REGIONS and by the action runner's clients, which `clock`
+// paces.
+[[nodiscard]] std::unique_ptr<Provider> make_aws_provider(
+    std::shared_ptr<aws::Ec2ClientFactories> clients, EnvLookup env,
+    std::shared_ptr<Clock> clock);
 
 }  // namespace labctl::providers

@@ -65,10 +65,6 @@ std::ostream& operator<<(std::ostream& out, const Credentials& credentials) {
   return out << credentials.to_string();
 }
 
-EnvLookup process_env() {
-  return [](const char* name) { return env::get(name); };
-}
-
 CredentialChain::CredentialChain(EnvLookup env, std::shared_ptr<HttpTransport> imds_transport,
                                  std::shared_ptr<Clock> clock)
     : m_env(std::move(env)), m_imds(std::move(imds_transport)), m_clock(std::move(clock)) {}

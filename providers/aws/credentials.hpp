@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/env.hpp"
 #include "core/error.hpp"
 #include "providers/aws/http_transport.hpp"
 
@@ -42,10 +43,6 @@ class Credentials {
 };
 
 std::ostream& operator<<(std::ostream& out, const Credentials& credentials);
-
-// How the chain reads the environment; a map in tests, labctl::env::get in production.
-using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
-[[nodiscard]] EnvLookup process_env();
 
 // Resolves credentials in the standard order, first match wins:
 //   1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)

@@ -110,15 +110,17 @@ class Ec2Client {
   Ec2ClientDeps m_deps;
 };
 
-// Production wiring from the environment, shared by every region's client: the curl transport
-// (AWS_CA_BUNDLE), the credential chain (with a 1 s-timeout IMDS), the system clock,
-// CE_AWS_MAX_ATTEMPTS, the bounds of AwsLimits (CE_AWS_*_TIMEOUT, CE_JANITOR_TIMEOUT) and the
-// endpoint overrides. `live` must be true only when the run is
-// live (CE_DRY_RUN=0); `debug_log` turns on Ec2ClientOptions::debug_log for every client.
+// The clients of every region, built from one environment: the curl transport (AWS_CA_BUNDLE),
+// the credential chain (with a 1 s-timeout IMDS), CE_AWS_MAX_ATTEMPTS, the bounds of AwsLimits
+// (CE_AWS_*_TIMEOUT, CE_JANITOR_TIMEOUT) and the endpoint overrides. `live` must be true only
+// when the run is live (CE_DRY_RUN=0); `debug_log` turns on Ec2ClientOptions::debug_log for
+// every client.
 class Ec2ClientFactory {
  public:
-  [[nodiscard]] static Expected<std::shared_ptr<Ec2ClientFactory>> from_env(bool live,
-                                                                            bool debug_log = false);
+  // The production wiring over the seams given: `env` for every variable (CE_AWS_DEBUG
+  // included) and `clock`.
+  [[nodiscard]] static Expected<std::shared_ptr<Ec2ClientFactory>> from_env(
+      const EnvLookup& env, std::shared_ptr<Clock> clock, bool live);
   Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry, std::shared_ptr<Clock> clock,
                    std::shared_ptr<HttpTransport> transport, bool debug_log = false,
                    AwsLimits limits = {});
@@ -149,6 +151,29 @@ class Ec2ClientFactory {
   std::shared_ptr<CredentialChain> m_chain;
   std::mutex m_mutex;
   std::map<std::string, std::shared_ptr<Ec2Client>> m_clients;
+};
+
+// A process's two client factories, dry (`live` false: every mutating call refused inside the
+// client) and live, each built on first use and then shared by every aws provider made with
+// this object: a janitor's bound (start_janitor) armed during discovery then also bounds the
+// teardowns that follow. labctl/ builds one per command and hands it to the registry.
+class Ec2ClientFactories {
+ public:
+  using Make = std::function<Expected<std::shared_ptr<Ec2ClientFactory>>(bool live)>;
+  explicit Ec2ClientFactories(Make make) : m_make(std::move(make)) {}
+
+  // Production factories over the seams (Ec2ClientFactory::from_env(env, clock, live)).
+  [[nodiscard]] static std::shared_ptr<Ec2ClientFactories> from_env(EnvLookup env,
+                                                                    std::shared_ptr<Clock> clock);
+
+  // The dry or live factory; the first call's error (a bad CE_AWS_* bound) is returned again
+  // on each call until one succeeds.
+  [[nodiscard]] Expected<std::shared_ptr<Ec2ClientFactory>> get(bool live);
+
+ private:
+  Make m_make;
+  std::mutex m_mutex;
+  std::map<bool, std::shared_ptr<Ec2ClientFactory>> m_factories;
 };
 
 }  // namespace labctl::providers::aws

@@ -2,15 +2,15 @@
 
 namespace labctl::providers::aws {
 
-Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(bool live, bool debug_log) {
-  const EnvLookup env = process_env();
+Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(
+    const EnvLookup& env, std::shared_ptr<Clock> clock, bool live) {
   auto retry = retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
   auto limits = aws_limits_from_env(env);
   if (!limits) return std::unexpected(limits.error());
-  return std::make_shared<Ec2ClientFactory>(env, live, *retry, system_clock(),
-                                            make_curl_transport(curl_options_from_env()), debug_log,
-                                            *limits);
+  return std::make_shared<Ec2ClientFactory>(env, live, *retry, std::move(clock),
+                                            make_curl_transport(curl_options_from_env(env)),
+                                            env("CE_AWS_DEBUG").value_or("") == "1", *limits);
 }
 
 Ec2ClientFactory::Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry,
@@ -59,6 +59,25 @@ void Ec2ClientFactory::start_phase() {
 
 void Ec2ClientFactory::start_janitor() {
   m_deadline->arm_hard(m_clock->steady_now() + m_limits.janitor_timeout, m_limits.janitor_timeout);
+}
+
+std::shared_ptr<Ec2ClientFactories> Ec2ClientFactories::from_env(EnvLookup env,
+                                                                std::shared_ptr<Clock> clock) {
+  return std::make_shared<Ec2ClientFactories>(
+      [env = std::move(env), clock = std::move(clock)](bool live) {
+        return Ec2ClientFactory::from_env(env, clock, live);
+      });
+}
+
+Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactories::get(bool live) {
+  const std::lock_guard lock(m_mutex);
+  auto& factory = m_factories[live];
+  if (!factory) {
+    auto made = m_make(live);
+    if (!made) return std::unexpected(made.error());
+    factory = *made;
+  }
+  return factory;
 }
 
 }  // namespace labctl::providers::aws

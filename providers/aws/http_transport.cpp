@@ -259,8 +259,8 @@ std::shared_ptr<HttpTransport> make_curl_transport(CurlTransportOptions options)
   return std::make_shared<CurlTransport>(std::move(options));
 }
 
-CurlTransportOptions curl_options_from_env() {
-  return CurlTransportOptions{env::get_or("AWS_CA_BUNDLE", "")};
+CurlTransportOptions curl_options_from_env(const EnvLookup& env) {
+  return CurlTransportOptions{env("AWS_CA_BUNDLE").value_or("")};
 }
 
 }  // namespace labctl::providers::aws

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/env.hpp"
+
 namespace labctl::providers::aws {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -66,6 +68,6 @@ struct CurlTransportOptions {
 // libcurl with one easy handle per thread, reused so connections stay alive between calls.
 [[nodiscard]] std::shared_ptr<HttpTransport> make_curl_transport(CurlTransportOptions options);
 // Options from the environment: AWS_CA_BUNDLE.
-[[nodiscard]] CurlTransportOptions curl_options_from_env();
+[[nodiscard]] CurlTransportOptions curl_options_from_env(const EnvLookup& env);
 
 }  // namespace labctl::providers::aws

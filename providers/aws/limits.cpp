@@ -1,6 +1,6 @@
 #include "providers/aws/limits.hpp"
 
-#include <charconv>
+#include "core/env.hpp"
 
 namespace labctl::providers::aws {
 
@@ -8,31 +8,9 @@ namespace {
 
 constexpr long long k_day_s = 86400;
 
-// `name` as whole seconds in [min, max]; `fallback` when unset or empty.
-Expected<long long> whole_number_from_env(const EnvLookup& env, const char* name,
-                                          long long fallback, long long min, long long max,
-                                          const char* unit) {
-  const auto value = env(name);
-  if (!value || value->empty()) return fallback;
-  long long number = 0;
-  const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), number);
-  if (error != std::errc() || end != value->data() + value->size() || number < min ||
-      number > max) {
-    std::string shown = value->size() > 40 ? value->substr(0, 40) + "..." : *value;
-    for (char& c : shown) {
-      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-    }
-    return fail(ExitCode::usage,
-                std::string(name) + "=\"" + shown + "\" is not a whole number of " + unit +
-                    " from " + std::to_string(min) + " to " + std::to_string(max) +
-                    " (unset it for the default of " + std::to_string(fallback) + ")");
-  }
-  return number;
-}
-
 Expected<std::chrono::seconds> seconds_from_env(const EnvLookup& env, const char* name,
                                                 std::chrono::seconds fallback) {
-  auto number = whole_number_from_env(env, name, fallback.count(), 1, k_day_s, "seconds");
+  auto number = env::whole_number(env, name, fallback.count(), 1, k_day_s, "seconds");
   if (!number) return std::unexpected(number.error());
   return std::chrono::seconds(*number);
 }
@@ -55,8 +33,8 @@ Expected<AwsLimits> aws_limits_from_env(const EnvLookup& env) {
     *field = *value;
   }
   constexpr long long k_max_dependency_retries = 100;
-  auto retries = whole_number_from_env(env, "CE_AWS_DEPENDENCY_RETRIES", limits.dependency_retries,
-                                       1, k_max_dependency_retries, "attempts");
+  auto retries = env::whole_number(env, "CE_AWS_DEPENDENCY_RETRIES", limits.dependency_retries, 1,
+                                  k_max_dependency_retries, "attempts");
   if (!retries) return std::unexpected(retries.error());
   limits.dependency_retries = static_cast<int>(*retries);
   return limits;

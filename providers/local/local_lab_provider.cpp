@@ -18,7 +18,7 @@ constexpr const char* k_needs_root =
 class LocalProvider final : public Provider {
  public:
   explicit LocalProvider(LocalOptions options)
-      : m_runner(options.runner ? std::move(options.runner) : system_process_runner()),
+      : m_runner(std::move(options.runner)),
         m_meta_dir(options.meta_dir.empty() ? local::default_meta_dir()
                                             : std::move(options.meta_dir)) {}
 

@@ -12,10 +12,8 @@
 namespace labctl::providers {
 
 // The network-namespace lab on this host (needs root for live mode).
-[[nodiscard]] std::unique_ptr<Provider> make_local_provider();
-
 struct LocalOptions {
-  std::shared_ptr<ProcessRunner> runner;  // null: the system runner
+  std::shared_ptr<ProcessRunner> runner;  // every command of the lab runs through it
   std::filesystem::path meta_dir;         // empty: $LABCTL_LOCAL_META_DIR or /run/labctl/local
 };
 [[nodiscard]] std::unique_ptr<Provider> make_local_provider(LocalOptions options);

@@ -1,39 +1,25 @@
 #include "providers/onprem/onprem_provider.hpp"
 
-#include <algorithm>
-#include <cstdlib>
-
-#include "core/env.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
-#include "matrix/ssh_session.hpp"
+#include "ssh/settings.hpp"
 
 namespace labctl::providers {
 namespace {
 
 using Json = nlohmann::json;
 
-// SSH_KEY_FILE, else the run's "ssh" meta (set by up), else the agent and default identities;
-// CE_SSH_KNOWN_HOSTS, else the meta's, else ~/.ssh/known_hosts. Host keys are always checked
-// strictly: an unknown or changed key fails closed, since these are machines we did not create.
-matrix::SshSettings ssh_settings(const RunContext& ctx) {
+// onprem_ssh_settings() for the run of `ctx`.
+Expected<ssh::SshSettings> ssh_settings(const EnvLookup& env, const RunContext& ctx) {
   Json meta = Json::object();
   if (auto stored = ctx.store.get_meta(ctx.run.run_id, "ssh");
       stored && *stored && (*stored)->is_object()) {
     meta = **stored;
   }
-  matrix::SshSettings ssh;
-  ssh.key_file = env::get_or("SSH_KEY_FILE", meta.value("key_file", ""));
-  ssh.known_hosts =
-      env::get_or("CE_SSH_KNOWN_HOSTS",
-                  meta.value("known_hosts", env::get_or("HOME", "/root") + "/.ssh/known_hosts"));
-  ssh.policy = matrix::HostKeyPolicy::strict;
-  const std::string timeout = env::get_or("CE_SSH_CONNECT_TIMEOUT", "8");
-  ssh.connect_timeout_s = std::max(1L, std::strtol(timeout.c_str(), nullptr, 10));
-  return ssh;
+  return onprem_ssh_settings(env, meta);
 }
 
-matrix::Endpoint endpoint_of(const profile::OnpremHost& host) {
+ssh::Endpoint endpoint_of(const profile::OnpremHost& host) {
   return {host.ssh.host, host.ssh.port, host.ssh.user.empty() ? "root" : host.ssh.user};
 }
 
@@ -63,15 +49,15 @@ Json node_attrs(const profile::Profile& profile, const profile::OnpremHost& host
 }
 
 // Connects (through the jump host when set), checks the host key and authenticates.
-matrix::SshExpected<matrix::Connected> connect(const profile::OnpremHost& host,
-                                               const matrix::SshSettings& settings) {
+ssh::SshExpected<ssh::Connected> connect(const profile::OnpremHost& host,
+                                         const ssh::SshSettings& settings) {
   if (!host.ssh.jump.empty()) {
-    return std::unexpected(matrix::SshError{
-        matrix::SshErrorKind::error,
-        "onprem: host " + host.name + " has a jump host (" + host.ssh.jump +
-            "), which onprem verification does not support yet; reach it directly"});
+    return std::unexpected(
+        ssh::SshError{ssh::SshErrorKind::error,
+                      "onprem: host " + host.name + " has a jump host (" + host.ssh.jump +
+                          "), which onprem verification does not support yet; reach it directly"});
   }
-  return matrix::connect_session(endpoint_of(host), -1, settings);
+  return ssh::connect_session(endpoint_of(host), -1, settings);
 }
 
 // The host that takes faults: request.node, else the active router (router-a, else router).
@@ -90,6 +76,8 @@ const profile::OnpremHost* fault_target(const profile::Profile& profile, const s
 
 class OnpremProvider final : public Provider {
  public:
+  explicit OnpremProvider(EnvLookup env) : m_env(std::move(env)) {}
+
   std::string_view name() const override { return "onprem"; }
 
   // One read-only SSH check per inventory host: reachability and host key.
@@ -115,7 +103,8 @@ class OnpremProvider final : public Provider {
       return fail(ExitCode::usage, "provider onprem: the profile " + ctx.profile.name +
                                        " lists no onprem.hosts to verify");
     }
-    const auto settings = ssh_settings(ctx);
+    const auto settings = ssh_settings(m_env, ctx);
+    if (!settings) return std::unexpected(settings.error());
     for (std::size_t i = 0; i < ctx.profile.onprem.hosts.size(); ++i) {
       const auto& host = ctx.profile.onprem.hosts[i];
       state::ResourceRecord row;
@@ -126,7 +115,7 @@ class OnpremProvider final : public Provider {
       row.request = Json(plan.operations.at(i).params);
       auto id = ctx.store.record_intent(row);
       if (!id) return std::unexpected(id.error());
-      auto connected = connect(host, settings);
+      auto connected = connect(host, *settings);
       if (!connected) {
         return fail(ExitCode::provider, "provider onprem: cannot verify host " + host.name + ": " +
                                             connected.error().message);
@@ -137,11 +126,11 @@ class OnpremProvider final : public Provider {
       if (auto marked = ctx.store.mark_created(*id, host.ssh.host, attrs); !marked) {
         return std::unexpected(marked.error());
       }
-      log::info("onprem.up", "onprem: " + host.name + " (" + matrix::describe(endpoint_of(host)) +
+      log::info("onprem.up", "onprem: " + host.name + " (" + ssh::describe(endpoint_of(host)) +
                                  ") verified, host key " + connected->hostkey_sha256);
     }
-    const Json meta{{"key_file", settings.key_file},
-                    {"known_hosts", settings.known_hosts},
+    const Json meta{{"key_file", settings->key_file},
+                    {"known_hosts", settings->known_hosts},
                     {"user", endpoint_of(ctx.profile.onprem.hosts.front()).user}};
     return ctx.store.set_meta(ctx.run.run_id, "ssh", meta);
   }
@@ -187,15 +176,16 @@ class OnpremProvider final : public Provider {
                   {"command", command->second},
                   {"dryRun", true}};
     }
-    const auto settings = ssh_settings(ctx);
-    auto connected = connect(*host, settings);
+    const auto settings = ssh_settings(m_env, ctx);
+    if (!settings) return std::unexpected(settings.error());
+    auto connected = connect(*host, *settings);
     if (!connected) {
       return fail(ExitCode::provider,
                   "failover: cannot reach " + host->name + ": " + connected.error().message);
     }
     const std::string injected_at = format_rfc3339_ms(ctx.clock.now());
     auto result =
-        matrix::exec_blocking(connected->session.get(), command->second, std::chrono::seconds(120));
+        ssh::exec_blocking(connected->session.get(), command->second, std::chrono::seconds(120));
     if (!result) {
       return fail(ExitCode::provider, "failover: " + request.fault + " on " + host->name + ": " +
                                           result.error().message);
@@ -210,10 +200,22 @@ class OnpremProvider final : public Provider {
                 {"command", command->second}, {"exitStatus", result->exit_status},
                 {"injected_at", injected_at}};
   }
+
+ private:
+  EnvLookup m_env;
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> make_onprem_provider() { return std::make_unique<OnpremProvider>(); }
+std::unique_ptr<Provider> make_onprem_provider(EnvLookup env) {
+  return std::make_unique<OnpremProvider>(std::move(env));
+}
+
+Expected<ssh::SshSettings> onprem_ssh_settings(const EnvLookup& env, const nlohmann::json& meta) {
+  auto resolved = ssh::resolve_settings(env, ssh::layer_from_meta(meta), {});
+  if (!resolved) return std::unexpected(resolved.error());
+  resolved->session.policy = ssh::HostKeyPolicy::strict;
+  return resolved->session;
+}
 
 }  // namespace labctl::providers

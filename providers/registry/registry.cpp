@@ -1,5 +1,7 @@
 #include "providers/registry/registry.hpp"
 
+#include <algorithm>
+
 #include "core/suggest.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
@@ -10,29 +12,61 @@
 namespace labctl::providers {
 namespace {
 
+// Where a provider stands in an ordering mode; k_unranked keeps its declared place after the
+// ranked ones.
+constexpr int k_unranked = 100;
+
 struct Entry {
   const char* name;
-  std::unique_ptr<Provider> (*make)();
+  std::unique_ptr<Provider> (*make)(const ProviderSeams& seams);
+  bool test_only;  // a lifecycle-test provider: asked for by name, never offered
+  int cost_rank;   // cost-optimized / slow-first: lower comes first
+  int speed_rank;  // fast-first: lower comes first
 };
 
-std::unique_ptr<Provider> make_oci() { return make_stub_provider("oci"); }
-std::unique_ptr<Provider> make_azure() { return make_stub_provider("azure"); }
+std::unique_ptr<Provider> make_aws(const ProviderSeams& seams) {
+  return make_aws_provider(seams.aws_clients, seams.seams.env, seams.seams.clock);
+}
+std::unique_ptr<Provider> make_oci(const ProviderSeams&) { return make_stub_provider("oci"); }
+std::unique_ptr<Provider> make_azure(const ProviderSeams&) { return make_stub_provider("azure"); }
+std::unique_ptr<Provider> make_onprem(const ProviderSeams& seams) {
+  return make_onprem_provider(seams.seams.env);
+}
+std::unique_ptr<Provider> make_local(const ProviderSeams& seams) {
+  return make_local_provider(LocalOptions{seams.seams.processes, {}});
+}
+std::unique_ptr<Provider> make_testfs(const ProviderSeams& seams) {
+  return make_testfs_provider(seams.seams.env);
+}
 
 // The one table of built-in providers. `testfs` is a lifecycle-test provider (files in a
 // directory); it is not listed in known_names() and must be asked for by name.
 constexpr Entry k_providers[] = {
-    {"aws", make_aws_provider},
-    {"oci", make_oci},
-    {"azure", make_azure},
-    {"onprem", make_onprem_provider},
-    {"local", make_local_provider},
-    {"testfs", make_testfs_provider},
+    {"aws", make_aws, false, 3, 1},
+    {"oci", make_oci, false, 2, 3},
+    {"azure", make_azure, false, 4, 2},
+    {"onprem", make_onprem, false, 1, 4},
+    {"local", make_local, false, 0, 0},
+    {"testfs", make_testfs, true, k_unranked, k_unranked},
 };
+
+int rank_of(const std::string& name, int Entry::* rank) {
+  for (const auto& entry : k_providers) {
+    if (name == entry.name) return entry.*rank;
+  }
+  return k_unranked;
+}
 
 }  // namespace
 
 const std::vector<std::string>& known_names() {
-  static const std::vector<std::string> names{"aws", "oci", "azure", "onprem", "local"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> offered;
+    for (const auto& entry : k_providers) {
+      if (!entry.test_only) offered.emplace_back(entry.name);
+    }
+    return offered;
+  }();
   return names;
 }
 
@@ -42,13 +76,58 @@ std::vector<std::string> discoverable_names() {
   return names;
 }
 
-Expected<std::unique_ptr<Provider>> make_provider(std::string_view name) {
+ProviderSeams provider_seams(Seams seams) {
+  auto clients = aws::Ec2ClientFactories::from_env(seams.env, seams.clock);
+  return ProviderSeams{std::move(seams), std::move(clients)};
+}
+
+Expected<std::unique_ptr<Provider>> make_provider(std::string_view name,
+                                                  const ProviderSeams& seams) {
   for (const auto& entry : k_providers) {
-    if (name == entry.name) return entry.make();
+    if (name == entry.name) return entry.make(seams);
   }
   return fail(ExitCode::usage, "unknown provider: " + std::string(name) +
                                    did_you_mean(name, known_names()) +
                                    " (want: " + join(known_names(), " ") + ")");
+}
+
+Expected<std::vector<std::string>> order_providers(const std::vector<std::string>& providers,
+                                                   const std::string& mode) {
+  static const std::vector<std::string> k_modes{"declared", "cost-optimized", "slow-first",
+                                                "fast-first"};
+  int Entry::* rank = nullptr;
+  if (mode.empty() || mode == "declared") {
+    return providers;
+  } else if (mode == "cost-optimized" || mode == "slow-first") {
+    rank = &Entry::cost_rank;
+  } else if (mode == "fast-first") {
+    rank = &Entry::speed_rank;
+  } else {
+    return fail(ExitCode::usage, "unknown provider order: " + mode + did_you_mean(mode, k_modes) +
+                                     " (want " + join(k_modes, "|") + ")");
+  }
+  std::vector<std::string> ordered = providers;
+  std::ranges::stable_sort(ordered, [&](const std::string& a, const std::string& b) {
+    return rank_of(a, rank) < rank_of(b, rank);
+  });
+  return ordered;
+}
+
+profile::ProviderNames profile_names() {
+  profile::ProviderNames names{known_names(), {}};
+  for (const auto& entry : k_providers) {
+    if (entry.test_only) names.test_only.emplace_back(entry.name);
+  }
+  return names;
+}
+
+Expected<profile::Profile> load_profile(const std::string& name_or_path) {
+  auto loaded = profile::load(name_or_path);
+  if (!loaded) return std::unexpected(loaded.error());
+  if (auto checked = profile::check_provider_names(*loaded, profile_names()); !checked) {
+    return std::unexpected(checked.error());
+  }
+  return loaded;
 }
 
 }  // namespace labctl::providers

@@ -14,18 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::optional<long> env_number(const char* name) {
-  const auto value = env::get(name);
-  if (!value || value->empty()) return std::nullopt;
-  try {
-    return std::stol(*value);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 class TestfsProvider final : public Provider {
  public:
+  explicit TestfsProvider(EnvLookup env) : m_env(std::move(env)) {}
+
   std::string_view name() const override { return "testfs"; }
 
   Expected<Plan> plan_up(const RunContext& ctx) override {
@@ -54,7 +46,7 @@ class TestfsProvider final : public Provider {
         // LABCTL_TESTFS_FAIL_MESSAGE stands in for whatever bytes a cloud puts in its errors.
         return fail(ExitCode::provider, "testfs: injected failure after " +
                                             std::to_string(created) + " resources" +
-                                            env::get_or("LABCTL_TESTFS_FAIL_MESSAGE", ""));
+                                            m_env("LABCTL_TESTFS_FAIL_MESSAGE").value_or(""));
       }
       state::ResourceRecord row;
       row.run_id = ctx.run.run_id;
@@ -88,10 +80,10 @@ class TestfsProvider final : public Provider {
 
   Expected<void> teardown(const RunContext& ctx,
                           const std::vector<state::ResourceRecord>& rows) override {
-    const auto fail_delete = env::get("LABCTL_TESTFS_FAIL_DELETE");
+    const auto fail_delete = m_env("LABCTL_TESTFS_FAIL_DELETE");
     // A provider that throws (a library's exception, a bug) must not abort the teardown guard
     // or the janitor; the test provider throws on demand to prove it.
-    const auto throw_delete = env::get("LABCTL_TESTFS_THROW_DELETE");
+    const auto throw_delete = m_env("LABCTL_TESTFS_THROW_DELETE");
     std::size_t failures = 0;
     for (const auto& row : rows) {
       if (throw_delete && *throw_delete == row.name) {
@@ -154,13 +146,28 @@ class TestfsProvider final : public Provider {
   }
 
  private:
-  static fs::path root() {
-    return env::get_or("LABCTL_TESTFS_DIR", (env::state_dir() / "testfs").string());
+  std::optional<long> env_number(const char* name) const {
+    const auto value = m_env(name);
+    if (!value || value->empty()) return std::nullopt;
+    try {
+      return std::stol(*value);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
   }
+
+  fs::path root() const {
+    const auto dir = m_env("LABCTL_TESTFS_DIR");
+    return dir && !dir->empty() ? fs::path(*dir) : env::state_dir() / "testfs";
+  }
+
+  EnvLookup m_env;
 };
 
 }  // namespace
 
-std::unique_ptr<Provider> make_testfs_provider() { return std::make_unique<TestfsProvider>(); }
+std::unique_ptr<Provider> make_testfs_provider(EnvLookup env) {
+  return std::make_unique<TestfsProvider>(std::move(env));
+}
 
 }  // namespace labctl::providers

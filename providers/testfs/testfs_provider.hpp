@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "core/env.hpp"
 #include "providers/provider.hpp"
 
 namespace labctl::providers {
@@ -12,6 +13,7 @@ namespace labctl::providers {
 //   LABCTL_TESTFS_BLOCK_AFTER=N   after creating N resources, wait until interrupted
 //   LABCTL_TESTFS_FAIL_AFTER=N    fail `up` after creating N resources
 //   LABCTL_TESTFS_FAIL_DELETE=X   deleting the resource named X fails (until unset)
-[[nodiscard]] std::unique_ptr<Provider> make_testfs_provider();
+// Those variables (and LABCTL_TESTFS_DIR) are read through `env`.
+[[nodiscard]] std::unique_ptr<Provider> make_testfs_provider(EnvLookup env);
 
 }  // namespace labctl::providers

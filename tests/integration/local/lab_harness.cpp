@@ -67,7 +67,7 @@ LabHarness::LabHarness(const std::string& scenario, const std::string& profile_y
   auto id = m_store->insert_run(m_run);
   if (!id) throw std::runtime_error(id.error().message);
   m_run.run_id = *id;
-  m_provider = providers::make_local_provider({nullptr, m_meta_dir});
+  m_provider = providers::make_local_provider({system_process_runner(), m_meta_dir});
 }
 
 LabHarness::~LabHarness() {

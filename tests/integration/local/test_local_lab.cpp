@@ -225,7 +225,7 @@ TEST_F(LocalLab, ExpiredLabIsFoundAndRemovedWithoutState) {
   LabHarness lab("local-expired", k_two_sites, -60);
   bring_up(lab);
   if (HasFatalFailure()) return;
-  auto fresh = providers::make_local_provider({nullptr, lab.meta_dir()});
+  auto fresh = providers::make_local_provider({system_process_runner(), lab.meta_dir()});
   providers::DiscoverQuery live{"", true, system_clock()->now() - std::chrono::hours(1), nullptr,
                                 {}};
   auto none = fresh->discover(live);

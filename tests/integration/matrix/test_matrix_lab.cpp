@@ -18,7 +18,7 @@
 #include "core/state_store.hpp"
 #include "matrix/plan.hpp"
 #include "matrix/smoke.hpp"
-#include "matrix/ssh_host.hpp"
+#include "ssh/host.hpp"
 #include "tests/integration/matrix/netns_lab.hpp"
 
 namespace labctl::matrix {
@@ -478,16 +478,17 @@ TEST_F(MatrixChaos, SilentHostTimesOutWithinTheConnectTimeout) {
 TEST_F(MatrixChaos, ConnectSessionToASilentHostIsBounded) {
   build(plain({"onprem"}));
   m_lab->make_silent("onprem");
-  SshSettings settings;
+  ssh::SshSettings settings;
   settings.key_file = m_lab->key_file().string();
   settings.known_hosts = m_lab->known_hosts().string();
   settings.connect_timeout_s = 1;
   const auto start = SteadyClock::now();
   const auto connected =
-      connect_session({.host = m_lab->address("onprem"), .port = 22, .user = "root"}, -1, settings);
+      ssh::connect_session({.host = m_lab->address("onprem"), .port = 22, .user = "root"}, -1,
+                           settings);
   const auto elapsed = SteadyClock::now() - start;
   ASSERT_FALSE(connected);
-  EXPECT_EQ(connected.error().kind, SshErrorKind::timeout) << connected.error().message;
+  EXPECT_EQ(connected.error().kind, ssh::SshErrorKind::timeout) << connected.error().message;
   EXPECT_GE(elapsed, std::chrono::milliseconds(900));
   EXPECT_LT(elapsed, std::chrono::seconds(6));  // bounded by the 1 s timeout, with room for ASan
 }
@@ -560,24 +561,24 @@ TEST_F(MatrixChaos, CommandOutputIsCappedPerStream) {
   auto hosts = plain({"onprem"});
   hosts.push_back({.name = "evil", .sshd_extra = k_hostile_command});
   build(hosts);
-  SshSettings settings;
+  ssh::SshSettings settings;
   settings.key_file = m_lab->key_file().string();
   settings.known_hosts = m_lab->known_hosts().string();
-  const Endpoint evil{.host = m_lab->address("evil"), .port = 22, .user = "root"};
-  auto connected = connect_session(evil, -1, settings);
+  const ssh::Endpoint evil{.host = m_lab->address("evil"), .port = 22, .user = "root"};
+  auto connected = ssh::connect_session(evil, -1, settings);
   ASSERT_TRUE(connected) << connected.error().message;
-  const auto ran = exec_blocking(connected->session.get(), "true", std::chrono::seconds(30));
+  const auto ran = ssh::exec_blocking(connected->session.get(), "true", std::chrono::seconds(30));
   ASSERT_TRUE(ran) << ran.error().message;
-  EXPECT_EQ(ran->out.size(), k_max_output_bytes);
+  EXPECT_EQ(ran->out.size(), ssh::k_max_output_bytes);
   EXPECT_TRUE(ran->truncated);
   EXPECT_EQ(ran->exit_status, 0);
   EXPECT_NE(ran->err.find("\x1b]0;t"), std::string::npos) << "raw bytes are kept; callers sanitise";
 
-  SessionHost host(evil, nullptr, settings, 2);
+  ssh::SessionHost host(evil, nullptr, settings, 2);
   ASSERT_TRUE(host.wait_connected());
   const auto hosted = host.exec("true", std::chrono::seconds(30)).get();
   ASSERT_TRUE(hosted) << hosted.error().message;
-  EXPECT_EQ(hosted->out.size(), k_max_output_bytes);
+  EXPECT_EQ(hosted->out.size(), ssh::k_max_output_bytes);
   EXPECT_TRUE(hosted->truncated);
   EXPECT_EQ(hosted->exit_status, 0);
 }
@@ -598,10 +599,10 @@ TEST_F(MatrixChaos, StalledTunnelPeerDoesNotStallTheHost) {
   socklen_t length = sizeof address;
   ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
 
-  SshSettings settings;
+  ssh::SshSettings settings;
   settings.key_file = m_lab->key_file().string();
   settings.known_hosts = m_lab->known_hosts().string();
-  SessionHost host({.host = m_lab->address("onprem"), .port = 22, .user = "root"}, nullptr,
+  ssh::SessionHost host({.host = m_lab->address("onprem"), .port = 22, .user = "root"}, nullptr,
                    settings, 2);
   ASSERT_TRUE(host.wait_connected());
   auto tunnel = host.open_tunnel("198.18.0.1", ntohs(address.sin_port)).get();

@@ -10,7 +10,18 @@
 namespace labctl::profile {
 namespace {
 
-Expected<Profile> parse_text(const std::string& text) { return parse(text, "lab.yaml"); }
+// The names the registry would supply (core/ knows no provider; see providers/registry).
+const ProviderNames k_names{{"aws", "oci", "azure", "onprem", "local"}, {"testfs"}};
+
+// Parses and checks provider names, as providers::load_profile does.
+Expected<Profile> parse_text(const std::string& text) {
+  auto parsed = parse(text, "lab.yaml");
+  if (!parsed) return parsed;
+  if (auto names = check_provider_names(*parsed, k_names); !names) {
+    return std::unexpected(names.error());
+  }
+  return parsed;
+}
 
 // A site list that satisfies the loader, for tests about other keys (one line, so the line
 // numbers of what follows move by one).
@@ -80,6 +91,21 @@ TEST(ParseProfile, WrongTypesHaveFileLine) {
                    "onprem:\n  hosts:\n    - name: h\n      role: router\n      ssh:\n"
                    "        host: h.example\n        port: twenty-two\n",
                "lab.yaml:9: port must be an integer");
+}
+
+// Given an unknown provider in a site or in the providers list, expect the line of the site
+// (or of the profile's top), a suggestion, and the names offered: test-only names are accepted
+// everywhere but offered only for sites, as before the names moved to the registry.
+TEST(CheckProviderNames, PointsAtTheLineAndSuggests) {
+  expect_error("name: x\nsites:\n  - name: a\n    provider: awss\n",
+               "lab.yaml:3: unknown provider \"awss\" (did you mean \"aws\"?) "
+               "(want aws|oci|azure|onprem|local|testfs)");
+  expect_error("name: x\nproviders: [aws, ocj]\n" + k_sites,
+               "lab.yaml:1: unknown provider \"ocj\" (did you mean \"oci\"?) "
+               "(want aws|oci|azure|onprem|local)");
+  EXPECT_TRUE(parse_text("name: x\nproviders: [testfs]\nsites: [{name: a, provider: testfs}]\n"));
+  const auto unchecked = parse("name: x\nsites:\n  - name: a\n    provider: aswx\n", "lab.yaml");
+  EXPECT_TRUE(unchecked) << "parse leaves provider names to check_provider_names";
 }
 
 TEST(ParseProfile, SemanticErrors) {

@@ -52,11 +52,11 @@ TEST_F(DeployCore, RunTargetsKeepsNodesWithAnSshEndpoint) {
   ASSERT_EQ(targets->size(), 2u);
   EXPECT_EQ((*targets)[0].name, "c1");
   EXPECT_EQ((*targets)[0].site, "aws");
-  EXPECT_EQ((*targets)[0].ssh, (matrix::Endpoint{"198.18.9.2", 2222, "root"}));
+  EXPECT_EQ((*targets)[0].ssh, (ssh::Endpoint{"198.18.9.2", 2222, "root"}));
   EXPECT_FALSE((*targets)[0].jump);
   EXPECT_EQ((*targets)[1].ssh.user, "ops");
   ASSERT_TRUE((*targets)[1].jump);
-  EXPECT_EQ(*(*targets)[1].jump, (matrix::Endpoint{"bastion.example", 2200, "ops"}));
+  EXPECT_EQ(*(*targets)[1].jump, (ssh::Endpoint{"bastion.example", 2200, "ops"}));
 }
 
 Request sample_request() {

@@ -8,7 +8,7 @@
 #include "core/action_journal.hpp"
 #include "core/state_store.hpp"
 
-// Journal rows as the provider-action executor writes them (labctl/action_journal.hpp and the
+// Journal rows as the provider-action executor writes them (core/action_journal.hpp and the
 // conventions evidence/journal.hpp judges), for the fencing-assertion tests.
 namespace labctl::evidence::testing {
 

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "core/state_store.hpp"
+#include "core/time.hpp"
+#include "tests/fakes/manual_clock.hpp"
+#include "tests/fakes/recording_process_runner.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/evidence/fixtures.hpp"
 #include "tests/unit/evidence/journal_rows.hpp"
@@ -16,33 +19,17 @@ using labctl::testing::read_text;
 using labctl::testing::write_text;
 using nlohmann::json;
 
-// The process edge: records what collect asked to run and answers like git would.
-class RecordingRunner : public ProcessRunner {
- public:
-  Expected<ProcessResult> run(const ProcessRequest& request) override {
-    calls.push_back(request.argv);
-    return ProcessResult{.exit_code = exit_code,
-                         .term_signal = 0,
-                         .timed_out = false,
-                         .out = "0123abcd\n",
-                         .err = ""};
-  }
-  std::vector<std::vector<std::string>> calls;
-  int exit_code = 0;
-};
-
-class FixedClock : public Clock {
- public:
-  SystemTime now() const override { return *parse_rfc3339("2026-06-01T12:34:56Z"); }
-  std::chrono::steady_clock::time_point steady_now() const override { return {}; }
-  bool sleep_for(std::chrono::milliseconds) override { return true; }
-};
+using Runner = labctl::testing::RecordingProcessRunner;
 
 class Collect : public labctl::testing::TempDirTest {
  protected:
   void SetUp() override {
     setenv("CE_STATE_DIR", (tmp.path() / "state").c_str(), 1);
     unsetenv("CE_ACCEPTANCE_SCENARIOS");
+    // The process edge answers like git would, unless a test scripts another answer first.
+    runner.set_handler([](const ProcessRequest&) -> Expected<ProcessResult> {
+      return Runner::exited(0, "0123abcd\n");
+    });
   }
   void TearDown() override { unsetenv("CE_STATE_DIR"); }
 
@@ -73,8 +60,8 @@ class Collect : public labctl::testing::TempDirTest {
     return o;
   }
 
-  RecordingRunner runner;
-  FixedClock clock;
+  Runner runner;
+  labctl::testing::ManualClock clock{*parse_rfc3339("2026-06-01T12:34:56Z")};
 };
 
 TEST_F(Collect, NoStoreNoInputsWritesAFailBundleWithAGeneratedRunId) {
@@ -85,13 +72,13 @@ TEST_F(Collect, NoStoreNoInputsWritesAFailBundleWithAGeneratedRunId) {
   EXPECT_EQ(result["runId"], "20260601T123456Z-cloudedge-adhoc");
   EXPECT_EQ(result["scenario"], "adhoc");
   EXPECT_EQ(result["commit"], "0123abcd");
-  ASSERT_EQ(runner.calls.size(), 1u);
-  EXPECT_EQ(runner.calls[0], (std::vector<std::string>{"git", "rev-parse", "HEAD"}));
+  ASSERT_EQ(runner.requests().size(), 1u);
+  EXPECT_EQ(runner.requests()[0].argv, (std::vector<std::string>{"git", "rev-parse", "HEAD"}));
   EXPECT_FALSE(std::filesystem::exists(tmp.path() / "state"));  // collect creates no store
 }
 
 TEST_F(Collect, CommitFallsBackToUnknownWithoutGit) {
-  runner.exit_code = 128;
+  runner.push(Runner::exited(128, "0123abcd\n"));
   const auto outcome = collect(options(), runner, clock);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(json::parse(read_text(outcome->result_path))["commit"], "unknown");
@@ -118,7 +105,7 @@ TEST_F(Collect, KnownRunFeedsTheBundle) {
   EXPECT_EQ(timeline["events"][1]["kind"], "smoke");
   EXPECT_FALSE(timeline["events"][0]["ts"].get<std::string>().empty());
   EXPECT_TRUE(std::filesystem::exists(o.out_dir / "connectivity-matrix.json"));
-  EXPECT_TRUE(runner.calls.empty());  // --commit given: git is not asked
+  EXPECT_TRUE(runner.requests().empty());  // --commit given: git is not asked
 }
 
 TEST_F(Collect, ExplicitMatrixWinsOverTheStoredOne) {

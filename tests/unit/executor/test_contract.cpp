@@ -1,4 +1,4 @@
-#include "executor/contract.hpp"
+#include "providers/action_contract.hpp"
 
 #include <chrono>
 
@@ -6,7 +6,7 @@
 
 #include "core/json_io.hpp"
 
-namespace labctl::executor {
+namespace labctl::providers {
 namespace {
 
 nlohmann::json request_document() {
@@ -217,4 +217,4 @@ TEST(Contract, ResultDocument) {
 }
 
 }  // namespace
-}  // namespace labctl::executor
+}  // namespace labctl::providers

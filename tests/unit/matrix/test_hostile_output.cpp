@@ -8,7 +8,6 @@
 #include "core/process.hpp"
 #include "core/text.hpp"
 #include "matrix/smoke.hpp"
-#include "matrix/ssh_session.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"
 
@@ -122,22 +121,6 @@ TEST(MakePrintable, EveryFieldIsMadeSafeAndBounded) {
   EXPECT_LE(seen.dst_hostname.size(), 512U + 3U);
   EXPECT_LE(seen.error.size(), k_max_error_bytes + 3U);
   EXPECT_GT(seen.error.size(), 512U) << "errors keep more than the default cut";
-}
-
-// Given chunks that together pass k_max_output_bytes, expect exactly the cap kept and the
-// truncation flagged; below the cap nothing is flagged.
-TEST(AppendCapped, KeepsAtMostTheCapAndFlagsTheRest) {
-  std::string sink;
-  bool truncated = false;
-  const std::string chunk(300 * 1024, 'x');
-  for (int i = 0; i < 3; ++i) append_capped(sink, chunk, truncated);
-  EXPECT_EQ(sink.size(), 900U * 1024U);
-  EXPECT_FALSE(truncated);
-  append_capped(sink, chunk, truncated);
-  EXPECT_EQ(sink.size(), k_max_output_bytes);
-  EXPECT_TRUE(truncated);
-  append_capped(sink, "more", truncated);
-  EXPECT_EQ(sink.size(), k_max_output_bytes);
 }
 
 }  // namespace

@@ -89,31 +89,13 @@ TEST(ExpectedHostname, FollowsTheFourFallbacksInOrder) {
   EXPECT_EQ(expected_hostname(env_of({{"CE_MY_SITE_CLIENT_EXPECT_HOSTNAME", "x"}}), "my-site"), "x");
 }
 
-TEST(ParseEndpoint, AcceptsUserHostPortForms) {
-  auto e = parse_endpoint("admin@host.example:2222", "X");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->user, "admin");
-  EXPECT_EQ(e->host, "host.example");
-  EXPECT_EQ(e->port, 2222);
-  e = parse_endpoint("[2001:db8::1]:2200", "X");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->host, "2001:db8::1");
-  EXPECT_EQ(e->port, 2200);
-  e = parse_endpoint("2001:db8::1", "X");
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->host, "2001:db8::1");
-  EXPECT_EQ(e->port, 22);
-  const auto bad = parse_endpoint("host:99999", "CE_AWS_CLIENT_SSH_HOST");
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("CE_AWS_CLIENT_SSH_HOST"), std::string::npos);
-}
-
 // Given env and state both naming a host, expect env to win; CE_ forms beat plain ones.
 TEST(ResolveEndpoints, EnvBeatsStateAndCeBeatsPlain) {
   auto sites = *parse_sites("aws=10.0.0.2,oci=10.0.0.3,azure=10.0.0.4");
   std::map<std::string, StateEndpoint> state;
-  state["aws"] = {Endpoint{"state-aws", 2200, "ec2-user"}, Endpoint{"jump.state", 22, ""}};
-  state["oci"] = {Endpoint{"state-oci", 22, ""}, std::nullopt};
+  state["aws"] = {ssh::Endpoint{"state-aws", 2200, "ec2-user"},
+                  ssh::Endpoint{"jump.state", 22, ""}};
+  state["oci"] = {ssh::Endpoint{"state-oci", 22, ""}, std::nullopt};
   resolve_endpoints(sites,
                     env_of({{"CE_AWS_CLIENT_SSH_HOST", "ce-aws"}, {"AWS_CLIENT_SSH_HOST", "plain-aws"},
                             {"AWS_CLIENT_SSH_USER", "plainuser"},

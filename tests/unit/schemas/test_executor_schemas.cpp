@@ -80,7 +80,7 @@ TEST(ExecutorRequestSchema, AcceptsEveryActionAndMode) {
 }
 
 // Given an ip action without an address, expect the schema to accept it: the rule is
-// executor::parse_request's (tests/unit/executor/test_contract.cpp), so its error can name the
+// providers::parse_request's (tests/unit/executor/test_contract.cpp), so its error can name the
 // action. The schema still types the address whenever one is given (RejectsBadValues).
 TEST(ExecutorRequestSchema, AddressRuleIsLeftToTheContractCheck) {
   json request = seize_request();

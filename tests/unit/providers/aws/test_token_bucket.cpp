@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/providers/aws/manual_clock.hpp"
+#include "tests/fakes/manual_clock.hpp"
 
 namespace labctl::providers::aws {
 namespace {

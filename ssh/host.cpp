@@ -1,4 +1,4 @@
-#include "matrix/ssh_host.hpp"
+#include "ssh/host.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,7 +15,7 @@
 
 #include "core/text.hpp"
 
-namespace labctl::matrix {
+namespace labctl::ssh {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -651,4 +651,4 @@ void SessionHost::run() {
   for (auto& r : tunnels) r.done.set_value(std::unexpected(reason));
 }
 
-}  // namespace labctl::matrix
+}  // namespace labctl::ssh

@@ -1,4 +1,4 @@
-#include "executor/aws_actions.hpp"
+#include "providers/aws/aws_actions.hpp"
 
 #include <algorithm>
 
@@ -6,11 +6,8 @@
 #include "core/suggest.hpp"
 #include "core/tags.hpp"
 
-namespace labctl::executor {
+namespace labctl::providers::aws {
 namespace {
-
-using providers::aws::Ec2Client;
-using providers::aws::text_at;
 
 nlohmann::json eni_facts(const EniState& eni) {
   return {{"eni", eni.id},
@@ -51,8 +48,7 @@ Outcome ambiguous(const std::string& what, const nlohmann::json& observed) {
 
 // A failed mutating call. No answer (timeout, reset connection) or a server error may hide a
 // performed change: ambiguous. A throttle, an auth or a client error means EC2 did not act.
-Outcome call_failed(const providers::aws::AwsError& error, const nlohmann::json& observed) {
-  using providers::aws::AwsErrorKind;
+Outcome call_failed(const AwsError& error, const nlohmann::json& observed) {
   const bool maybe_performed = error.kind == AwsErrorKind::timeout ||
                                (error.kind == AwsErrorKind::transport && error.retryable) ||
                                (error.kind == AwsErrorKind::service && error.http_status >= 500);
@@ -77,7 +73,7 @@ Outcome assign(const Ec2Clients& clients, const ActionRequest& request, const En
                       "; the lab is dirty — investigate before capturing",
                   observed);
   }
-  providers::aws::QueryParams params{{"NetworkInterfaceId", before.id},
+  QueryParams params{{"NetworkInterfaceId", before.id},
                                      {"PrivateIpAddress.1", address}};
   if (seize) params.add("AllowReassignment", "true");
   if (auto sent = clients.writer.call("AssignPrivateIpAddresses", params); !sent) {
@@ -228,14 +224,14 @@ Expected<EniState> describe_eni(const Ec2Client& client, const std::string& eni_
   eni.id = text_at(node, "networkInterfaceId");
   eni.source_dest_check = text_at(node, "sourceDestCheck") != "false";
   eni.primary_ip = text_at(node, "privateIpAddress");
-  for (const auto& ip : providers::aws::nodes_at(node, "privateIpAddressesSet/item")) {
+  for (const auto& ip : nodes_at(node, "privateIpAddressesSet/item")) {
     if (text_at(ip, "primary") != "true") eni.secondary_ips.push_back(text_at(ip, "privateIpAddress"));
   }
   eni.subnet_id = text_at(node, "subnetId");
   eni.vpc_id = text_at(node, "vpcId");
   eni.owner_id = text_at(node, "ownerId");
   eni.instance_id = text_at(node, "attachment/instanceId");
-  for (const auto& tag : providers::aws::nodes_at(node, "tagSet/item")) {
+  for (const auto& tag : nodes_at(node, "tagSet/item")) {
     eni.tags[text_at(tag, "key")] = text_at(tag, "value");
   }
   return eni;
@@ -257,4 +253,4 @@ Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
   return forwarding_off(clients, request, *before);
 }
 
-}  // namespace labctl::executor
+}  // namespace labctl::providers::aws

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "executor/contract.hpp"
-#include "core/exit_code.hpp"
+#include "providers/action_contract.hpp"
 #include "providers/aws/ec2_client.hpp"
 
-namespace labctl::executor {
+// The aws provider's actions (the contract in providers/action_contract.hpp) on EC2 ENIs.
+namespace labctl::providers::aws {
 
 // An ENI as DescribeNetworkInterfaces reports it.
 struct EniState {
@@ -27,23 +27,16 @@ struct EniState {
 };
 
 // Describes one ENI (read-only; allowed in dry-run).
-[[nodiscard]] Expected<EniState> describe_eni(const providers::aws::Ec2Client& client,
+[[nodiscard]] Expected<EniState> describe_eni(const Ec2Client& client,
                                               const std::string& eni_id);
-
-// What one action did: the contract's result, and the exit code it maps to (ok; provider for a
-// failed call; refused for a hard stop — runbook §8 — which is also a failed result).
-struct Outcome {
-  ActionResult result;
-  ExitCode code = ExitCode::ok;
-};
 
 // The EC2 clients of one action. Describes go through `reader`; the mutating call through
 // `writer`, which must retry nothing but throttling: a mutation that got no clear answer (a
 // reset connection, a timeout, a 5xx) may have been performed, and resending it would be a
 // blind retry of an ambiguous result (runbook §8).
 struct Ec2Clients {
-  const providers::aws::Ec2Client& reader;
-  const providers::aws::Ec2Client& writer;
+  const Ec2Client& reader;
+  const Ec2Client& writer;
 };
 
 // Performs `request` against EC2, read-only in dry-run mode. `run_id` is the run whose tags the
@@ -59,4 +52,4 @@ struct Ec2Clients {
 [[nodiscard]] Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
                                   const std::string& run_id);
 
-}  // namespace labctl::executor
+}  // namespace labctl::providers::aws

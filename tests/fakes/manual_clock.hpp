@@ -8,8 +8,9 @@
 
 namespace labctl::testing {
 
-// A clock that only moves when told to or when someone sleeps on it; records every sleep so
-// tests can assert on the waits the code under test chose.
+// The fake beside core/clock.hpp's system clock: time moves only when the test calls advance()
+// or when the code under test sleeps (sleep_for returns at once, having moved time by the
+// duration); every sleep is recorded so tests can assert on the waits the code chose.
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(SystemTime start = SystemTime(std::chrono::seconds(1'790'000'000)))

@@ -1,4 +1,4 @@
-#include "matrix/ssh_session.hpp"
+#include "ssh/session.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 
 #include "core/text.hpp"
 
-namespace labctl::matrix {
+namespace labctl::ssh {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -138,7 +138,7 @@ SshExpected<void> authenticate(ssh_session session, const Endpoint& endpoint,
     rc = bounded([&] { return ssh_userauth_publickey(session, nullptr, key.get()); });
     method = "key " + settings.key_file;
   } else {
-    if (std::getenv("SSH_AUTH_SOCK") != nullptr) {
+    if (!settings.agent_socket.empty()) {
       rc = bounded([&] { return ssh_userauth_agent(session, nullptr); });
     }
     if (rc != SSH_AUTH_SUCCESS && rc != SSH_AUTH_AGAIN) {
@@ -206,10 +206,6 @@ void SessionDeleter::operator()(ssh_session session) const {
   ssh_free(session);
 }
 
-std::string describe(const Endpoint& endpoint) {
-  return endpoint.user + "@" + endpoint.host + ":" + std::to_string(endpoint.port);
-}
-
 void ensure_libssh_initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -237,6 +233,9 @@ SshExpected<Connected> connect_session(const Endpoint& endpoint, int fd,
   ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
   if (!settings.known_hosts.empty()) {
     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, settings.known_hosts.c_str());
+  }
+  if (!settings.agent_socket.empty()) {
+    ssh_options_set(s, SSH_OPTIONS_IDENTITY_AGENT, settings.agent_socket.c_str());
   }
   if (fd >= 0) {
     socket_t socket = fd;
@@ -336,4 +335,4 @@ SshExpected<ExecResult> exec_blocking(ssh_session session, const std::string& co
   return result;
 }
 
-}  // namespace labctl::matrix
+}  // namespace labctl::ssh

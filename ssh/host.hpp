@@ -10,9 +10,9 @@
 #include <string>
 #include <thread>
 
-#include "matrix/ssh_session.hpp"
+#include "ssh/session.hpp"
 
-namespace labctl::matrix {
+namespace labctl::ssh {
 
 // One SSH session to one host, owned by one thread for its whole life (libssh sessions are not
 // thread-safe). Other threads post work and get futures:
@@ -56,7 +56,7 @@ class SessionHost {
     int port;
     std::promise<SshExpected<int>> done;
   };
-  class Loop;  // the owner thread's state (ssh_host.cpp)
+  class Loop;  // the owner thread's state (ssh/host.cpp)
 
   [[nodiscard]] SshExpected<Connected> connect();
   void run();
@@ -79,4 +79,4 @@ class SessionHost {
   std::jthread m_thread;  // last: started after every member above exists
 };
 
-}  // namespace labctl::matrix
+}  // namespace labctl::ssh

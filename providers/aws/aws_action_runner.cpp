@@ -1,28 +1,24 @@
-#include "executor/aws_runner.hpp"
+#include "providers/aws/aws_action_runner.hpp"
 
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "core/env.hpp"
 #include "core/clock.hpp"
+#include "providers/aws/aws_actions.hpp"
 #include "providers/aws/ec2_client.hpp"
 
-namespace labctl::executor {
+namespace labctl::providers::aws {
 namespace {
 
-using providers::aws::Ec2ClientFactory;
-using providers::aws::EnvLookup;
-
-// The process environment seen through a shared-credentials profile: AWS_PROFILE is `profile`
-// and the environment's own keys are hidden, so the chain resolves that profile's keys.
-EnvLookup scoped_env(const std::string& profile) {
-  const EnvLookup base = providers::aws::process_env();
-  return [base, profile](const char* name) -> std::optional<std::string> {
-    if (std::strcmp(name, "AWS_PROFILE") == 0) return profile;
+// `base` seen through a shared-credentials profile: AWS_PROFILE is `profile` and the
+// environment's own keys are hidden, so the chain resolves that profile's keys.
+EnvLookup scoped_env(const EnvLookup& base, const std::string& profile) {
+  return [base, profile](const std::string& name) -> std::optional<std::string> {
+    if (name == "AWS_PROFILE") return profile;
     for (const char* hidden : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
-      if (std::strcmp(name, hidden) == 0) return std::nullopt;
+      if (name == hidden) return std::nullopt;
     }
     return base(name);
   };
@@ -31,21 +27,22 @@ EnvLookup scoped_env(const std::string& profile) {
 // The factory of one credentials profile's clients ("": the usual chain); `writer`: its
 // clients retry throttling only (the writer of Ec2Clients: a throttled request was not acted
 // on, anything else may have been).
-Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const std::string& profile, bool live,
+Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const EnvLookup& base,
+                                                        const std::shared_ptr<Clock>& clock,
+                                                        const std::string& profile, bool live,
                                                         bool writer) {
-  const EnvLookup env = profile.empty() ? providers::aws::process_env() : scoped_env(profile);
-  auto retry = providers::aws::retry_policy_from_env(env);
+  const EnvLookup env = profile.empty() ? base : scoped_env(base, profile);
+  auto retry = retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
   retry->throttling_only = writer;
   return std::make_shared<Ec2ClientFactory>(
-      env, live, *retry, system_clock(),
-      providers::aws::make_curl_transport(providers::aws::curl_options_from_env()),
-      env::get_or("CE_AWS_DEBUG", "") == "1");
+      env, live, *retry, clock, make_curl_transport(curl_options_from_env(env)),
+      env("CE_AWS_DEBUG").value_or("") == "1");
 }
 
 }  // namespace
 
-ActionRunner make_aws_runner(bool live) {
+ActionRunner make_aws_runner(EnvLookup env, std::shared_ptr<Clock> clock, bool live) {
   struct Factories {
     std::shared_ptr<Ec2ClientFactory> reader;
     std::shared_ptr<Ec2ClientFactory> writer;
@@ -55,23 +52,20 @@ ActionRunner make_aws_runner(bool live) {
     std::map<std::string, Factories> factories;  // by credentials profile
   };
   auto cache = std::make_shared<Cache>();
-  return [cache, live](const ActionRequest& request, const std::string& run_id,
+  return [cache, env = std::move(env), clock = std::move(clock), live](
+             const ActionRequest& request, const std::string& run_id,
                        const std::string& credentials_profile) -> Outcome {
     const auto refuse = [](ExitCode code, const std::string& why) {
       return Outcome{{"failed", why, nlohmann::json::object(), false, why}, code};
     };
-    if (request.provider != "aws") {
-      return refuse(ExitCode::refused,
-                    "hard stop: no executor for provider '" + request.provider + "' (only aws)");
-    }
     Factories factories;
     {
       const std::lock_guard lock(cache->mutex);
       auto& cached = cache->factories[credentials_profile];
       if (!cached.reader) {
-        auto reader = factory_for(credentials_profile, live, false);
+        auto reader = factory_for(env, clock, credentials_profile, live, false);
         if (!reader) return refuse(reader.error().code, reader.error().message);
-        auto writer = factory_for(credentials_profile, live, true);
+        auto writer = factory_for(env, clock, credentials_profile, live, true);
         if (!writer) return refuse(writer.error().code, writer.error().message);
         cached = {*reader, *writer};
       }
@@ -85,4 +79,4 @@ ActionRunner make_aws_runner(bool live) {
   };
 }
 
-}  // namespace labctl::executor
+}  // namespace labctl::providers::aws

@@ -1,12 +1,12 @@
-#include "executor/contract.hpp"
+#include "providers/action_contract.hpp"
 
-#include "core/json_schema.hpp"
-#include "executor/embedded_request_schema.hpp"
-#include "executor/embedded_result_schema.hpp"
 #include "core/json_io.hpp"
+#include "core/json_schema.hpp"
 #include "core/run_id.hpp"
+#include "providers/embedded_request_schema.hpp"
+#include "providers/embedded_result_schema.hpp"
 
-namespace labctl::executor {
+namespace labctl::providers {
 namespace {
 
 // C0 controls, DEL and the C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F): bytes that would
@@ -176,4 +176,9 @@ std::string undo_action_of(const std::string& action) {
   return "";
 }
 
-}  // namespace labctl::executor
+Expected<std::vector<json_schema::ValidationError>> result_schema_errors(
+    const nlohmann::json& document) {
+  return json_schema::validate_against(embedded::k_executor_result_schema, document);
+}
+
+}  // namespace labctl::providers

@@ -8,9 +8,9 @@
 
 #include <libssh/libssh.h>
 
-#include "matrix/site.hpp"
+#include "ssh/endpoint.hpp"
 
-namespace labctl::matrix {
+namespace labctl::ssh {
 
 // Why an SSH operation failed; host_key failures are identity failures of that host.
 enum class SshErrorKind { refused, timeout, auth, host_key, error };
@@ -29,13 +29,16 @@ using SshExpected = std::expected<T, SshError>;
 enum class HostKeyPolicy { strict, accept_new, off };
 [[nodiscard]] HostKeyPolicy parse_host_key_policy(const std::string& text);
 
+// How to connect and authenticate; ssh/settings.hpp resolves it (env > run > profile > default).
 struct SshSettings {
-  std::string key_file;     // SSH_KEY_FILE; empty: ssh-agent (SSH_AUTH_SOCK), then ~/.ssh ids
+  std::string key_file;      // SSH_KEY_FILE; empty: the agent below, then ~/.ssh ids
+  std::string agent_socket;  // SSH_AUTH_SOCK; empty: no agent is asked
   std::string known_hosts;  // the user known_hosts file checked for every host
   HostKeyPolicy policy = HostKeyPolicy::strict;
   // CE_SSH_CONNECT_TIMEOUT: TCP connect, banner and key exchange together, then each
   // authentication step; a peer that accepts TCP and never speaks fails after this long.
   long connect_timeout_s = 8;
+  [[nodiscard]] bool operator==(const SshSettings&) const = default;
 };
 
 struct SessionDeleter {
@@ -59,6 +62,9 @@ struct Connected {
 // bytes (the rest is read and dropped, so the command can still finish), and it is bytes, not
 // UTF-8 (text::printable before it is logged, stored or serialised).
 inline constexpr std::size_t k_max_output_bytes = std::size_t{1} << 20U;  // 1 MiB per stream
+// An error text that quotes a peer (libssh's text, a remote status line) is kept, after
+// text::printable, to at most this many bytes.
+inline constexpr std::size_t k_max_error_bytes = 4096;
 
 struct ExecResult {
   int exit_status = -1;  // -1: the command ended without one (killed by a signal)
@@ -77,10 +83,7 @@ void append_capped(std::string& sink, std::string_view bytes, bool& truncated);
 [[nodiscard]] SshExpected<ExecResult> exec_blocking(ssh_session session, const std::string& command,
                                                     std::chrono::milliseconds timeout);
 
-// "user@host:port" for messages.
-[[nodiscard]] std::string describe(const Endpoint& endpoint);
-
 // Calls ssh_init() once per process (thread-safe) and ssh_finalize() at exit.
 void ensure_libssh_initialized();
 
-}  // namespace labctl::matrix
+}  // namespace labctl::ssh

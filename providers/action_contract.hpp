@@ -1,19 +1,23 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "core/json_schema.hpp"
 #include "core/error.hpp"
+#include "core/exit_code.hpp"
+#include "core/json_schema.hpp"
 
 // routerd's provider-action executor contract (provideraction.routerd.net/v1alpha1): one
 // ExecuteActionRequest in, one ExecuteActionResult out. schemas/executor-request.schema.json and
-// schemas/executor-result.schema.json are its machine-readable form.
-namespace labctl::executor {
+// schemas/executor-result.schema.json are its machine-readable form (embedded by
+// providers/CMakeLists.txt). It lives with the provider interface so a provider implements its
+// actions without knowing the gate (executor/) that journals them.
+namespace labctl::providers {
 
 inline constexpr const char* k_api_version = "provideraction.routerd.net/v1alpha1";
 
@@ -50,6 +54,20 @@ struct ActionResult {
   bool undo_available = false;
   std::string error;
 };
+
+// What one action did: the contract's result, and the exit code it maps to (ok; provider for a
+// failed call; refused for a hard stop — runbook §8 — which is also a failed result).
+struct Outcome {
+  ActionResult result;
+  ExitCode code = ExitCode::ok;
+};
+
+// Performs one request against its provider, read-only in dry-run mode. `run_id` is the run
+// whose tags the target must carry (empty: some lab run's). `credentials_profile` non-empty:
+// with that shared credentials profile instead of the usual chain (the executor-fail fault's
+// scoped identity). A runner holds no reference to the Provider that made it.
+using ActionRunner = std::function<Outcome(const ActionRequest& request, const std::string& run_id,
+                                           const std::string& credentials_profile)>;
 
 // The most actions one ActionPlan may hold (README, "Limits").
 inline constexpr std::size_t k_max_plan_actions = 100000;
@@ -92,10 +110,14 @@ struct ActionPlan {
 [[nodiscard]] nlohmann::ordered_json to_json(const ActionRequest& request);
 [[nodiscard]] nlohmann::ordered_json to_json(const ActionResult& result);
 
+// The errors of `document` against schemas/executor-result.schema.json (empty: it matches).
+[[nodiscard]] Expected<std::vector<json_schema::ValidationError>> result_schema_errors(
+    const nlohmann::json& document);
+
 [[nodiscard]] nlohmann::json target_json(const Target& target);
 [[nodiscard]] Target target_from_json(const nlohmann::json& target);
 
 // The undo of `action` (assign -> unassign, forwarding on -> off); "" when it has none.
 [[nodiscard]] std::string undo_action_of(const std::string& action);
 
-}  // namespace labctl::executor
+}  // namespace labctl::providers

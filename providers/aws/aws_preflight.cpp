@@ -1,0 +1,134 @@
+#include "providers/aws/aws_preflight.hpp"
+
+#include <arpa/inet.h>
+
+#include "core/tags.hpp"
+#include "providers/aws/aws_actions.hpp"
+#include "providers/aws/ec2_client.hpp"
+
+namespace labctl::providers::aws {
+namespace {
+
+// True if IPv4 `address` lies in `cidr` ("10.0.1.0/24").
+bool in_cidr(const std::string& address, const std::string& cidr) {
+  const auto slash = cidr.find('/');
+  in_addr a{}, net{};
+  if (slash == std::string::npos || inet_pton(AF_INET, address.c_str(), &a) != 1 ||
+      inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &net) != 1) {
+    return false;
+  }
+  int bits = 0;
+  try {
+    bits = std::stoi(cidr.substr(slash + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (bits < 0 || bits > 32) return false;
+  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+  return (ntohl(a.s_addr) & mask) == (ntohl(net.s_addr) & mask);
+}
+
+nlohmann::ordered_json check(const std::string& name, bool ok, const std::string& detail) {
+  return {{"name", name}, {"status", ok ? "pass" : "fail"}, {"detail", detail}};
+}
+
+Expected<nlohmann::ordered_json> describe_instance(const Ec2Client& client, const std::string& eni) {
+  QueryParams params;
+  params.add_filters({{"network-interface.network-interface-id", {eni}}});
+  auto pages = client.call_paged("DescribeInstances", params, "reservationSet/item");
+  if (!pages) return std::unexpected(pages.error().to_error());
+  for (const auto& reservation : pages->items) {
+    for (const auto& instance : nodes_at(reservation, "instancesSet/item")) {
+      return nlohmann::ordered_json{{"id", text_at(instance, "instanceId")},
+                                    {"state", text_at(instance, "instanceState/name")}};
+    }
+  }
+  return nlohmann::ordered_json();
+}
+
+Expected<nlohmann::ordered_json> describe_route_tables(const Ec2Client& client,
+                                                       const EniState& eni) {
+  auto tables = nlohmann::ordered_json::array();
+  // A subnet without an explicit association uses its VPC's main route table.
+  for (const auto& filters : std::vector<std::vector<Ec2Filter>>{
+           {{"association.subnet-id", {eni.subnet_id}}},
+           {{"vpc-id", {eni.vpc_id}}, {"association.main", {"true"}}}}) {
+    QueryParams params;
+    params.add_filters(filters);
+    auto pages = client.call_paged("DescribeRouteTables", params, "routeTableSet/item");
+    if (!pages) return std::unexpected(pages.error().to_error());
+    for (const auto& table : pages->items) {
+      auto routes = nlohmann::ordered_json::array();
+      for (const auto& route : nodes_at(table, "routeSet/item")) {
+        routes.push_back({{"destination", text_at(route, "destinationCidrBlock")},
+                          {"target", text_of_any(
+                                         route, {"gatewayId", "natGatewayId", "instanceId",
+                                                 "networkInterfaceId", "transitGatewayId",
+                                                 "vpcPeeringConnectionId"})}});
+      }
+      tables.push_back({{"id", text_at(table, "routeTableId")}, {"routes", routes}});
+    }
+    if (!tables.empty()) break;
+  }
+  return tables;
+}
+
+}  // namespace
+
+Expected<nlohmann::ordered_json> preflight(const std::string& run_id, const Target& target,
+                                           Ec2ClientFactory& factory) {
+  const std::string& region = target.region;
+  const std::string& address = target.address;
+  auto client = factory.client(region);
+  if (!client) return std::unexpected(client.error());
+  auto eni = describe_eni(**client, target.nic_ref);
+  if (!eni) return std::unexpected(eni.error());
+  auto instance = describe_instance(**client, target.nic_ref);
+  if (!instance) return std::unexpected(instance.error());
+  QueryParams subnet_params{{"SubnetId.1", eni->subnet_id}};
+  auto subnet_response = (*client)->call("DescribeSubnets", subnet_params);
+  if (!subnet_response) return std::unexpected(subnet_response.error().to_error());
+  const std::string cidr = subnet_response->text("subnetSet/item/cidrBlock");
+  auto tables = describe_route_tables(**client, *eni);
+  if (!tables) return std::unexpected(tables.error());
+
+  const auto tag = eni->tags.find(k_tag_run_id);
+  const bool ours = tag != eni->tags.end() && tag->second == run_id;
+  auto checks = nlohmann::ordered_json::array();
+  checks.push_back(check("eni-is-lab-resource", ours,
+                         ours ? eni->id + " carries " + k_tag_run_id + "=" + run_id
+                              : eni->id + " does not carry " + k_tag_run_id + "=" + run_id));
+  checks.push_back(check("address-not-assigned", !eni->holds(address),
+                         eni->holds(address)
+                             ? address + " is already on " + eni->id + ": the lab is dirty"
+                             : address + " is not on " + eni->id));
+  checks.push_back(check("address-in-subnet", in_cidr(address, cidr),
+                         address + " in " + eni->subnet_id + " (" + cidr + ")"));
+  checks.push_back(check("source-dest-check-recorded", true,
+                         std::string("SourceDestCheck=") +
+                             (eni->source_dest_check ? "true" : "false") +
+                             " (the executor will capture it as priorSourceDestCheck)"));
+  bool pass = true;
+  for (const auto& c : checks) pass = pass && c["status"] == "pass";
+  nlohmann::ordered_json tags = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : eni->tags) tags[key] = value;
+  return nlohmann::ordered_json{
+      {"runId", run_id},
+      {"eni",
+       {{"id", eni->id},
+        {"sourceDestCheck", eni->source_dest_check},
+        {"privateIps", eni->secondary_ips},
+        {"primaryIp", eni->primary_ip},
+        {"subnetId", eni->subnet_id},
+        {"vpcId", eni->vpc_id},
+        {"tags", tags}}},
+      {"instance", *instance},
+      {"subnet", {{"id", eni->subnet_id}, {"cidr", cidr}}},
+      {"routeTables", *tables},
+      {"address", address},
+      {"region", region},
+      {"checks", checks},
+      {"result", pass ? "pass" : "fail"}};
+}
+
+}  // namespace labctl::providers::aws

@@ -7,7 +7,7 @@
 #include "providers/aws/credentials.hpp"
 #include "tests/integration/aws_client/fake_server.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::providers::aws {
 namespace {

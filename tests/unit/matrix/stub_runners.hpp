@@ -4,9 +4,6 @@
 #include <filesystem>
 #include <sys/stat.h>
 
-#include <map>
-
-#include "matrix/site.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace labctl::matrix::stubs {
@@ -46,15 +43,6 @@ inline void write_stub_runners(const std::filesystem::path& dir) {
     labctl::testing::write_text(dir / name, text);
     ::chmod((dir / name).c_str(), 0755);
   }
-}
-
-// An EnvLookup over a fixed map.
-inline EnvLookup env_of(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
-    const auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
 }
 
 }  // namespace labctl::matrix::stubs

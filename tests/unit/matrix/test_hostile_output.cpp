@@ -9,6 +9,7 @@
 #include "core/text.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"
 
 namespace labctl::matrix {
@@ -42,7 +43,7 @@ class HostileOutput : public labctl::testing::TempDirTest {
   json smoke_with(const char* script) {
     labctl::testing::write_text(tmp.path() / "runner", script);
     ::chmod((tmp.path() / "runner").c_str(), 0755);
-    const auto env = stubs::env_of({{"CE_STATE_DIR", (tmp.path() / "state").string()},
+    const auto env = labctl::testing::env_map({{"CE_STATE_DIR", (tmp.path() / "state").string()},
                                     {"MATRIX_RUNNER", (tmp.path() / "runner").string()}});
     SmokeOptions options;
     options.sites = "onprem=10.77.60.10,aws=10.77.60.11";

@@ -5,17 +5,12 @@
 #include <vector>
 
 #include "core/text.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::matrix {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
-    const auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using labctl::testing::env_map;
 
 TEST(ParseSites, SplitsTrimsAndSkipsEmptyItems) {
   const auto sites = parse_sites(" onprem = 10.0.0.1 ,, aws=10.0.0.2,");
@@ -73,20 +68,20 @@ TEST(ParseSites, RejectsBadEntriesAsUsageErrors) {
 }
 
 TEST(DefaultSites, UsesClientIpVariablesWithOriginalDefaults) {
-  EXPECT_EQ(default_site_spec(env_of({})),
+  EXPECT_EQ(default_site_spec(env_map({})),
             "onprem=10.77.60.10,aws=10.77.60.11,azure=10.77.60.12,oci=10.77.60.13");
-  EXPECT_EQ(default_site_spec(env_of({{"AWS_CLIENT_IP", "192.0.2.5"}})),
+  EXPECT_EQ(default_site_spec(env_map({{"AWS_CLIENT_IP", "192.0.2.5"}})),
             "onprem=10.77.60.10,aws=192.0.2.5,azure=10.77.60.12,oci=10.77.60.13");
 }
 
 TEST(ExpectedHostname, FollowsTheFourFallbacksInOrder) {
   EXPECT_EQ(env_site_key("my-site"), "MY_SITE");
-  EXPECT_EQ(expected_hostname(env_of({}), "aws"), "");
-  EXPECT_EQ(expected_hostname(env_of({{"AWS_EXPECT_HOSTNAME", "d"}}), "aws"), "d");
-  EXPECT_EQ(expected_hostname(env_of({{"AWS_EXPECT_HOSTNAME", "d"}, {"CE_AWS_EXPECT_HOSTNAME", "c"}}), "aws"), "c");
-  EXPECT_EQ(expected_hostname(env_of({{"CE_AWS_EXPECT_HOSTNAME", "c"}, {"AWS_CLIENT_EXPECT_HOSTNAME", "b"}}), "aws"), "b");
-  EXPECT_EQ(expected_hostname(env_of({{"AWS_CLIENT_EXPECT_HOSTNAME", "b"}, {"CE_AWS_CLIENT_EXPECT_HOSTNAME", "a"}}), "aws"), "a");
-  EXPECT_EQ(expected_hostname(env_of({{"CE_MY_SITE_CLIENT_EXPECT_HOSTNAME", "x"}}), "my-site"), "x");
+  EXPECT_EQ(expected_hostname(env_map({}), "aws"), "");
+  EXPECT_EQ(expected_hostname(env_map({{"AWS_EXPECT_HOSTNAME", "d"}}), "aws"), "d");
+  EXPECT_EQ(expected_hostname(env_map({{"AWS_EXPECT_HOSTNAME", "d"}, {"CE_AWS_EXPECT_HOSTNAME", "c"}}), "aws"), "c");
+  EXPECT_EQ(expected_hostname(env_map({{"CE_AWS_EXPECT_HOSTNAME", "c"}, {"AWS_CLIENT_EXPECT_HOSTNAME", "b"}}), "aws"), "b");
+  EXPECT_EQ(expected_hostname(env_map({{"AWS_CLIENT_EXPECT_HOSTNAME", "b"}, {"CE_AWS_CLIENT_EXPECT_HOSTNAME", "a"}}), "aws"), "a");
+  EXPECT_EQ(expected_hostname(env_map({{"CE_MY_SITE_CLIENT_EXPECT_HOSTNAME", "x"}}), "my-site"), "x");
 }
 
 // Given env and state both naming a host, expect env to win; CE_ forms beat plain ones.
@@ -97,7 +92,7 @@ TEST(ResolveEndpoints, EnvBeatsStateAndCeBeatsPlain) {
                   ssh::Endpoint{"jump.state", 22, ""}};
   state["oci"] = {ssh::Endpoint{"state-oci", 22, ""}, std::nullopt};
   resolve_endpoints(sites,
-                    env_of({{"CE_AWS_CLIENT_SSH_HOST", "ce-aws"}, {"AWS_CLIENT_SSH_HOST", "plain-aws"},
+                    env_map({{"CE_AWS_CLIENT_SSH_HOST", "ce-aws"}, {"AWS_CLIENT_SSH_HOST", "plain-aws"},
                             {"AWS_CLIENT_SSH_USER", "plainuser"},
                             {"OCI_CLIENT_SSH_JUMP", "bastion@jump.example:2022"}}),
                     state, "ubuntu");

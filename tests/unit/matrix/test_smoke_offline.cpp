@@ -8,6 +8,7 @@
 #include "core/process.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"
 
 namespace labctl::matrix {
@@ -26,7 +27,7 @@ class SmokeOffline : public labctl::testing::TempDirTest {
 
   Expected<ExitCode> run(const SmokeOptions& options) {
     m_stdout.str("");
-    return smoke(options, stubs::env_of(m_env), system_process_runner(), m_stdout);
+    return smoke(options, labctl::testing::env_map(m_env), system_process_runner(), m_stdout);
   }
 
   json stdout_json() const {

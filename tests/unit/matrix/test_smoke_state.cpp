@@ -10,6 +10,7 @@
 #include "core/state_store.hpp"
 #include "matrix/smoke.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/unit/matrix/stub_runners.hpp"
 
 namespace labctl::matrix {
@@ -64,7 +65,7 @@ class SmokeState : public labctl::testing::TempDirTest {
 
   Expected<ExitCode> run(const SmokeOptions& options) {
     m_stdout.str("");
-    return smoke(options, stubs::env_of(m_env), system_process_runner(), m_stdout);
+    return smoke(options, labctl::testing::env_map(m_env), system_process_runner(), m_stdout);
   }
 
   std::map<std::string, std::string> m_env;

@@ -7,16 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/ssh/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::ssh {
 namespace {
 
-using testing::env_of;
+using labctl::testing::env_map;
 
 Resolved resolve(const std::map<std::string, std::string>& env, const SettingsLayer& run = {},
                  const SettingsLayer& profile = {}) {
-  auto resolved = resolve_settings(env_of(env), run, profile);
+  auto resolved = resolve_settings(env_map(env), run, profile);
   EXPECT_TRUE(resolved) << resolved.error().message;
   return resolved ? *resolved : Resolved{};
 }
@@ -122,7 +122,7 @@ TEST(SshSettings, BadConnectTimeoutIsAUsageErrorNamingTheVariable) {
   for (const std::string bad :
        {"0", "-1", "x", "8s", " 8", "3601", "1e3", "99999999999999999999"}) {
     SCOPED_TRACE(bad);
-    const auto resolved = resolve_settings(env_of({{"CE_SSH_CONNECT_TIMEOUT", bad}}), {}, {});
+    const auto resolved = resolve_settings(env_map({{"CE_SSH_CONNECT_TIMEOUT", bad}}), {}, {});
     ASSERT_FALSE(resolved);
     EXPECT_EQ(resolved.error().code, ExitCode::usage);
     EXPECT_NE(resolved.error().message.find("CE_SSH_CONNECT_TIMEOUT"), std::string::npos)

@@ -14,13 +14,13 @@
 #include "providers/onprem/onprem_provider.hpp"
 #include "ssh/settings.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/ssh/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::ssh {
 namespace {
 
 using nlohmann::json;
-using testing::env_of;
+using labctl::testing::env_map;
 
 class SshSettingsCallers : public labctl::testing::TempDirTest {
  protected:
@@ -43,7 +43,7 @@ class SshSettingsCallers : public labctl::testing::TempDirTest {
     matrix::SmokeOptions options;
     options.sites = "a=10.0.0.1,b=10.0.0.2";
     options.run_id = m_run_id;
-    const auto env = env_of(m_env);
+    const auto env = env_map(m_env);
     auto run = matrix::find_run(options, env);
     if (!run) return std::unexpected(run.error());
     EXPECT_TRUE(*run) << "the run should be found";
@@ -53,13 +53,13 @@ class SshSettingsCallers : public labctl::testing::TempDirTest {
     return plan->ssh.ssh;
   }
   Expected<SshSettings> deploy_settings() {
-    auto resolved = deploy::ssh_for_run(env_of(m_env), m_meta);
+    auto resolved = deploy::ssh_for_run(env_map(m_env), m_meta);
     if (!resolved) return std::unexpected(resolved.error());
     EXPECT_EQ(resolved->user, "runuser");
     return resolved->session;
   }
   Expected<SshSettings> onprem_settings() {
-    return providers::onprem_ssh_settings(env_of(m_env), m_meta);
+    return providers::onprem_ssh_settings(env_map(m_env), m_meta);
   }
 
   // All three succeed and agree; returns the common settings.

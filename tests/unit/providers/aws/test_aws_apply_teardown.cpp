@@ -16,7 +16,7 @@
 #include "tests/fakes/ec2/memory_ec2.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::providers::aws {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "tests/fakes/fake_http_transport.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/fakes/manual_clock.hpp"
 
 namespace labctl::providers::aws {

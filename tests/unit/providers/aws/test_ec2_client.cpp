@@ -4,7 +4,7 @@
 
 #include "providers/aws/sigv4.hpp"
 #include "tests/fakes/fake_http_transport.hpp"
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/fakes/manual_clock.hpp"
 
 namespace labctl::providers::aws {

@@ -2,7 +2,7 @@
 
 #include "providers/aws/ec2_client.hpp"
 #include "tests/fakes/fake_http_transport.hpp"
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 #include "tests/fakes/manual_clock.hpp"
 
 namespace labctl::providers::aws {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/providers/aws/env_map.hpp"
+#include "tests/fakes/env_map.hpp"
 
 namespace labctl::providers::aws {
 namespace {

@@ -32,7 +32,7 @@ class LocalFixture : public testing::TempDirTest {
     run_.ttl_expires_at = "2026-11-24T11:30:00Z";
     run_.dry_run = false;
     ASSERT_TRUE(store_->insert_run(run_));
-    provider_ = make_local_provider({nullptr, tmp.path() / "meta"});
+    provider_ = make_local_provider({system_process_runner(), tmp.path() / "meta"});
   }
 
   // Runs `body` in a child process without root (as user nobody when we are root, so the

@@ -372,6 +372,35 @@ void read_onprem(const YAML::Node& yaml, const fs::path& origin, OnpremSettings&
   r.reject_unknown();
 }
 
+// node_faults: a mapping of fault name -> {inject, restore?}.
+void read_node_faults(const YAML::Node& yaml, const fs::path& origin,
+                      std::map<std::string, NodeFaultCommands>& out) {
+  if (!yaml.IsMap()) {
+    throw ProfileError{at_mark(origin, yaml.Mark()) + "node_faults must be a mapping of fault "
+                                                      "name -> {inject, restore}"};
+  }
+  const auto& names = node_fault_names();
+  for (auto it = yaml.begin(); it != yaml.end(); ++it) {
+    const std::string name = it->first.as<std::string>();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw ProfileError{at_mark(origin, it->first.Mark()) + "unknown node fault \"" +
+                         text::printable(name, 80) + "\" in node_faults" +
+                         did_you_mean(name, names) + " (want " + join(names, "|") + ")"};
+    }
+    MapReader r(it->second, origin, "node_faults." + name);
+    NodeFaultCommands commands;
+    r.read("inject", commands.inject, true);
+    r.read("restore", commands.restore);
+    r.reject_unknown();
+    if (commands.inject.empty()) {
+      throw ProfileError{r.at(it->second) + "node_faults." + name + ".inject is empty (give "
+                                                                    "the command that injects it)"};
+    }
+    commands.at = r.at(it->second);
+    out[name] = std::move(commands);
+  }
+}
+
 Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   MapReader r(root, origin, "profile");
   Profile p;
@@ -416,6 +445,7 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   if (const auto* oci = r.find("oci")) read_stub(*oci, origin, "oci", p.oci);
   if (const auto* azure = r.find("azure")) read_stub(*azure, origin, "azure", p.azure);
   if (const auto* onprem = r.find("onprem")) read_onprem(*onprem, origin, p.onprem);
+  if (const auto* faults = r.find("node_faults")) read_node_faults(*faults, origin, p.node_faults);
   if (const auto* local = r.find("local")) {
     MapReader lr(*local, origin, "local");
     lr.read_cidr("subnet", p.local.subnet);
@@ -467,6 +497,12 @@ fs::path exe_dir() {
 }
 
 }  // namespace
+
+const std::vector<std::string>& node_fault_names() {
+  static const std::vector<std::string> names{"drain", "routerd-bgp-stop", "heartbeat-stop",
+                                              "stop-active"};
+  return names;
+}
 
 const Site* Profile::find_site(const std::string& site_name) const {
   for (const auto& site : sites) {

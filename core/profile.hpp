@@ -68,6 +68,19 @@ struct OnpremSettings {
   std::map<std::string, std::string> fault_commands;  // fault name -> remote command
 };
 
+// The remote commands of one node fault (profile key node_faults.<fault>): `inject` puts the
+// fault in, `restore` (optional) takes it out again. Both run through the login shell of the
+// node's SSH user.
+struct NodeFaultCommands {
+  std::string inject;
+  std::string restore;
+  std::string at;  // "file:line: " of the entry, for messages about it
+};
+
+// The faults a profile may give node commands for (node_faults keys): the three faults on a
+// node's operating system, and stop-active for providers with no API that stops a machine.
+[[nodiscard]] const std::vector<std::string>& node_fault_names();
+
 struct LocalSettings {
   std::string subnet = "198.18.0.0/24";  // the clients' shared logical /24
   std::string transit = "198.19.0.0/24"; // router-to-router links
@@ -96,6 +109,9 @@ struct Profile {
   OnpremSettings onprem;
   LocalSettings local;
   DeploySettings deploy;
+  // node_faults: fault name -> its commands, as given (defaults live with the fault runner,
+  // providers/node_faults.hpp).
+  std::map<std::string, NodeFaultCommands> node_faults;
 
   [[nodiscard]] const Site* find_site(const std::string& name) const;
 };

@@ -104,6 +104,11 @@ Expected<Inputs> load_inputs(const CollectOptions& options) {
                       inputs.l2_loop)}) {
     TRY(ok);
   }
+  if (!inputs.provider_state && options.provider_state) {
+    TRY_ASSIGN(inputs.provider_state,
+               input_from_json(*options.provider_state, InputKind::provider_state,
+                               "providers:describe"));
+  }
   return inputs;
 }
 

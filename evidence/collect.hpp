@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
@@ -24,6 +26,10 @@ struct CollectOptions {
   std::optional<std::filesystem::path> protocol_json;        // --protocol-json
   std::optional<std::filesystem::path> l2_loop_json;         // --l2-loop-json
   std::optional<std::filesystem::path> scenarios_file;       // --scenarios
+  // The run's providers' own judgements ({"aws": {"providerState", "detail"}, ...}), which
+  // labctl/ asks of the providers at collect time; stands in for --provider-state-json when
+  // that flag is not given (an explicit file wins) and is copied as provider-state.json.
+  std::optional<nlohmann::json> provider_state;
 };
 
 struct CollectOutcome {

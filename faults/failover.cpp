@@ -13,6 +13,7 @@
 #include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
 #include "core/suggest.hpp"
+#include "providers/node_faults.hpp"
 #include "providers/provider.hpp"
 #include "providers/registry/registry.hpp"
 
@@ -42,6 +43,44 @@ Expected<ExitCode> publish_timing(state::Store& store, const std::string& run_id
   return timing["status"] == "pass" ? ExitCode::ok : ExitCode::check_failed;
 }
 
+// Restores `fault` through `provider` and records the event; the error when it failed.
+Expected<void> restore_one(providers::Provider& provider, const providers::RunContext& ctx,
+                           const FailoverOptions& options, const Seams& seams) {
+  const std::string name(provider.name());
+  const std::string restored_at = format_rfc3339_ms(seams.clock->now());
+  auto detail = provider.restore_fault(ctx, {options.fault, options.node});
+  if (!detail) {
+    (void)ctx.store.add_event(ctx.run.run_id, "failover",
+                              {{"provider", name}, {"fault", options.fault},
+                               {"result", "restore-failed"}, {"error", detail.error().message}});
+    return std::unexpected(detail.error());
+  }
+  (void)ctx.store.add_event(ctx.run.run_id, "failover",
+                            {{"provider", name}, {"fault", options.fault},
+                             {"restoredAt", restored_at}, {"result", "restored"},
+                             {"detail", *detail}});
+  log::info("failover.restored", "failover: restored '" + options.fault + "' on " + name);
+  return {};
+}
+
+Expected<void> check_restore_options(const FailoverOptions& options) {
+  const bool after = options.restore_after_seconds >= 0;
+  if (!after && !options.restore) return {};
+  if (after && options.restore) {
+    return fail(ExitCode::usage, "failover: give --restore (restore now) or --restore-after "
+                                 "SECONDS (inject, then restore), not both");
+  }
+  if (options.measure) {
+    return fail(ExitCode::usage, "failover: --restore and --restore-after do not combine with "
+                                 "--measure; run `labctl failover --restore` after measuring");
+  }
+  if (is_executor_fault(options.fault)) {
+    return fail(ExitCode::usage, "failover: '" + options.fault +
+                                     "' has nothing to restore (it is judged from the journal)");
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& seams) {
@@ -65,6 +104,9 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
     return fail(ExitCode::usage,
                 "failover: --threshold-seconds and --timeout-seconds must be positive");
   }
+  if (auto checked = check_restore_options(options); !checked) {
+    return std::unexpected(checked.error());
+  }
   std::vector<std::unique_ptr<providers::Provider>> selected;
   const auto provider_seams = providers::provider_seams(seams);
   for (const auto& name : names) {
@@ -77,8 +119,18 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
                                   (options.node.empty() ? "<active>" : options.node));
   if (env::dry_run()) {
     for (const auto& name : names) {
-      log::info("failover.plan", "[dry] would inject '" + options.fault + "' on provider '" +
-                                     name + "'" + (options.measure ? " and time it" : ""));
+      if (options.restore) {
+        log::info("failover.plan",
+                  "[dry] would restore '" + options.fault + "' on provider '" + name + "'");
+        continue;
+      }
+      log::info("failover.plan",
+                "[dry] would inject '" + options.fault + "' on provider '" + name + "'" +
+                    (options.measure ? " and time it" : "") +
+                    (options.restore_after_seconds >= 0
+                         ? " and restore it after " +
+                               std::to_string(options.restore_after_seconds) + " s"
+                         : ""));
     }
     return ExitCode::ok;
   }
@@ -91,14 +143,43 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
   if (!run) return std::unexpected(run.error());
   auto lease = (*store)->acquire_lease(run->run_id, "failover");
   if (!lease) return std::unexpected(lease.error());
+  // Node faults take their commands from the profile: running a default in place of the
+  // command a profile that no longer loads gives would be a silent substitution.
   profile::Profile profile;
-  if (auto loaded = profile::load(run->profile_path)) profile = *loaded;
+  if (auto loaded = profile::load(run->profile_path)) {
+    profile = *loaded;
+  } else if (providers::is_node_fault(options.fault) || options.restore ||
+             options.restore_after_seconds >= 0) {
+    return fail(ExitCode::usage, "failover: cannot load the run's profile (node faults take "
+                                 "their commands from it): " + loaded.error().message);
+  }
+  const auto context_of = [&](const providers::Provider& provider) {
+    const std::string name(provider.name());
+    return providers::RunContext{
+        *run, profile, make_tags(run->run_id, run->owner, run->ttl_expires_at, name, run->purpose),
+        **store, *seams.clock, false};
+  };
+  // Restores through each of `providers`, all of them even when one fails (leaving as little
+  // injected as possible); the first error, if any.
+  const auto restore_all = [&](const std::vector<providers::Provider*>& providers) {
+    Expected<void> first;
+    for (auto* provider : providers) {
+      auto restored = restore_one(*provider, context_of(*provider), options, seams);
+      if (!restored && first) first = std::unexpected(restored.error());
+    }
+    return first;
+  };
+  std::vector<providers::Provider*> injected;
+  if (options.restore) {
+    for (const auto& provider : selected) injected.push_back(provider.get());
+    if (auto restored = restore_all(injected); !restored) {
+      return std::unexpected(restored.error());
+    }
+    return ExitCode::ok;
+  }
   for (const auto& provider : selected) {
     const std::string name(provider->name());
-    providers::RunContext ctx{*run, profile,
-                              make_tags(run->run_id, run->owner, run->ttl_expires_at, name,
-                                        run->purpose),
-                              **store, *seams.clock, false};
+    const providers::RunContext ctx = context_of(*provider);
     const std::string injected_at = format_rfc3339_ms(seams.clock->now());
     if (options.measure) {
       const MeasureOptions measure{options.threshold_seconds, options.timeout_seconds, 250};
@@ -118,15 +199,25 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
       (void)(*store)->add_event(run->run_id, "failover",
                                 {{"provider", name}, {"fault", options.fault},
                                  {"result", "failed"}, {"error", detail.error().message}});
+      // --restore-after promised to take the fault out again: what is already in comes out.
+      if (options.restore_after_seconds >= 0) (void)restore_all(injected);
       return std::unexpected(detail.error());
     }
+    injected.push_back(provider.get());
     (void)(*store)->add_event(run->run_id, "failover",
                               {{"provider", name}, {"fault", options.fault},
                                {"injectedAt", injected_at}, {"result", "injected"},
                                {"detail", *detail}});
     log::info("failover.done", "failover: injected '" + options.fault + "' on " + name);
   }
-  return ExitCode::ok;
+  if (options.restore_after_seconds < 0) return ExitCode::ok;
+  log::info("failover.wait", "failover: restoring '" + options.fault + "' in " +
+                                 std::to_string(options.restore_after_seconds) + " s");
+  const bool waited =
+      seams.clock->sleep_for(std::chrono::seconds(options.restore_after_seconds));
+  if (!waited) log::warn("failover.wait", "failover: interrupted; restoring now");
+  if (auto restored = restore_all(injected); !restored) return std::unexpected(restored.error());
+  return waited ? ExitCode::ok : ExitCode::interrupted;
 }
 
 }  // namespace labctl::faults

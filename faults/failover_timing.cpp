@@ -104,11 +104,14 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
   log::info("failover.measure", "failover: measuring: site " + site + ", stopped " + stopped +
                                     ", probe " + probe->describe());
 
-  std::string holder;
+  // The last answer, kept for the detection stage's detail: a holder, or why there was none
+  // (an address held by a resource not the run's is an error, not a holder).
+  std::string holder, holder_error;
   const auto detected = poll_until(
       [&] {
         auto now = provider.gateway_holder(ctx, site);
         if (now) holder = *now;
+        holder_error = now ? std::string() : now.error().message;
         return now && !now->empty() && *now != stopped;
       },
       start + timeout, poll, ctx.clock);
@@ -139,7 +142,10 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
       {"inject", stage(true, injected->dump())},
       {"detection", stage(detected.has_value(),
                           detected ? "gateway of " + site + " now held by " + holder
-                                   : "gateway of " + site + " not taken over")},
+                                   : "gateway of " + site + " not taken over" +
+                                         (holder_error.empty() ? ""
+                                                               : " (last answer: " + holder_error +
+                                                                     ")"))},
       {"switchover", stage(switched.has_value(),
                            switched ? "probe " + probe->describe() + " pings again"
                                     : "probe " + probe->describe() + " does not ping")},

@@ -3,14 +3,25 @@
 namespace labctl::providers {
 
 Expected<nlohmann::json> Provider::inject_fault(const RunContext&, const FaultRequest& request) {
-  return fail(ExitCode::provider, "failover: fault '" + request.fault +
-                                      "' is not available for provider " + std::string(name()));
+  return fail(ExitCode::usage, "failover: provider " + std::string(name()) +
+                                   " cannot do fault '" + request.fault + "'");
+}
+
+Expected<nlohmann::json> Provider::restore_fault(const RunContext&, const FaultRequest& request) {
+  return fail(ExitCode::usage, "failover: provider " + std::string(name()) +
+                                   " cannot restore fault '" + request.fault + "'");
 }
 
 Expected<std::string> Provider::gateway_holder(const RunContext&, const std::string& site) {
   return fail(ExitCode::provider, "failover --measure: provider " + std::string(name()) +
                                       " cannot tell which router holds the gateway of site " +
                                       site);
+}
+
+Expected<nlohmann::json> Provider::provider_state(const RunContext&) {
+  return nlohmann::json{
+      {"providerState", "na"},
+      {"detail", {{"reason", "provider " + std::string(name()) + " does not judge its state"}}}};
 }
 
 // ---- Provider-specific checks (see provider.hpp): not supported unless overridden ----

@@ -56,6 +56,15 @@ struct Discovered {
   std::string ttl_expires_at;  // from the tag; may be empty if the tag is missing/garbled
 };
 
+// What a discovery found. A provider whose tag index can list resources that no longer exist
+// (EC2's DescribeTags keeps a deleted resource's tags for a while) confirms every hit with the
+// resource's own describe: `found` holds the hits that exist, `confirmed_gone` counts the ones
+// the describe showed gone (always 0 for a provider without such an index).
+struct Discovery {
+  std::vector<Discovered> found;
+  std::size_t confirmed_gone = 0;
+};
+
 struct DiscoverQuery {
   std::string run_id;         // non-empty: resources of this run only
   bool expired_only = false;  // true: resources whose ttl_expires_at tag is before `now`
@@ -94,17 +103,30 @@ class Provider {
   [[nodiscard]] virtual Expected<void> teardown(const RunContext& ctx,
                                                 const std::vector<state::ResourceRecord>& rows) = 0;
 
-  // Lists live resources by tag (empty for providers with nothing to discover).
-  [[nodiscard]] virtual Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) = 0;
+  // Lists live resources by tag (empty for providers with nothing to discover). A hit that can
+  // be confirmed neither present nor gone is an error naming it (ExitCode::provider).
+  [[nodiscard]] virtual Expected<Discovery> discover(const DiscoverQuery& query) = 0;
 
-  // Injects a fault into a live run (failover). Default: not available for this provider.
+  // Injects a fault into a live run (failover) and returns what was done. Default: "provider X
+  // cannot do fault Y" (ExitCode::usage), never a silent success.
   [[nodiscard]] virtual Expected<nlohmann::json> inject_fault(const RunContext& ctx,
                                                               const FaultRequest& request);
+
+  // Takes an injected fault out again (failover --restore, --restore-after): the node faults'
+  // restore commands. Default: "provider X cannot restore fault Y" (ExitCode::usage).
+  [[nodiscard]] virtual Expected<nlohmann::json> restore_fault(const RunContext& ctx,
+                                                               const FaultRequest& request);
 
   // The node holding `site`'s gateway address right now (the active router), "" while no
   // router holds it. Failover timing polls it to detect the switch. Default: not available.
   [[nodiscard]] virtual Expected<std::string> gateway_holder(const RunContext& ctx,
                                                              const std::string& site);
+
+  // The provider's judgement of its part of a live run from the cloud's own view (evidence's
+  // providers.<name>.providerState), read-only: {"providerState": "pass"|"fail"|"na",
+  // "detail": {...the facts it rests on...}}. An error means the cloud could not be asked.
+  // Default: "na", with the detail "provider X does not judge its state".
+  [[nodiscard]] virtual Expected<nlohmann::json> provider_state(const RunContext& ctx);
 
   // ---- Provider-specific checks labctl/ asks for through the interface ----
   // Each default fails with ExitCode::usage "provider X does not support <thing>".

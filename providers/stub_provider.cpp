@@ -38,9 +38,9 @@ class StubProvider final : public Provider {
     return not_implemented();
   }
 
-  Expected<std::vector<Discovered>> discover(const DiscoverQuery&) override {
+  Expected<Discovery> discover(const DiscoverQuery&) override {
     warn_stub();
-    return std::vector<Discovered>{};
+    return Discovery{};
   }
 
  private:

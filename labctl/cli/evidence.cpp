@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "evidence/collect.hpp"
+#include "labctl/lifecycle/provider_state.hpp"
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "core/error.hpp"
@@ -45,8 +46,10 @@ void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams)
                                      "Connectivity matrix JSON (default: the run's latest smoke)");
   auto* ingress = collect->add_option("--cloud-ingress-matrix-json", raw->cloud_ingress,
                                       "Cloud-ingress matrix JSON");
-  auto* provider_state =
-      collect->add_option("--provider-state-json", raw->provider_state, "Provider state JSON");
+  auto* provider_state = collect->add_option(
+      "--provider-state-json", raw->provider_state,
+      "Provider state JSON (default, live mode: each provider of the run judges its state from "
+      "its cloud's describes; this file, when given, wins and nothing is described)");
   auto* timing = collect->add_option("--timing-json", raw->timing,
                                      "Failover timing JSON (default: the run's latest)");
   auto* protocol = collect->add_option("--protocol-json", raw->protocol, "Protocol probe JSON");
@@ -73,6 +76,10 @@ void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams)
     options.protocol_json = if_given<std::filesystem::path>(protocol, raw->protocol);
     options.l2_loop_json = if_given<std::filesystem::path>(l2_loop, raw->l2_loop);
     options.scenarios_file = if_given<std::filesystem::path>(scenarios, raw->scenarios);
+    if (!options.provider_state_json) {
+      options.provider_state =
+          value_or_throw(lifecycle::judge_provider_states(options.run_id.value_or(""), seams));
+    }
 
     const auto outcome =
         value_or_throw(evidence::collect(options, *seams.processes, *seams.clock));

@@ -22,6 +22,11 @@ void register_failover(CLI::App& app, CommandResult& result, const Seams& seams)
   sub->add_option("--timeout-seconds", options->timeout_seconds,
                   "How long each stage may take (default 120)");
   sub->add_option("--out", options->out, "Write the timing JSON here (atomically)");
+  sub->add_option("--restore-after", options->restore_after_seconds,
+                  "Inject, wait SECONDS, then run the fault's restore (node faults)")
+      ->check(CLI::Range(0, 86400));
+  sub->add_flag("--restore", options->restore,
+                "Only restore a fault injected earlier (its restore command)");
   sub->callback([options, &result, seams] {
     result.code = value_or_throw(faults::run_failover(*options, seams));
   });

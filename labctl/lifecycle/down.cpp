@@ -30,7 +30,11 @@ std::vector<std::string> providers_holding(const providers::ProviderSeams& seams
     auto provider = providers::make_provider(name, seams);
     if (!provider) continue;
     auto found = (*provider)->discover({run_id, false, seams.seams.clock->now(), nullptr, {}});
-    if (found && !found->empty()) found_in.push_back(name);
+    // Every discoverable provider is asked: only those with hits say so.
+    if (found && found->confirmed_gone + found->found.size() > 0) {
+      log_confirmed("down", name, "discovery", *found);
+    }
+    if (found && !found->found.empty()) found_in.push_back(name);
   }
   return found_in;
 }
@@ -138,7 +142,11 @@ std::map<std::string, FoundRun> discover_expired(const providers::ProviderSeams&
       errors.push_back(found.error());
       continue;
     }
-    for (const auto& d : *found) {
+    // Every discoverable provider is asked: only those with hits say so.
+    if (found->confirmed_gone + found->found.size() > 0) {
+      log_confirmed("down --expired", name, "discovery of expired resources", *found);
+    }
+    for (const auto& d : found->found) {
       if (!is_valid_run_id(d.run_id)) continue;  // not ours: never touch it
       auto& run = runs[d.run_id];
       if (std::find(run.providers.begin(), run.providers.end(), name) == run.providers.end()) {

@@ -54,6 +54,19 @@ std::vector<std::string> teardown_order(const state::RunRecord& run,
 
 }  // namespace
 
+void log_confirmed(std::string_view command, const std::string& provider, std::string_view stage,
+                   const providers::Discovery& discovery) {
+  log::info("down.confirm",
+            std::string(command) + ": " + provider + ": " + std::string(stage) + ": " +
+                std::to_string(discovery.confirmed_gone) +
+                " tag-index hit(s) confirmed gone by describe, " +
+                std::to_string(discovery.found.size()) + " still exist",
+            {{"provider", provider},
+             {"stage", stage},
+             {"confirmed_gone", discovery.confirmed_gone},
+             {"still_exist", discovery.found.size()}});
+}
+
 Expected<std::vector<state::ResourceRecord>> record_discovered(
     state::Store& store, const std::string& run_id, const std::string& provider,
     const std::vector<providers::Discovered>& found) {
@@ -134,8 +147,9 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
         errors.push_back(found.error().message);
         code = most_severe(code, found.error().code);
       } else {
+        log_confirmed("down", name, "discovery", *found);
         std::vector<providers::Discovered> unknown;
-        for (const auto& d : *found) {
+        for (const auto& d : found->found) {
           const bool known = std::any_of(rows.begin(), rows.end(), [&](const auto& row) {
             return row.cloud_id == d.cloud_id;
           });
@@ -189,9 +203,19 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
           shielded("down: verification of " + name, [&] { return (*provider)->discover(query); });
       if (!left) {
         errors.push_back(left.error().message);
-      } else if (!left->empty()) {
-        errors.push_back(name + ": " + std::to_string(left->size()) +
-                         " resource(s) tagged with the run still exist");
+        continue;
+      }
+      log_confirmed("down", name, "verification", *left);
+      if (!left->found.empty()) {
+        std::string still = name + ": " + std::to_string(left->found.size()) +
+                            " resource(s) tagged with the run still exist (confirmed by their "
+                            "describe):";
+        for (const auto& d : left->found) {
+          still += " " + d.kind + " " + d.cloud_id + (d.region.empty() ? "" : " in " + d.region) +
+                   ";";
+        }
+        still.pop_back();
+        errors.push_back(still);
       }
     }
   }

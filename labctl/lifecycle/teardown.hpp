@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/state_store.hpp"
@@ -32,6 +33,11 @@ struct TeardownReport {
 // Records resources `provider` found by tag as state rows of `run_id` (created, attrs
 // {"discovered": true}) in one write, so teardown deletes and tracks them like any other;
 // returns the rows.
+// Logs what one discovery of `provider` confirmed: "<command>: <provider>: <stage>: N tag-index
+// hit(s) confirmed gone by describe, M still exist" (event down.confirm, the counts as fields).
+void log_confirmed(std::string_view command, const std::string& provider, std::string_view stage,
+                   const providers::Discovery& discovery);
+
 [[nodiscard]] Expected<std::vector<state::ResourceRecord>> record_discovered(
     state::Store& store, const std::string& run_id, const std::string& provider,
     const std::vector<providers::Discovered>& found);

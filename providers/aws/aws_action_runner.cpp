@@ -29,6 +29,7 @@ EnvLookup scoped_env(const EnvLookup& base, const std::string& profile) {
 // on, anything else may have been).
 Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const EnvLookup& base,
                                                         const std::shared_ptr<Clock>& clock,
+                                                        const std::shared_ptr<ProcessRunner>& processes,
                                                         const std::string& profile, bool live,
                                                         bool writer) {
   const EnvLookup env = profile.empty() ? base : scoped_env(base, profile);
@@ -37,12 +38,13 @@ Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const EnvLookup& base,
   retry->throttling_only = writer;
   return std::make_shared<Ec2ClientFactory>(
       env, live, *retry, clock, make_curl_transport(curl_options_from_env(env)),
-      env("CE_AWS_DEBUG").value_or("") == "1");
+      env("CE_AWS_DEBUG").value_or("") == "1", AwsLimits{}, processes);
 }
 
 }  // namespace
 
-ActionRunner make_aws_runner(EnvLookup env, std::shared_ptr<Clock> clock, bool live) {
+ActionRunner make_aws_runner(EnvLookup env, std::shared_ptr<Clock> clock,
+                             std::shared_ptr<ProcessRunner> processes, bool live) {
   struct Factories {
     std::shared_ptr<Ec2ClientFactory> reader;
     std::shared_ptr<Ec2ClientFactory> writer;
@@ -52,7 +54,8 @@ ActionRunner make_aws_runner(EnvLookup env, std::shared_ptr<Clock> clock, bool l
     std::map<std::string, Factories> factories;  // by credentials profile
   };
   auto cache = std::make_shared<Cache>();
-  return [cache, env = std::move(env), clock = std::move(clock), live](
+  return [cache, env = std::move(env), clock = std::move(clock), processes = std::move(processes),
+          live](
              const ActionRequest& request, const std::string& run_id,
                        const std::string& credentials_profile) -> Outcome {
     const auto refuse = [](ExitCode code, const std::string& why) {
@@ -63,9 +66,9 @@ ActionRunner make_aws_runner(EnvLookup env, std::shared_ptr<Clock> clock, bool l
       const std::lock_guard lock(cache->mutex);
       auto& cached = cache->factories[credentials_profile];
       if (!cached.reader) {
-        auto reader = factory_for(env, clock, credentials_profile, live, false);
+        auto reader = factory_for(env, clock, processes, credentials_profile, live, false);
         if (!reader) return refuse(reader.error().code, reader.error().message);
-        auto writer = factory_for(env, clock, credentials_profile, live, true);
+        auto writer = factory_for(env, clock, processes, credentials_profile, live, true);
         if (!writer) return refuse(writer.error().code, writer.error().message);
         cached = {*reader, *writer};
       }

@@ -8,7 +8,9 @@
 #include "core/interrupt.hpp"
 #include "core/json_io.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "providers/aws/aws_ops.hpp"
+#include "providers/aws/aws_resources.hpp"
 #include "providers/aws/created_id.hpp"
 
 namespace labctl::providers::aws {
@@ -46,9 +48,12 @@ nlohmann::json params_json(const QueryParams& params) {
   return j;
 }
 
-// Writes the key pair's private key 0600 into the run's directory (0700); never logged.
+// Writes the key pair's private key 0600 into the run's directory (0700); never logged. EC2's
+// KeyMaterial ends without a newline, and OpenSSH (`ssh -i`, ssh-keygen) refuses a PEM file
+// whose last line is unterminated, so one is added.
 Expected<std::string> save_private_key(const state::Store& store, const std::string& run_id,
-                                       const std::string& key_name, const std::string& material) {
+                                       const std::string& key_name, std::string material) {
+  if (!material.ends_with('\n')) material += '\n';
   const auto dir = run_dir(store, run_id) / "aws";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -77,6 +82,116 @@ Expected<std::string> newest_image(const Ec2Client& client, const QueryParams& p
                                      client.region() + "; fix aws.image or give an id");
   }
   return best_id;
+}
+
+// Makes sure every resource of `type` among `ids` (just created by this run) carries the run's
+// five tags, whatever the endpoint did with the create's TagSpecifications: describes them by
+// id, and those missing any of the five (or carrying another value) get all five in one
+// CreateTags, with a warning each; then describes again until all carry them. A resource not
+// yet visible is waited for. Bounded by k_confirm_bound (or the phase's deadline); what is
+// still untagged then is an error naming it.
+// CreateTags has no intent row of its own: it creates nothing, and tags only resources whose
+// rows (the create's intent, or the attached volume/ENI rows recorded before this is called)
+// are already in state, so a process killed around it leaves nothing the state does not know.
+Expected<void> ensure_tagged(const RunContext& ctx, const Ec2Client& client,
+                             const ResourceType& type, const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  const auto wanted = ctx.tags.pairs();
+  const auto until = wait_until(ctx.clock, client, k_confirm_bound);
+  auto interval = k_first_poll;
+  std::set<std::string> sent;  // ids CreateTags was sent for
+  while (true) {
+    auto live = describe_ids_until(client, ctx.clock, type, ids, until);
+    if (!live) return std::unexpected(live.error().to_error());
+    std::vector<std::string> untagged, waiting;
+    for (const auto& id : ids) {
+      const auto it = std::find_if(live->items.begin(), live->items.end(),
+                                   [&](const auto& r) { return r.id == id; });
+      const bool tagged =
+          it != live->items.end() &&
+          std::all_of(wanted.begin(), wanted.end(), [&](const auto& tag) {
+            const auto found = it->tags.find(tag.first);
+            return found != it->tags.end() && found->second == tag.second;
+          });
+      if (tagged) continue;
+      if (it == live->items.end() || sent.contains(id)) {
+        waiting.push_back(id);
+      } else {
+        untagged.push_back(id);
+      }
+    }
+    if (untagged.empty() && waiting.empty()) return {};
+    if (!untagged.empty()) {
+      QueryParams params;
+      params.add_list("ResourceId", untagged);
+      int n = 1;
+      for (const auto& [key, value] : wanted) {
+        params.add("Tag." + std::to_string(n) + ".Key", key);
+        params.add("Tag." + std::to_string(n) + ".Value", value);
+        ++n;
+      }
+      for (const auto& id : untagged) {
+        log::warn("aws.tags", "aws: endpoint dropped create-time tags on " + id + "; added",
+                  {{"kind", type.kind}, {"id", id}});
+      }
+      auto tagged = client.call("CreateTags", params);
+      if (!tagged) return std::unexpected(tagged.error().to_error());
+      sent.insert(untagged.begin(), untagged.end());
+      continue;
+    }
+    if (ctx.clock.steady_now() + interval > until) {
+      std::string message = "aws: " + std::string(type.kind) + "(s) of this run still not " +
+                            "described with the run's five tags in " + client.region() + ":";
+      for (const auto& id : waiting) message += " " + id;
+      return fail(ExitCode::provider,
+                  message + "; tear the run down (labctl down) and check the endpoint");
+    }
+    if (!ctx.clock.sleep_for(interval)) return fail(ExitCode::interrupted, "aws: interrupted");
+    interval = next_poll(interval);
+  }
+}
+
+// The ids at `path` in `node` that have `kind`'s shape; one that does not names nothing labctl
+// could address safely and is left out with a warning.
+std::vector<std::string> ids_at(pugi::xml_node node, std::string_view path, const char* kind,
+                                const std::string& region) {
+  std::vector<std::string> ids;
+  for (const auto& item : nodes_at(node, path)) {
+    const std::string id = item.text().as_string();
+    if (is_resource_id(id, id_prefix(kind))) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    } else {
+      log::warn("aws.tags", "aws: ignoring " + std::string(kind) + " with malformed id \"" +
+                                ::labctl::text::printable(id, 64) + "\" in " + region);
+    }
+  }
+  return ids;
+}
+
+// Records the volumes or ENIs `ids` that RunInstances made with `instance` as rows of their own
+// (created; kind volume / network-interface), unless state knows them already, so teardown
+// fences and deletes them like anything else the run made (most go with the instance:
+// DeleteOnTermination).
+Expected<void> record_attached(const RunContext& ctx, const state::ResourceRecord& instance,
+                               const char* kind, const std::vector<std::string>& ids) {
+  auto rows = ctx.store.resources(ctx.run.run_id);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<state::ResourceRecord> fresh;
+  for (const auto& id : ids) {
+    const bool known = std::any_of(rows->begin(), rows->end(),
+                                   [&](const auto& row) { return row.cloud_id == id; });
+    if (known) continue;
+    auto& row = fresh.emplace_back();
+    row.run_id = ctx.run.run_id;
+    row.provider = "aws";
+    row.kind = kind;
+    row.name = std::string(kind) + ":" + id;
+    row.region = instance.region;
+    row.cloud_id = id;
+    row.state = state::k_res_created;
+    row.attrs = {{"instance", instance.cloud_id}, {"node", instance.name}};
+  }
+  return ctx.store.record_intents(fresh);
 }
 
 // The site and role the profile gives a node (recorded with the instance's intent).
@@ -118,6 +233,31 @@ Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
       if (it != seen.end() && text_at(it->second, "instanceState/name") == "running") ++running;
     }
     if (running == wanted.size()) {
+      // What RunInstances made with each instance: its ENIs and (now that it runs) its root
+      // volume, recorded and checked for the run's tags.
+      std::vector<std::string> enis, volumes;
+      for (const auto& [id, row] : wanted) {
+        const auto instance = seen.at(id);
+        const auto row_enis = ids_at(instance, "networkInterfaceSet/item/networkInterfaceId",
+                                     "network-interface", client.region());
+        const auto row_volumes = ids_at(instance, "blockDeviceMapping/item/ebs/volumeId",
+                                        "volume", client.region());
+        if (auto recorded = record_attached(ctx, *row, "network-interface", row_enis); !recorded) {
+          return recorded;
+        }
+        if (auto recorded = record_attached(ctx, *row, "volume", row_volumes); !recorded) {
+          return recorded;
+        }
+        enis.insert(enis.end(), row_enis.begin(), row_enis.end());
+        volumes.insert(volumes.end(), row_volumes.begin(), row_volumes.end());
+      }
+      if (auto tagged = ensure_tagged(ctx, client, *resource_type("network-interface"), enis);
+          !tagged) {
+        return tagged;
+      }
+      if (auto tagged = ensure_tagged(ctx, client, *resource_type("volume"), volumes); !tagged) {
+        return tagged;
+      }
       for (const auto& [id, row] : wanted) {
         const auto instance = seen.at(id);
         const std::string site = row->attrs.value("site", "");
@@ -231,6 +371,27 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
     if (auto marked = ctx.store.mark_created(*id, cloud_id, attrs); !marked) return marked;
     ids[placeholder_key(op)] = cloud_id;
     recorded.insert(cloud_id);
+    // Tags verified after create: the endpoint may have ignored TagSpecifications, and an
+    // untagged resource is invisible to a janitor and refused by the run's own tag fence.
+    if (const auto* type = resource_type(row.kind);
+        type != nullptr && op.params.contains("TagSpecification.1.ResourceType")) {
+      if (op.action == "RunInstances") {
+        // The ENIs are in the answer already; the root volume shows once the instance runs
+        // (wait_running checks both then).
+        row.id = *id;
+        row.cloud_id = cloud_id;
+        const auto enis = ids_at(response->root(), "instancesSet/item/networkInterfaceSet/item/"
+                                 "networkInterfaceId", "network-interface", op.region);
+        if (auto attached = record_attached(ctx, row, "network-interface", enis); !attached) {
+          return attached;
+        }
+        if (auto tagged = ensure_tagged(ctx, *client, *resource_type("network-interface"), enis);
+            !tagged) {
+          return tagged;
+        }
+      }
+      if (auto tagged = ensure_tagged(ctx, *client, *type, {cloud_id}); !tagged) return tagged;
+    }
   }
   return {};
 }

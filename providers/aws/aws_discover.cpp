@@ -1,6 +1,6 @@
 #include <algorithm>
 #include <future>
-#include <set>
+#include <map>
 
 #include "core/log.hpp"
 #include "core/provider_order.hpp"
@@ -12,37 +12,13 @@
 namespace labctl::providers::aws {
 namespace {
 
-// One tagged resource as DescribeTags lists it (one row per tag, grouped by resource).
-struct TaggedResource {
-  std::string kind;
-  std::string run_id;
-  std::string ttl_expires_at;
-};
-
-// The instances among `ids` that are not terminated or shutting down (chunks of 200 ids, the
-// most one filter takes).
-AwsResult<std::set<std::string>> live_instances(const Ec2Client& client,
-                                                const std::vector<std::string>& ids) {
-  std::set<std::string> live;
-  const auto* type = resource_type("instance");
-  for (std::size_t first = 0; first < ids.size(); first += 200) {
-    const std::vector<std::string> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(first),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), first + 200)));
-    auto found = describe_resources(
-        client, *type,
-        {{"instance-id", chunk},
-         {"instance-state-name", {"pending", "running", "stopping", "stopped"}}});
-    if (!found) return std::unexpected(found.error());
-    for (const auto& r : found->items) live.insert(r.id);
-  }
-  return live;
-}
-
-// One region: DescribeTags lists every resource carrying the run-id tag (with its TTL tag) in a
-// call or two, whatever its type, instead of one describe per resource type; instances are then
-// described once to drop terminated ones, whose tags EC2 keeps listing for a while.
-Expected<std::vector<Discovered>> scan_region(const DiscoverQuery& query, const Ec2Client& client) {
+// One region: DescribeTags lists every resource carrying the run-id tag in a call or two,
+// whatever its type, instead of one describe per resource type. That index only finds
+// candidates: it keeps a deleted resource's tags for a while (EC2's is eventually consistent,
+// other implementations keep them), so each type's own describe by id decides what exists and
+// which tags it carries.
+Expected<Discovery> scan_region(const DiscoverQuery& query, const Ec2Client& client,
+                                Clock& clock) {
   QueryParams params;
   if (query.run_id.empty()) {
     params.add_filters({{"key", {k_tag_run_id, k_tag_ttl_expires_at}}});
@@ -51,41 +27,72 @@ Expected<std::vector<Discovered>> scan_region(const DiscoverQuery& query, const 
   }
   auto pages = client.call_paged("DescribeTags", params, "tagSet/item", 1000);
   if (!pages) return std::unexpected(pages.error().to_error());
-  std::map<std::string, TaggedResource> resources;
+  // id -> kind, of the resources the index lists with the run-id tag (one listed for its TTL
+  // tag alone is not ours).
+  std::map<std::string, std::string> hits;
   for (const auto& item : pages->items) {
-    auto& resource = resources[text_at(item, "resourceId")];
-    resource.kind = text_at(item, "resourceType");
-    const std::string key = text_at(item, "key");
-    if (key == k_tag_run_id) resource.run_id = text_at(item, "value");
-    if (key == k_tag_ttl_expires_at) resource.ttl_expires_at = text_at(item, "value");
+    if (text_at(item, "key") == k_tag_run_id) {
+      hits[text_at(item, "resourceId")] = text_at(item, "resourceType");
+    }
   }
-  std::vector<std::string> instance_ids;
-  for (const auto& [id, resource] : resources) {
-    if (resource.kind == "instance" && !resource.run_id.empty()) instance_ids.push_back(id);
-  }
-  auto live = live_instances(client, instance_ids);
-  if (!live) return std::unexpected(live.error().to_error());
-  std::vector<Discovered> found;
-  for (const auto& [id, resource] : resources) {
-    // Only the types labctl creates (and can delete); a resource without the run-id tag was
-    // listed for its TTL tag alone and is not ours.
-    if (resource.run_id.empty() || resource_type(resource.kind) == nullptr) continue;
+  std::map<const ResourceType*, std::vector<std::string>> by_type;
+  for (const auto& [id, kind] : hits) {
+    // Only the types labctl creates (and can delete).
+    const auto* type = resource_type(kind);
+    if (type == nullptr) continue;
     // An id not of its kind's shape names nothing labctl could address safely.
-    if (!is_resource_id(id, id_prefix(resource.kind))) {
-      log::warn("aws.discover", "aws: ignoring tagged " + resource.kind + " with malformed id \"" +
+    if (!is_resource_id(id, id_prefix(kind))) {
+      log::warn("aws.discover", "aws: ignoring tagged " + kind + " with malformed id \"" +
                                     ::labctl::text::printable(id, 64) + "\" in " + client.region());
       continue;
     }
-    if (resource.kind == "instance" && !live->contains(id)) continue;
-    if (query.expired_only) {
-      const auto expires = parse_rfc3339(resource.ttl_expires_at);
-      // A garbled or missing expiry is never "expired": the janitor only removes what it can
-      // prove is past its TTL.
-      if (!expires || *expires > query.now) continue;
-    }
-    found.push_back({resource.run_id, resource.kind, id, client.region(), resource.ttl_expires_at});
+    by_type[type].push_back(id);
   }
-  return found;
+  Discovery discovery;
+  std::vector<std::string> unconfirmed;
+  const auto until = wait_until(clock, client, k_confirm_bound);
+  for (const auto& [type, ids] : by_type) {
+    auto live = describe_ids_until(client, clock, *type, ids, until, existing_only(*type));
+    if (!live) {
+      std::string named = type->kind;
+      for (const auto& id : ids) named += " " + id;
+      unconfirmed.push_back(named + ": " + live.error().describe());
+      continue;
+    }
+    std::map<std::string, const LiveResource*> present;
+    for (const auto& r : live->items) {
+      if (exists(*type, r)) present[r.id] = &r;
+    }
+    for (const auto& id : ids) {
+      const auto it = present.find(id);
+      if (it == present.end()) {
+        ++discovery.confirmed_gone;
+        continue;
+      }
+      const auto& tags = it->second->tags;
+      const auto run_id = tags.find(k_tag_run_id);
+      // The resource itself no longer carries this run's tag: the index was stale.
+      if (run_id == tags.end() || run_id->second.empty()) continue;
+      if (!query.run_id.empty() && run_id->second != query.run_id) continue;
+      const auto ttl = tags.find(k_tag_ttl_expires_at);
+      const std::string ttl_expires_at = ttl == tags.end() ? "" : ttl->second;
+      if (query.expired_only) {
+        const auto expires = parse_rfc3339(ttl_expires_at);
+        // A garbled or missing expiry is never "expired": the janitor only removes what it can
+        // prove is past its TTL.
+        if (!expires || *expires > query.now) continue;
+      }
+      discovery.found.push_back({run_id->second, type->kind, id, client.region(), ttl_expires_at});
+    }
+  }
+  if (!unconfirmed.empty()) {
+    std::string message = "aws: tagged resources in " + client.region() +
+                          " could be confirmed neither present nor gone by their describe:";
+    for (const auto& u : unconfirmed) message += "\n    " + u;
+    message += "\n  run the command again once the endpoint answers";
+    return fail(ExitCode::provider, message);
+  }
+  return discovery;
 }
 
 }  // namespace
@@ -106,17 +113,17 @@ std::vector<std::string> janitor_regions(const EnvLookup& env, const profile::Pr
   return all;
 }
 
-Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
-                                                  const std::vector<std::string>& regions,
-                                                  Ec2ClientFactory& factory) {
-  std::vector<std::future<Expected<std::vector<Discovered>>>> scans;
+Expected<Discovery> discover_tagged(const DiscoverQuery& query,
+                                    const std::vector<std::string>& regions,
+                                    Ec2ClientFactory& factory, Clock& clock) {
+  std::vector<std::future<Expected<Discovery>>> scans;
   for (const auto& region : regions) {
     auto client = factory.client(region);
     if (!client) return std::unexpected(client.error());
     scans.push_back(std::async(
-        std::launch::async, [&query, shared = *client]() -> Expected<std::vector<Discovered>> {
+        std::launch::async, [&query, &clock, shared = *client]() -> Expected<Discovery> {
           try {
-            return scan_region(query, *shared);
+            return scan_region(query, *shared, clock);
           } catch (const std::exception& e) {
             return fail(ExitCode::provider,
                         "aws: discovery in " + shared->region() +
@@ -124,7 +131,7 @@ Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
           }
         }));
   }
-  std::vector<Discovered> found;
+  Discovery all;
   std::vector<std::string> errors;
   for (auto& scan : scans) {
     auto result = scan.get();
@@ -132,7 +139,8 @@ Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
       errors.push_back(result.error().message);
       continue;
     }
-    found.insert(found.end(), result->begin(), result->end());
+    all.found.insert(all.found.end(), result->found.begin(), result->found.end());
+    all.confirmed_gone += result->confirmed_gone;
   }
   if (!errors.empty()) {
     std::string message =
@@ -140,7 +148,7 @@ Expected<std::vector<Discovered>> discover_tagged(const DiscoverQuery& query,
     for (const auto& e : errors) message += "\n    " + e;
     return fail(ExitCode::provider, message);
   }
-  return found;
+  return all;
 }
 
 }  // namespace labctl::providers::aws

@@ -2,12 +2,26 @@
 
 #include <arpa/inet.h>
 
+#include <array>
+
 #include "core/tags.hpp"
 #include "providers/aws/aws_actions.hpp"
 #include "providers/aws/ec2_client.hpp"
 
 namespace labctl::providers::aws {
 namespace {
+
+constexpr const char* k_instance_id_filter = "instance-id";
+constexpr const char* k_subnet_association_filter = "association.subnet-id";
+constexpr const char* k_vpc_filter = "vpc-id";
+constexpr const char* k_main_association_filter = "association.main";
+
+constexpr std::array<DescribeFilterUse, 4> k_filters{{
+    {"DescribeInstances", k_instance_id_filter},
+    {"DescribeRouteTables", k_subnet_association_filter},
+    {"DescribeRouteTables", k_vpc_filter},
+    {"DescribeRouteTables", k_main_association_filter},
+}};
 
 // True if IPv4 `address` lies in `cidr` ("10.0.1.0/24").
 bool in_cidr(const std::string& address, const std::string& cidr) {
@@ -32,9 +46,15 @@ nlohmann::ordered_json check(const std::string& name, bool ok, const std::string
   return {{"name", name}, {"status", ok ? "pass" : "fail"}, {"detail", detail}};
 }
 
-Expected<nlohmann::ordered_json> describe_instance(const Ec2Client& client, const std::string& eni) {
+// The instance `instance_id` (the ENI's Attachment.InstanceId) as {id, state}; an empty object
+// when the ENI is detached or the instance no longer describes. Found by the `instance-id`
+// filter, which every EC2 implementation supports, rather than by the ENI through
+// `network-interface.network-interface-id`, which some answer with HTTP 500.
+Expected<nlohmann::ordered_json> describe_instance(const Ec2Client& client,
+                                                   const std::string& instance_id) {
+  if (instance_id.empty()) return nlohmann::ordered_json();
   QueryParams params;
-  params.add_filters({{"network-interface.network-interface-id", {eni}}});
+  params.add_filters({{k_instance_id_filter, {instance_id}}});
   auto pages = client.call_paged("DescribeInstances", params, "reservationSet/item");
   if (!pages) return std::unexpected(pages.error().to_error());
   for (const auto& reservation : pages->items) {
@@ -51,8 +71,8 @@ Expected<nlohmann::ordered_json> describe_route_tables(const Ec2Client& client,
   auto tables = nlohmann::ordered_json::array();
   // A subnet without an explicit association uses its VPC's main route table.
   for (const auto& filters : std::vector<std::vector<Ec2Filter>>{
-           {{"association.subnet-id", {eni.subnet_id}}},
-           {{"vpc-id", {eni.vpc_id}}, {"association.main", {"true"}}}}) {
+           {{k_subnet_association_filter, {eni.subnet_id}}},
+           {{k_vpc_filter, {eni.vpc_id}}, {k_main_association_filter, {"true"}}}}) {
     QueryParams params;
     params.add_filters(filters);
     auto pages = client.call_paged("DescribeRouteTables", params, "routeTableSet/item");
@@ -75,6 +95,8 @@ Expected<nlohmann::ordered_json> describe_route_tables(const Ec2Client& client,
 
 }  // namespace
 
+std::span<const DescribeFilterUse> preflight_filters() { return k_filters; }
+
 Expected<nlohmann::ordered_json> preflight(const std::string& run_id, const Target& target,
                                            Ec2ClientFactory& factory) {
   const std::string& region = target.region;
@@ -83,7 +105,7 @@ Expected<nlohmann::ordered_json> preflight(const std::string& run_id, const Targ
   if (!client) return std::unexpected(client.error());
   auto eni = describe_eni(**client, target.nic_ref);
   if (!eni) return std::unexpected(eni.error());
-  auto instance = describe_instance(**client, target.nic_ref);
+  auto instance = describe_instance(**client, eni->instance_id);
   if (!instance) return std::unexpected(instance.error());
   QueryParams subnet_params{{"SubnetId.1", eni->subnet_id}};
   auto subnet_response = (*client)->call("DescribeSubnets", subnet_params);

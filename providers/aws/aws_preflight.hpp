@@ -1,6 +1,8 @@
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,16 @@ namespace labctl::providers::aws {
 // lies in the subnet and is not already assigned. Returns the preflight document without its
 // collectedAt (executor/preflight.cpp stamps, writes and stores it). Describes through
 // `factory`'s (dry) clients.
+// One describe filter preflight sends: the action and the filter name.
+struct DescribeFilterUse {
+  std::string_view action;
+  std::string_view name;
+};
+
+// Every filter preflight sends. Only names EC2 documents for the action, and widely implemented
+// ones (tests/unit/providers/aws/test_filter_names.cpp holds them to botocore's model).
+[[nodiscard]] std::span<const DescribeFilterUse> preflight_filters();
+
 [[nodiscard]] Expected<nlohmann::ordered_json> preflight(const std::string& run_id,
                                                          const Target& target,
                                                          Ec2ClientFactory& factory);

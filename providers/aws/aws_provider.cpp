@@ -4,6 +4,8 @@
 #include "core/text.hpp"
 #include "providers/aws/aws_action_runner.hpp"
 #include "providers/aws/aws_executor_policy.hpp"
+#include "providers/aws/aws_holder.hpp"
+#include "providers/aws/aws_state.hpp"
 #include "providers/aws/aws_iam.hpp"
 #include "providers/aws/aws_preflight.hpp"
 #include "providers/aws/aws_ops.hpp"
@@ -35,8 +37,11 @@ Expected<T> guarded(std::string_view phase, Body&& body) {
 class AwsProvider final : public Provider {
  public:
   AwsProvider(std::shared_ptr<aws::Ec2ClientFactories> clients, EnvLookup env,
-              std::shared_ptr<Clock> clock)
-      : m_clients(std::move(clients)), m_env(std::move(env)), m_clock(std::move(clock)) {}
+              std::shared_ptr<Clock> clock, std::shared_ptr<ProcessRunner> processes)
+      : m_clients(std::move(clients)),
+        m_env(std::move(env)),
+        m_clock(std::move(clock)),
+        m_processes(std::move(processes)) {}
 
   std::string_view name() const override { return "aws"; }
 
@@ -66,9 +71,9 @@ class AwsProvider final : public Provider {
   // and other providers may still have work), as `down --expired` must run without a cloud.
   // A scan for expired labs is the janitor's first step: it bounds the rest of the process by
   // CE_JANITOR_TIMEOUT, for the dry and the live clients alike.
-  Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
-    return guarded<std::vector<Discovered>>(
-        "discovery", [&]() -> Expected<std::vector<Discovered>> {
+  Expected<Discovery> discover(const DiscoverQuery& query) override {
+    return guarded<Discovery>(
+        "discovery", [&]() -> Expected<Discovery> {
           const auto regions = query.locations.empty()
                                    ? aws::janitor_regions(m_env, query.profile)
                                    : query.locations;
@@ -81,19 +86,54 @@ class AwsProvider final : public Provider {
           if (auto credentials = (*factory)->credentials(); !credentials) {
             log::warn("aws.discover", "aws: no credentials, so no discovery by tag (" +
                                           credentials.error().message + ")");
-            return std::vector<Discovered>{};
+            return Discovery{};
           }
-          return aws::discover_tagged(query, regions, **factory);
+          return aws::discover_tagged(query, regions, **factory, *m_clock);
         });
   }
 
+  // stop-active stops the instance through EC2; the node faults run their command on it over
+  // SSH (providers/node_faults.hpp); executor-fail and stale-replay go through the executor
+  // (faults/), and any other fault is not aws's to do.
   Expected<nlohmann::json> inject_fault(const RunContext& ctx,
                                         const FaultRequest& request) override {
-    if (request.fault != "stop-active") return Provider::inject_fault(ctx, request);
+    if (request.fault != "stop-active" && !is_node_fault(request.fault)) {
+      return Provider::inject_fault(ctx, request);
+    }
     return guarded<nlohmann::json>("failover", [&]() -> Expected<nlohmann::json> {
       auto factory = factory_for_phase(true);
       if (!factory) return std::unexpected(factory.error());
-      return aws::stop_active_router(ctx, request, **factory);
+      if (request.fault == "stop-active") return aws::stop_active_router(ctx, request, **factory);
+      return aws::node_fault_on_router(ctx, request, NodeFaultStep::inject, **factory, m_env);
+    });
+  }
+
+  // Only the node faults have a restore (their restore command); a stopped instance is not
+  // started again by labctl.
+  Expected<nlohmann::json> restore_fault(const RunContext& ctx,
+                                         const FaultRequest& request) override {
+    if (!is_node_fault(request.fault)) return Provider::restore_fault(ctx, request);
+    return guarded<nlohmann::json>("failover", [&]() -> Expected<nlohmann::json> {
+      auto factory = factory_for_phase(true);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::node_fault_on_router(ctx, request, NodeFaultStep::restore, **factory, m_env);
+    });
+  }
+
+  // Failover timing and evidence read the cloud only: the dry client factory (describes).
+  Expected<std::string> gateway_holder(const RunContext& ctx, const std::string& site) override {
+    return guarded<std::string>("gateway holder", [&]() -> Expected<std::string> {
+      auto factory = factory_for_phase(false);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::gateway_holder(ctx, site, **factory);
+    });
+  }
+
+  Expected<nlohmann::json> provider_state(const RunContext& ctx) override {
+    return guarded<nlohmann::json>("provider state", [&]() -> Expected<nlohmann::json> {
+      auto factory = factory_for_phase(false);
+      if (!factory) return std::unexpected(factory.error());
+      return aws::judge_run_state(ctx, **factory);
     });
   }
 
@@ -116,7 +156,7 @@ class AwsProvider final : public Provider {
   // builds its own clients (a writer that retries throttling only; a scoped identity's).
   bool has_actions() const override { return true; }
   Expected<ActionRunner> action_runner(bool live) override {
-    return aws::make_aws_runner(m_env, m_clock, live);
+    return aws::make_aws_runner(m_env, m_clock, m_processes, live);
   }
   Expected<nlohmann::ordered_json> executor_policy(state::Store& store,
                                                    const std::string& run_id) override {
@@ -142,13 +182,16 @@ class AwsProvider final : public Provider {
   std::shared_ptr<aws::Ec2ClientFactories> m_clients;
   EnvLookup m_env;
   std::shared_ptr<Clock> m_clock;
+  std::shared_ptr<ProcessRunner> m_processes;
 };
 
 }  // namespace
 
 std::unique_ptr<Provider> make_aws_provider(std::shared_ptr<aws::Ec2ClientFactories> clients,
-                                            EnvLookup env, std::shared_ptr<Clock> clock) {
-  return std::make_unique<AwsProvider>(std::move(clients), std::move(env), std::move(clock));
+                                            EnvLookup env, std::shared_ptr<Clock> clock,
+                                            std::shared_ptr<ProcessRunner> processes) {
+  return std::make_unique<AwsProvider>(std::move(clients), std::move(env), std::move(clock),
+                                       std::move(processes));
 }
 
 }  // namespace labctl::providers

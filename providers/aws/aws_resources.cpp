@@ -1,6 +1,11 @@
 #include "providers/aws/aws_resources.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
+
+#include "core/log.hpp"
+#include "providers/aws/aws_ops.hpp"
 
 namespace labctl::providers::aws {
 
@@ -16,7 +21,7 @@ const std::vector<ResourceType>& resource_types() {
       {"security-group", "DescribeSecurityGroups", "group-id", "securityGroupInfo/item",
        "groupId", "DeleteSecurityGroup", "GroupId", 4},
       {"key-pair", "DescribeKeyPairs", "key-pair-id", "keySet/item", "keyPairId",
-       "DeleteKeyPair", "KeyPairId", 5},
+       "DeleteKeyPair", "KeyName", 5, "keyName", "key-name"},
       {"route-table", "DescribeRouteTables", "route-table-id", "routeTableSet/item",
        "routeTableId", "DeleteRouteTable", "RouteTableId", 7},
       {"internet-gateway", "DescribeInternetGateways", "internet-gateway-id",
@@ -78,6 +83,77 @@ AwsResult<LiveResources> describe_resources(const Ec2Client& client, const Resou
   }
   live.pages.push_back(std::move(*result));
   return live;
+}
+
+namespace {
+
+// describe_ids's chunking around `fetch` (one chunk's describe).
+template <class Fetch>
+AwsResult<LiveResources> in_chunks(const std::vector<std::string>& ids, Fetch&& fetch) {
+  LiveResources live;
+  for (std::size_t first = 0; first < ids.size(); first += k_max_filter_values) {
+    const auto end = std::min(ids.size(), first + k_max_filter_values);
+    const std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(first),
+                                         ids.begin() + static_cast<std::ptrdiff_t>(end));
+    auto part = fetch(chunk);
+    if (!part) return std::unexpected(part.error());
+    std::move(part->pages.begin(), part->pages.end(), std::back_inserter(live.pages));
+    std::move(part->items.begin(), part->items.end(), std::back_inserter(live.items));
+  }
+  return live;
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<Ec2Filter> with_ids(const ResourceType& type, const std::vector<std::string>& chunk,
+                                const std::vector<Ec2Filter>& extra) {
+  std::vector<Ec2Filter> filters{{type.id_filter, chunk}};
+  filters.insert(filters.end(), extra.begin(), extra.end());
+  return filters;
+}
+
+}  // namespace
+
+AwsResult<LiveResources> describe_ids(const Ec2Client& client, const ResourceType& type,
+                                      const std::vector<std::string>& ids,
+                                      const std::vector<Ec2Filter>& extra) {
+  return in_chunks(ids, [&](const std::vector<std::string>& chunk) {
+    return describe_resources(client, type, with_ids(type, chunk, extra));
+  });
+}
+
+AwsResult<LiveResources> describe_ids_until(const Ec2Client& client, Clock& clock,
+                                            const ResourceType& type,
+                                            const std::vector<std::string>& ids,
+                                            std::chrono::steady_clock::time_point until,
+                                            const std::vector<Ec2Filter>& extra) {
+  return in_chunks(ids, [&](const std::vector<std::string>& chunk) {
+    auto interval = k_first_poll;
+    while (true) {
+      auto part = describe_resources(client, type, with_ids(type, chunk, extra));
+      if (part || part.error().kind == AwsErrorKind::auth ||
+          clock.steady_now() + interval > until) {
+        return part;
+      }
+      log::info("aws.confirm", "aws: " + std::string(type.describe) + " of " +
+                                   std::to_string(chunk.size()) + " " + type.kind +
+                                   "(s) failed (" + part.error().describe() + "); asking again");
+      if (!clock.sleep_for(interval)) return part;
+      interval = next_poll(interval);
+    }
+  });
+}
+
+bool exists(const ResourceType& type, const LiveResource& live) {
+  if (std::string_view(type.kind) != "instance") return true;
+  return live.state != "terminated" && live.state != "shutting-down";
+}
+
+std::vector<Ec2Filter> existing_only(const ResourceType& type) {
+  if (std::string_view(type.kind) != "instance") return {};
+  return {{"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
 }
 
 }  // namespace labctl::providers::aws

@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "providers/aws/aws_ops.hpp"
+#include "providers/aws/aws_plan.hpp"
 #include "providers/aws/aws_resources.hpp"
 
 namespace labctl::providers::aws {
@@ -26,14 +27,6 @@ bool gone(const AwsError& error) {
 bool dependency(const AwsError& error) {
   return error.code == "DependencyViolation" || error.code == "InvalidNetworkInterface.InUse" ||
          error.code == "VolumeInUse" || error.code == "ResourceInUse";
-}
-
-// The earlier of `bound` from now and the client's deadline: a wait never outlives the phase.
-std::chrono::steady_clock::time_point wait_until(const Clock& clock, const Ec2Client& client,
-                                                 std::chrono::steady_clock::duration bound) {
-  const auto own = clock.steady_now() + bound;
-  const auto phase = client.deadline();
-  return phase && *phase < own ? *phase : own;
 }
 
 class RegionTeardown {
@@ -66,6 +59,7 @@ class RegionTeardown {
       if (row.kind == "mutation") continue;  // decided with the rest, below
       remove(row);
     }
+    confirm_removed();
     for (const auto& row : rows) {
       // An ingress rule or route is gone once its parent is; it was never separately taggable.
       if (row.kind == "mutation" && !m_decided.contains(row.id)) decide(row, state::k_res_deleted);
@@ -109,7 +103,8 @@ class RegionTeardown {
         }
       }
       if (ids.empty()) continue;
-      auto live = describe_resources(m_client, type, {{type.id_filter, ids}});
+      auto live = describe_ids_until(m_client, m_ctx.clock, type, ids,
+                                     wait_until(m_ctx.clock, m_client, k_confirm_bound));
       if (!live) {
         for (const auto& row : rows) {
           if (row.kind == type.kind && !m_decided.contains(row.id)) {
@@ -132,6 +127,16 @@ class RegionTeardown {
           decide(row, state::k_res_failed,
                  "refused: " + row.cloud_id + " is not tagged " + k_tag_run_id + "=" +
                      m_ctx.run.run_id + "; labctl never mutates resources of another run");
+          continue;
+        }
+        // A resource deleted by name is deleted by the name labctl gave it, and only when the
+        // resource behind the id carries that name.
+        if (type.remove_by != nullptr && text_at(it->node, type.remove_by) != chosen_name()) {
+          m_refused = true;
+          decide(row, state::k_res_failed,
+                 "refused: " + row.kind + " " + row.cloud_id + " is named \"" +
+                     ::labctl::text::printable(text_at(it->node, type.remove_by), 64) +
+                     "\", not \"" + chosen_name() + "\" as labctl names it; delete it by hand");
         }
       }
     }
@@ -226,7 +231,14 @@ class RegionTeardown {
         }
       }
     }
-    return m_client.call(type->remove, {{type->remove_param, row.cloud_id}});
+    return m_client.call(type->remove,
+                         {{type->remove_param, type->remove_by ? chosen_name() : row.cloud_id}});
+  }
+
+  // The name a resource deleted by name has: the one labctl gives it (key pairs), never one
+  // an endpoint reports.
+  [[nodiscard]] std::string chosen_name() const {
+    return key_pair_name(m_ctx.run.run_id);
   }
 
   void remove(const state::ResourceRecord& row) {
@@ -238,6 +250,12 @@ class RegionTeardown {
     auto delay = std::chrono::milliseconds(1000);
     for (int attempt = 1;; ++attempt) {
       auto sent = send_delete(row);
+      if (sent && resource_type(row.kind) != nullptr) {
+        // An answered delete is only a claim (an endpoint may ignore the parameter it named
+        // the resource by): confirm_removed() decides once the describe shows it gone.
+        m_removed.push_back(row);
+        return;
+      }
       if (sent || gone(sent.error())) {
         decide(row, state::k_res_deleted);
         flush();
@@ -256,9 +274,77 @@ class RegionTeardown {
     }
   }
 
+  // Describes every row whose delete was answered with success until the describe shows it
+  // gone (absent), asking again up to k_confirm_bound (or the phase's deadline); a row still
+  // there, or whose describe kept failing, is failed with the reason, for the next down.
+  void confirm_removed() {
+    const auto until = wait_until(m_ctx.clock, m_client, k_confirm_bound);
+    for (const auto& type : resource_types()) {
+      std::vector<state::ResourceRecord> pending;
+      std::copy_if(m_removed.begin(), m_removed.end(), std::back_inserter(pending),
+                   [&](const auto& row) { return row.kind == type.kind; });
+      auto interval = k_first_poll;
+      std::string problem;
+      while (!pending.empty()) {
+        auto live = describe_removed(type, pending);
+        problem.clear();
+        if (!live) {
+          problem = "the delete was answered but its describe failed: " + live.error().describe();
+          if (live.error().kind == AwsErrorKind::auth ||
+              m_ctx.clock.steady_now() + interval > until || !m_ctx.clock.sleep_for(interval)) {
+            break;
+          }
+          interval = next_poll(interval);
+          continue;
+        }
+        std::vector<state::ResourceRecord> still;
+        for (const auto& row : pending) {
+          const auto same = [&](const LiveResource& r) {
+            return exists(type, r) && (type.remove_by ? text_at(r.node, type.remove_by) ==
+                                                            chosen_name()
+                                                      : r.id == row.cloud_id);
+          };
+          const bool present = std::any_of(live->items.begin(), live->items.end(), same);
+          if (present) {
+            still.push_back(row);
+          } else {
+            decide(row, state::k_res_deleted);
+          }
+        }
+        pending = std::move(still);
+        if (pending.empty() || m_ctx.clock.steady_now() + interval > until) break;
+        log::info("aws.confirm", "aws: " + std::to_string(pending.size()) + " " + type.kind +
+                                     "(s) still described after their delete; asking again");
+        if (!m_ctx.clock.sleep_for(interval)) break;
+        interval = next_poll(interval);
+      }
+      if (problem.empty()) {
+        problem = std::string("the endpoint answered ") + type.remove +
+                  " with success but its describe still shows it; delete it by hand if the next "
+                  "down cannot";
+      }
+      for (const auto& row : pending) decide(row, state::k_res_failed, problem);
+    }
+    m_removed.clear();
+    flush();
+  }
+
+  // The describe that shows whether removed rows of `type` still exist: by the name they were
+  // deleted by (key pairs: filter key-name), else by id.
+  AwsResult<LiveResources> describe_removed(const ResourceType& type,
+                                            const std::vector<state::ResourceRecord>& rows) {
+    if (type.remove_by == nullptr) {
+      std::vector<std::string> ids;
+      for (const auto& row : rows) ids.push_back(row.cloud_id);
+      return describe_ids(m_client, type, ids, existing_only(type));
+    }
+    return describe_resources(m_client, type, {{type.remove_by_filter, {chosen_name()}}});
+  }
+
   const RunContext& m_ctx;
   const Ec2Client& m_client;
   int m_dependency_retries;
+  std::vector<state::ResourceRecord> m_removed;  // delete answered, not yet confirmed gone
   std::set<long long> m_decided;
   std::vector<state::ResourceStateChange> m_outcomes;  // decided, not yet written
   std::vector<std::string> m_failures;

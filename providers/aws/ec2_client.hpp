@@ -119,11 +119,13 @@ class Ec2ClientFactory {
  public:
   // The production wiring over the seams given: `env` for every variable (CE_AWS_DEBUG
   // included) and `clock`.
+  // `processes` runs a profile's credential_process (null: such a profile is an error).
   [[nodiscard]] static Expected<std::shared_ptr<Ec2ClientFactory>> from_env(
-      const EnvLookup& env, std::shared_ptr<Clock> clock, bool live);
+      const EnvLookup& env, std::shared_ptr<Clock> clock, bool live,
+      std::shared_ptr<ProcessRunner> processes = nullptr);
   Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry, std::shared_ptr<Clock> clock,
                    std::shared_ptr<HttpTransport> transport, bool debug_log = false,
-                   AwsLimits limits = {});
+                   AwsLimits limits = {}, std::shared_ptr<ProcessRunner> processes = nullptr);
 
   // The client for `region`, created on first use and cached; an error if `region` is not a
   // region name (it becomes part of the endpoint host and the signing scope).
@@ -162,9 +164,10 @@ class Ec2ClientFactories {
   using Make = std::function<Expected<std::shared_ptr<Ec2ClientFactory>>(bool live)>;
   explicit Ec2ClientFactories(Make make) : m_make(std::move(make)) {}
 
-  // Production factories over the seams (Ec2ClientFactory::from_env(env, clock, live)).
-  [[nodiscard]] static std::shared_ptr<Ec2ClientFactories> from_env(EnvLookup env,
-                                                                    std::shared_ptr<Clock> clock);
+  // Production factories over the seams (Ec2ClientFactory::from_env with each argument).
+  [[nodiscard]] static std::shared_ptr<Ec2ClientFactories> from_env(
+      EnvLookup env, std::shared_ptr<Clock> clock,
+      std::shared_ptr<ProcessRunner> processes = nullptr);
 
   // The dry or live factory; the first call's error (a bad CE_AWS_* bound) is returned again
   // on each call until one succeeds.

@@ -3,20 +3,21 @@
 namespace labctl::providers::aws {
 
 Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(
-    const EnvLookup& env, std::shared_ptr<Clock> clock, bool live) {
+    const EnvLookup& env, std::shared_ptr<Clock> clock, bool live,
+    std::shared_ptr<ProcessRunner> processes) {
   auto retry = retry_policy_from_env(env);
   if (!retry) return std::unexpected(retry.error());
   auto limits = aws_limits_from_env(env);
   if (!limits) return std::unexpected(limits.error());
-  return std::make_shared<Ec2ClientFactory>(env, live, *retry, std::move(clock),
-                                            make_curl_transport(curl_options_from_env(env)),
-                                            env("CE_AWS_DEBUG").value_or("") == "1", *limits);
+  return std::make_shared<Ec2ClientFactory>(
+      env, live, *retry, std::move(clock), make_curl_transport(curl_options_from_env(env)),
+      env("CE_AWS_DEBUG").value_or("") == "1", *limits, std::move(processes));
 }
 
 Ec2ClientFactory::Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry,
                                    std::shared_ptr<Clock> clock,
                                    std::shared_ptr<HttpTransport> transport, bool debug_log,
-                                   AwsLimits limits)
+                                   AwsLimits limits, std::shared_ptr<ProcessRunner> processes)
     : m_env(std::move(env)),
       m_live(live),
       m_debug_log(debug_log),
@@ -24,7 +25,8 @@ Ec2ClientFactory::Ec2ClientFactory(EnvLookup env, bool live, RetryPolicy retry,
       m_limits(limits),
       m_clock(std::move(clock)),
       m_transport(std::move(transport)),
-      m_chain(std::make_shared<CredentialChain>(m_env, m_transport, m_clock)) {}
+      m_chain(
+          std::make_shared<CredentialChain>(m_env, m_transport, m_clock, std::move(processes))) {}
 
 Expected<std::shared_ptr<Ec2Client>> Ec2ClientFactory::client(const std::string& region) {
   if (!is_region_name(region)) {
@@ -61,12 +63,12 @@ void Ec2ClientFactory::start_janitor() {
   m_deadline->arm_hard(m_clock->steady_now() + m_limits.janitor_timeout, m_limits.janitor_timeout);
 }
 
-std::shared_ptr<Ec2ClientFactories> Ec2ClientFactories::from_env(EnvLookup env,
-                                                                std::shared_ptr<Clock> clock) {
-  return std::make_shared<Ec2ClientFactories>(
-      [env = std::move(env), clock = std::move(clock)](bool live) {
-        return Ec2ClientFactory::from_env(env, clock, live);
-      });
+std::shared_ptr<Ec2ClientFactories> Ec2ClientFactories::from_env(
+    EnvLookup env, std::shared_ptr<Clock> clock, std::shared_ptr<ProcessRunner> processes) {
+  return std::make_shared<Ec2ClientFactories>([env = std::move(env), clock = std::move(clock),
+                                               processes = std::move(processes)](bool live) {
+    return Ec2ClientFactory::from_env(env, clock, live, processes);
+  });
 }
 
 Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactories::get(bool live) {

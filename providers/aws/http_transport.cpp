@@ -90,16 +90,28 @@ std::string origin_of(const std::string& url) {
 
 struct ResponseSink {
   HttpResponse response;
+  std::size_t max_bytes;
+  std::size_t received = 0;
+  bool too_large = false;
+
+  // Counts `bytes` more; false (curl then aborts the transfer) once past max_bytes.
+  bool admit(std::size_t bytes) {
+    received += bytes;
+    too_large = too_large || received > max_bytes;
+    return !too_large;
+  }
 };
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<ResponseSink*>(user);
+  if (!sink->admit(size * count)) return 0;
   sink->response.body.append(data, size * count);
   return size * count;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<ResponseSink*>(user);
+  if (!sink->admit(size * count)) return 0;
   const std::string_view line(data, size * count);
   // A new status line (after a 100 Continue or a redirect) starts a new header set.
   if (line.starts_with("HTTP/")) {
@@ -176,7 +188,7 @@ class CurlTransport final : public HttpTransport {
     // No "Expect: 100-continue" round trip; curl would add it for larger bodies.
     header_list = curl_slist_append(header_list, "Expect:");
 
-    ResponseSink sink;
+    ResponseSink sink{{}, request.max_response_bytes};
     char error_buffer[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -219,6 +231,12 @@ class CurlTransport final : public HttpTransport {
           TransportErrorKind::timeout,
           request.method + " " + url_for_message(request.url) + ": nothing received for " +
               std::to_string(request.stall_timeout.count()) + " ms (stalled)"});
+    }
+    if (sink.too_large) {
+      return std::unexpected(TransportError{
+          TransportErrorKind::transport,
+          request.method + " " + url_for_message(request.url) + ": the answer is larger than " +
+              std::to_string(request.max_response_bytes) + " bytes; refused"});
     }
     if (code != CURLE_OK) {
       const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);

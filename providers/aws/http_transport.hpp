@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -29,6 +30,10 @@ struct HttpRequest {
   // No byte received for this long (while waiting for the answer or mid-body) cuts the request
   // as a timeout; zero: only total_timeout bounds it.
   std::chrono::milliseconds stall_timeout{0};
+  // Headers and body together may not exceed this: a larger answer is cut off and is an error
+  // (kind transport, not retried), never held in memory whole. EC2's largest pages (1000
+  // instances) are a few MiB.
+  std::size_t max_response_bytes = std::size_t{64} << 20U;
 };
 
 struct HttpResponse {

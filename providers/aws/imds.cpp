@@ -21,6 +21,7 @@ Expected<std::string> imds_call(HttpTransport& transport, const std::string& met
   request.headers = std::move(headers);
   request.connect_timeout = k_imds_timeout;
   request.total_timeout = k_imds_timeout;
+  request.max_response_bytes = std::size_t{64} << 10U;  // a token, a role name, one JSON document
   auto response = transport.send(request);
   if (!response) {
     return fail(ExitCode::provider, "instance metadata " + step + ": " +

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <fstream>
 #include <string_view>
+#include <utility>
 
 #include "providers/aws/text.hpp"
 
@@ -57,6 +58,64 @@ std::optional<std::map<std::string, IniSection>> read_ini(const std::filesystem:
 
 std::optional<IniSection> credentials_section(const SharedFiles& files) {
   return section(files.credentials_file, files.profile);
+}
+
+std::optional<IniSection> profile_settings(const SharedFiles& files, const std::string& name) {
+  SharedFiles named = files;
+  named.profile = name;
+  auto merged = config_section(named);
+  if (auto credentials = credentials_section(named)) {
+    if (!merged) merged.emplace();
+    for (auto& [key, value] : *credentials) (*merged)[key] = std::move(value);
+  }
+  return merged;
+}
+
+std::string setting(const IniSection& section, const std::string& key) {
+  const auto found = section.find(key);
+  return found == section.end() ? std::string() : found->second;
+}
+
+Expected<std::vector<std::string>> split_command_line(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::exchange(word, {}));
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\\') {
+      if (++i < line.size()) word += line[i];
+    } else if (c == '\'') {
+      const auto end = line.find('\'', i + 1);
+      if (end == std::string_view::npos) {
+        return fail(ExitCode::usage, "credential_process: unterminated ' quote");
+      }
+      word += line.substr(i + 1, end - i - 1);
+      i = end;
+    } else if (c == '"') {
+      for (++i;; ++i) {
+        if (i >= line.size()) {
+          return fail(ExitCode::usage, "credential_process: unterminated \" quote");
+        }
+        if (line[i] == '"') break;
+        if (line[i] == '\\' && i + 1 < line.size() &&
+            std::string_view("\\\"$`").find(line[i + 1]) != std::string_view::npos) {
+          ++i;
+        }
+        word += line[i];
+      }
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) return fail(ExitCode::usage, "credential_process: the command is empty");
+  return words;
 }
 
 std::optional<IniSection> config_section(const SharedFiles& files) {

@@ -4,6 +4,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "providers/aws/credentials.hpp"
 
@@ -31,5 +33,21 @@ struct SharedFiles {
 [[nodiscard]] std::optional<IniSection> credentials_section(const SharedFiles& files);
 // The profile's section of the config file (`[profile name]`, or `[default]` for "default").
 [[nodiscard]] std::optional<IniSection> config_section(const SharedFiles& files);
+
+// The settings of profile `name` as botocore reads a profile: its config-file section overlaid
+// by its credentials-file section (role_arn, source_profile, credential_source,
+// credential_process, web_identity_token_file, ... may sit in either). nullopt when neither file
+// has the profile.
+[[nodiscard]] std::optional<IniSection> profile_settings(const SharedFiles& files,
+                                                         const std::string& name);
+
+// The value of `key` in `section`; "" when absent.
+[[nodiscard]] std::string setting(const IniSection& section, const std::string& key);
+
+// Splits a `credential_process` command line into argv the way a POSIX shell splits words
+// (botocore uses shlex.split): blanks separate words, '...' is literal, "..." keeps blanks and
+// honours \ \" \$ \` escapes, a backslash outside quotes escapes the next character. No
+// expansion of any kind. An unterminated quote or an empty command is a usage error.
+[[nodiscard]] Expected<std::vector<std::string>> split_command_line(std::string_view line);
 
 }  // namespace labctl::providers::aws

@@ -52,9 +52,11 @@ class LocalProvider final : public Provider {
     return local::teardown_lab(ctx, rows, env);
   }
 
-  Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
+  Expected<Discovery> discover(const DiscoverQuery& query) override {
     LabEnv env{*m_runner, m_meta_dir};
-    return local::discover_labs(query, env);
+    auto found = local::discover_labs(query, env);
+    if (!found) return std::unexpected(found.error());
+    return Discovery{std::move(*found)};
   }
 
   Expected<nlohmann::json> inject_fault(const RunContext& ctx,

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "providers/node_faults.hpp"
 #include "ssh/settings.hpp"
 
 namespace labctl::providers {
@@ -11,12 +12,7 @@ using Json = nlohmann::json;
 
 // onprem_ssh_settings() for the run of `ctx`.
 Expected<ssh::SshSettings> ssh_settings(const EnvLookup& env, const RunContext& ctx) {
-  Json meta = Json::object();
-  if (auto stored = ctx.store.get_meta(ctx.run.run_id, "ssh");
-      stored && *stored && (*stored)->is_object()) {
-    meta = **stored;
-  }
-  return onprem_ssh_settings(env, meta);
+  return onprem_ssh_settings(env, run_ssh_meta(ctx.store, ctx.run.run_id));
 }
 
 ssh::Endpoint endpoint_of(const profile::OnpremHost& host) {
@@ -147,19 +143,46 @@ class OnpremProvider final : public Provider {
     return {};
   }
 
-  Expected<std::vector<Discovered>> discover(const DiscoverQuery&) override {
-    return std::vector<Discovered>{};
+  Expected<Discovery> discover(const DiscoverQuery&) override {
+    return Discovery{};
   }
 
-  // Runs onprem.fault_commands[fault] on the target host over SSH.
+  // Runs the fault's node command (providers/node_faults.hpp) on the target host over SSH.
   Expected<nlohmann::json> inject_fault(const RunContext& ctx,
                                         const FaultRequest& request) override {
-    const auto& commands = ctx.profile.onprem.fault_commands;
-    const auto command = commands.find(request.fault);
-    if (command == commands.end()) {
-      return fail(ExitCode::usage, "failover: the profile " + ctx.profile.name +
-                                       " has no onprem.fault_commands." + request.fault +
-                                       " (the remote command that injects it)");
+    return node_fault(ctx, request, NodeFaultStep::inject);
+  }
+
+  Expected<nlohmann::json> restore_fault(const RunContext& ctx,
+                                         const FaultRequest& request) override {
+    return node_fault(ctx, request, NodeFaultStep::restore);
+  }
+
+ private:
+  // Every onprem fault is a node command: onprem has no API that stops a machine, so
+  // stop-active needs one too (node_faults.stop-active). The older onprem.fault_commands, when
+  // given, lists onprem's faults exactly as before: inject commands only, and a fault it does
+  // not name is not available.
+  Expected<nlohmann::json> node_fault(const RunContext& ctx, const FaultRequest& request,
+                                      NodeFaultStep step) {
+    if (request.fault == "executor-fail" || request.fault == "stale-replay") {
+      return step == NodeFaultStep::inject ? Provider::inject_fault(ctx, request)
+                                           : Provider::restore_fault(ctx, request);
+    }
+    NodeFaultCommand command;
+    if (const auto& legacy = ctx.profile.onprem.fault_commands; !legacy.empty()) {
+      const auto given = legacy.find(request.fault);
+      if (given == legacy.end()) {
+        return fail(ExitCode::usage, "failover: the profile " + ctx.profile.name +
+                                         " has no onprem.fault_commands." + request.fault +
+                                         " (the remote command that injects it; or move them "
+                                         "to node_faults, which has defaults)");
+      }
+      command = {given->second, "", "onprem.fault_commands." + request.fault};
+    } else {
+      auto resolved = node_fault_command(ctx.profile, request.fault);
+      if (!resolved) return std::unexpected(resolved.error());
+      command = std::move(*resolved);
     }
     const auto* host = fault_target(ctx.profile, request.node);
     if (host == nullptr) {
@@ -169,39 +192,17 @@ class OnpremProvider final : public Provider {
                                             : "named " + request.node) +
                       " in the profile's onprem.hosts");
     }
-    if (ctx.dry_run) {
-      return Json{{"provider", "onprem"},
-                  {"fault", request.fault},
-                  {"node", host->name},
-                  {"command", command->second},
-                  {"dryRun", true}};
+    if (!host->ssh.jump.empty()) {
+      return fail(ExitCode::usage, "failover: onprem host " + host->name + " has a jump host (" +
+                                       host->ssh.jump +
+                                       "), which node faults do not support yet; reach it directly");
     }
     const auto settings = ssh_settings(m_env, ctx);
     if (!settings) return std::unexpected(settings.error());
-    auto connected = connect(*host, *settings);
-    if (!connected) {
-      return fail(ExitCode::provider,
-                  "failover: cannot reach " + host->name + ": " + connected.error().message);
-    }
-    const std::string injected_at = format_rfc3339_ms(ctx.clock.now());
-    auto result =
-        ssh::exec_blocking(connected->session.get(), command->second, std::chrono::seconds(120));
-    if (!result) {
-      return fail(ExitCode::provider, "failover: " + request.fault + " on " + host->name + ": " +
-                                          result.error().message);
-    }
-    if (result->exit_status != 0) {
-      return fail(ExitCode::provider, "failover: " + request.fault + " on " + host->name + ": `" +
-                                          command->second + "` exited with " +
-                                          std::to_string(result->exit_status) + ": " + result->err);
-    }
-    return Json{{"provider", "onprem"},       {"fault", request.fault},
-                {"node", host->name},         {"role", host->role},
-                {"command", command->second}, {"exitStatus", result->exit_status},
-                {"injected_at", injected_at}};
+    return run_node_fault({"onprem", host->name, host->role, endpoint_of(*host)}, request.fault,
+                          command, step, *settings, ctx.clock);
   }
 
- private:
   EnvLookup m_env;
 };
 
@@ -212,9 +213,8 @@ std::unique_ptr<Provider> make_onprem_provider(EnvLookup env) {
 }
 
 Expected<ssh::SshSettings> onprem_ssh_settings(const EnvLookup& env, const nlohmann::json& meta) {
-  auto resolved = ssh::resolve_settings(env, ssh::layer_from_meta(meta), {});
+  auto resolved = strict_ssh_settings(env, meta, {});
   if (!resolved) return std::unexpected(resolved.error());
-  resolved->session.policy = ssh::HostKeyPolicy::strict;
   return resolved->session;
 }
 

@@ -25,7 +25,8 @@ struct Entry {
 };
 
 std::unique_ptr<Provider> make_aws(const ProviderSeams& seams) {
-  return make_aws_provider(seams.aws_clients, seams.seams.env, seams.seams.clock);
+  return make_aws_provider(seams.aws_clients, seams.seams.env, seams.seams.clock,
+                           seams.seams.processes);
 }
 std::unique_ptr<Provider> make_oci(const ProviderSeams&) { return make_stub_provider("oci"); }
 std::unique_ptr<Provider> make_azure(const ProviderSeams&) { return make_stub_provider("azure"); }
@@ -77,7 +78,7 @@ std::vector<std::string> discoverable_names() {
 }
 
 ProviderSeams provider_seams(Seams seams) {
-  auto clients = aws::Ec2ClientFactories::from_env(seams.env, seams.clock);
+  auto clients = aws::Ec2ClientFactories::from_env(seams.env, seams.clock, seams.processes);
   return ProviderSeams{std::move(seams), std::move(clients)};
 }
 

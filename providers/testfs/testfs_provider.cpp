@@ -118,10 +118,11 @@ class TestfsProvider final : public Provider {
     return {};
   }
 
-  Expected<std::vector<Discovered>> discover(const DiscoverQuery& query) override {
-    std::vector<Discovered> found;
+  Expected<Discovery> discover(const DiscoverQuery& query) override {
+    Discovery discovery;
+    auto& found = discovery.found;
     std::error_code ec;
-    if (!fs::exists(root(), ec)) return found;
+    if (!fs::exists(root(), ec)) return discovery;
     for (const auto& run_dir : fs::directory_iterator(root(), ec)) {
       if (!run_dir.is_directory()) continue;
       for (const auto& file : fs::directory_iterator(run_dir.path(), ec)) {
@@ -142,7 +143,7 @@ class TestfsProvider final : public Provider {
         found.push_back(std::move(d));
       }
     }
-    return found;
+    return discovery;
   }
 
  private:

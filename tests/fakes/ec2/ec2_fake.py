@@ -3,7 +3,8 @@
 
 Usage: /usr/bin/python3 ec2_fake.py --port 0 --port-file FILE [--log FILE]
            [--run-delay-ms 200] [--terminated-visible-s 60] [--verify-secret AKID=SECRET]...
-           [--max-skew-s S] [--strict-render] [--keep-orphaned]
+           [--max-skew-s S] [--strict-render] [--keep-orphaned] [--linger-tags-s N]
+           [--drop-create-tags TYPE]... [--ignore-keypair-id] [--filter-500 NAME]...
 Writes the bound port to FILE once listening and serves until SIGTERM, SIGINT or the death of
 its parent process. See README.md.
 """
@@ -32,6 +33,14 @@ def _arguments(argv):
                         help="time an instance spends in pending/stopping/shutting-down")
     parser.add_argument("--terminated-visible-s", type=float, default=60.0,
                         help="how long terminated instances stay in describes")
+    parser.add_argument("--linger-tags-s", type=float, default=0.0, metavar="N",
+                        help="DescribeTags keeps a removed resource's tags N seconds")
+    parser.add_argument("--drop-create-tags", action="append", default=[], metavar="TYPE",
+                        help="ignore TagSpecifications of this resource type (repeatable)")
+    parser.add_argument("--ignore-keypair-id", action="store_true",
+                        help="DeleteKeyPair by KeyPairId alone succeeds but deletes nothing")
+    parser.add_argument("--filter-500", action="append", default=[], metavar="NAME",
+                        help="a Describe* using this filter name answers 500 (repeatable)")
     parser.add_argument("--verify-secret", action="append", default=[], metavar="AKID=SECRET",
                         help="verify SigV4 signatures of this key (repeatable)")
     parser.add_argument("--max-skew-s", type=float,
@@ -55,26 +64,37 @@ def _exit_with_parent(server):
     threading.Thread(target=watch, daemon=True).start()
 
 
-def main(argv=None):
-    args = _arguments(argv)
-    secrets = dict(item.split("=", 1) for item in args.verify_secret)
-    fake = Fake(ServiceModel(args.model), Config(args.run_delay_ms, args.terminated_visible_s),
-                secrets, args.strict_render, args.max_skew_s)
-    server = FakeServer(("127.0.0.1", args.port), fake, args.log)
+def serve(server, port_file, keep_orphaned):
+    """Serves until SIGTERM/SIGINT (or the parent's death unless keep_orphaned), after writing
+    the bound port to port_file atomically ("file exists" means "listening"); returns 0. Shared
+    by every fake under tests/fakes/ that runs on FakeServer."""
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
-    if not args.keep_orphaned:
+    if not keep_orphaned:
         _exit_with_parent(server)
-    temporary = args.port_file + ".tmp"
+    temporary = port_file + ".tmp"
     with open(temporary, "w", encoding="ascii") as handle:
         handle.write(f"{server.server_address[1]}\n")
-    os.replace(temporary, args.port_file)
+    os.replace(temporary, port_file)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
     return 0
 
+
+def main(argv=None):
+    args = _arguments(argv)
+    secrets = dict(item.split("=", 1) for item in args.verify_secret)
+    try:
+        config = Config(args.run_delay_ms, args.terminated_visible_s, args.linger_tags_s,
+                        args.drop_create_tags, args.ignore_keypair_id, args.filter_500)
+    except ValueError as err:
+        print(f"ec2_fake.py: {err}", file=sys.stderr)
+        return 2
+    fake = Fake(ServiceModel(args.model), config, secrets, args.strict_render, args.max_skew_s)
+    server = FakeServer(("127.0.0.1", args.port), fake, args.log)
+    return serve(server, args.port_file, args.keep_orphaned)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -78,6 +78,22 @@ class Ec2FakeTest : public testing::TempDirTest {
   std::unique_ptr<testing::FakeServer> server;
 };
 
+// Given an answer larger than the request's bound, expect a transport error naming the bound
+// (the answer is cut off, not held whole); the same request with the default bound succeeds.
+TEST_F(Ec2FakeTest, AnswerLargerThanTheBoundIsRefused) {
+  HttpRequest request{"GET", server->url() + "/_fake/state", {}, ""};
+  request.max_response_bytes = 64;
+  const auto cut = transport->send(request);
+  ASSERT_FALSE(cut.has_value()) << cut->body;
+  EXPECT_EQ(cut.error().kind, TransportErrorKind::transport);
+  EXPECT_NE(cut.error().message.find("larger than 64 bytes"), std::string::npos)
+      << cut.error().message;
+  request.max_response_bytes = HttpRequest{}.max_response_bytes;
+  const auto whole = transport->send(request);
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  EXPECT_EQ(whole->status, 200);
+}
+
 TEST_F(Ec2FakeTest, DescribeRegions) {
   const auto response = client().call("DescribeRegions", {});
   ASSERT_TRUE(response.has_value()) << response.error().describe();

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "fakes", "ec2"))
@@ -107,3 +108,25 @@ class FakeProcess:
             return response.status, response.read().decode()
         finally:
             conn.close()
+
+
+class FakeProcessTestCase(unittest.TestCase):
+    """One fake per class (self.fake, and self.ec2 its botocore client), its state reset and
+    SETTINGS applied through the control API before each test. The default run delay of a minute
+    means instances change state only through settle() unless a test shortens it."""
+
+    SETTINGS = {"run_delay_ms": 60000, "terminated_visible_s": 60}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeProcess()
+        cls.ec2 = cls.fake.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ec2.close()
+        cls.fake.stop()
+
+    def setUp(self):
+        self.fake.control("POST", "/_fake/reset")
+        self.fake.control("POST", "/_fake/config", self.SETTINGS)

@@ -5,30 +5,14 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from fake_harness import FakeProcess  # first: skips the test without botocore
+from fake_harness import FakeProcessTestCase  # first: skips the test without botocore
 from botocore.exceptions import ClientError
 
 NS = "{http://ec2.amazonaws.com/doc/2016-11-15/}"
 
 
-class FakeTestCase(unittest.TestCase):
-    """One fake per class, reset before each test. Instances change state only through
-    settle() (the run delay is a minute) unless a test sets a short delay itself."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.fake = FakeProcess()
-        cls.ec2 = cls.fake.client()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ec2.close()
-        cls.fake.stop()
-
-    def setUp(self):
-        self.fake.control("POST", "/_fake/reset")
-        self.fake.control("POST", "/_fake/config", {"run_delay_ms": 60000,
-                                                    "terminated_visible_s": 60})
+class FakeTestCase(FakeProcessTestCase):
+    """Assertions and small networks the behaviour tests share."""
 
     def assertCode(self, code, call, *args, **kwargs):  # noqa: N802  (unittest naming)
         with self.assertRaises(ClientError) as caught:

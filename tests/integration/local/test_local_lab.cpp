@@ -230,18 +230,18 @@ TEST_F(LocalLab, ExpiredLabIsFoundAndRemovedWithoutState) {
                                 {}};
   auto none = fresh->discover(live);
   ASSERT_TRUE(none);
-  EXPECT_TRUE(none->empty()) << "a lab not yet expired at `now` was reported expired";
+  EXPECT_TRUE(none->found.empty()) << "a lab not yet expired at `now` was reported expired";
 
   auto found = fresh->discover({"", true, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(found) << found.error().message;
-  ASSERT_FALSE(found->empty());
+  ASSERT_FALSE(found->found.empty());
   std::vector<state::ResourceRecord> rows;
   TempDir empty_state;
   auto store = state::Store::open(empty_state.path());
   ASSERT_TRUE(store);
   state::RunRecord run = lab.run();
   ASSERT_TRUE((*store)->insert_run(run));
-  for (const auto& d : *found) {
+  for (const auto& d : found->found) {
     EXPECT_EQ(d.run_id, lab.run().run_id);
     state::ResourceRecord row;
     row.run_id = d.run_id;
@@ -262,7 +262,7 @@ TEST_F(LocalLab, ExpiredLabIsFoundAndRemovedWithoutState) {
   EXPECT_TRUE(lab_leftovers(lab).empty()) << ::testing::PrintToString(lab_leftovers(lab));
   auto after = fresh->discover({lab.run().run_id, false, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(after);
-  EXPECT_TRUE(after->empty());
+  EXPECT_TRUE(after->found.empty());
 }
 
 // Given an `up` killed between starting sshd and recording it (an intent row, no pid in state),

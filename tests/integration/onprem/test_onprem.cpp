@@ -109,7 +109,9 @@ TEST_F(OnpremHosts, UpVerifiesAndRecordsEveryHost) {
 }
 
 // Given a verified onprem run, expect a fault to run its profile command on the active router
-// over SSH, with the key and known_hosts the run recorded (no SSH env at failover time).
+// over SSH, with the key and known_hosts the run recorded (no SSH env at failover time); a fault
+// the older onprem.fault_commands does not list to exit 2; and, with node_faults, drain
+// --restore-after to run the inject and restore commands there with both timestamps recorded.
 TEST_F(OnpremHosts, FaultRunsItsCommandOnTheRouter) {
   const auto up = onprem_up(known_hosts);
   ASSERT_EQ(up.code, 0) << up.err;
@@ -131,6 +133,33 @@ TEST_F(OnpremHosts, FaultRunsItsCommandOnTheRouter) {
       labctl({"failover", "--run-id", run_id, "--provider", "onprem", "--fault", "drain"},
              {{"CE_DRY_RUN", "0"}});
   EXPECT_EQ(missing.code, 2) << missing.err;
+
+  // The same run once its profile moves to node_faults (re-read at failover time): drain with
+  // --restore-after runs the inject, then the restore command on the router, each an event.
+  const std::string profile_text = read_text(onprem_profile);
+  const fs::path drained = tmp.path() / "drained";
+  const fs::path restored = tmp.path() / "restored";
+  write_text(onprem_profile,
+             profile_text.substr(0, profile_text.find("  fault_commands:")) +
+                 "node_faults:\n  drain:\n    inject: ip -4 -o addr show > " + drained.string() +
+                 "\n    restore: ip -4 -o addr show > " + restored.string() + "\n");
+  const auto drain = labctl({"failover", "--run-id", run_id, "--provider", "onprem", "--fault",
+                             "drain", "--restore-after", "0"},
+                            {{"CE_DRY_RUN", "0"}, {"SSH_AUTH_SOCK", "\x01unset"}});
+  EXPECT_EQ(drain.code, 0) << drain.err;
+  EXPECT_NE(read_text(drained).find(" " + hosts[0] + "/"), std::string::npos);
+  EXPECT_NE(read_text(restored).find(" " + hosts[0] + "/"), std::string::npos);
+  const Json drain_events = show(run_id)["events"];
+  std::string injected_at, restored_at;
+  for (const auto& e : drain_events) {
+    if (e["kind"] != "failover" || e["detail"].value("fault", "") != "drain") continue;
+    const auto& detail = e["detail"]["detail"];
+    if (detail.contains("injectedAt")) injected_at = detail["injectedAt"];
+    if (detail.contains("restoredAt")) restored_at = detail["restoredAt"];
+  }
+  EXPECT_FALSE(injected_at.empty()) << drain_events.dump();
+  EXPECT_FALSE(restored_at.empty()) << drain_events.dump();
+  EXPECT_LE(injected_at, restored_at);
   EXPECT_EQ(labctl({"down", "--run-id", run_id}, {{"CE_DRY_RUN", "0"}}).code, 0);
 }
 

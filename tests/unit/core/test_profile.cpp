@@ -139,6 +139,33 @@ TEST(ParseProfile, TypedSettings) {
   EXPECT_EQ(parsed->aws.network, "existing");
 }
 
+// Given node_faults entries, expect them typed with their line; given an unknown fault name, a
+// stray key, a missing or empty inject or a non-mapping, expect file:line errors.
+TEST(ParseProfile, NodeFaults) {
+  const auto parsed = parse_text(
+      "name: x\n" + k_sites +
+      "node_faults:\n  drain: {inject: touch /run/drained, restore: rm /run/drained}\n"
+      "  heartbeat-stop:\n    inject: sudo -n systemctl stop vrrpd\n");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_EQ(parsed->node_faults.size(), 2u);
+  EXPECT_EQ(parsed->node_faults.at("drain").inject, "touch /run/drained");
+  EXPECT_EQ(parsed->node_faults.at("drain").restore, "rm /run/drained");
+  EXPECT_EQ(parsed->node_faults.at("drain").at, "lab.yaml:4: ");
+  EXPECT_EQ(parsed->node_faults.at("heartbeat-stop").restore, "");
+  expect_error("name: x\n" + k_sites + "node_faults:\n  drian: {inject: a}\n",
+               "lab.yaml:4: unknown node fault \"drian\" in node_faults (did you mean "
+               "\"drain\"?)");
+  expect_error("name: x\n" + k_sites + "node_faults:\n  drain: {inject: a, undo: b}\n",
+               "lab.yaml:4: unknown key \"undo\" in node_faults.drain");
+  expect_error("name: x\n" + k_sites + "node_faults:\n  drain: {restore: b}\n",
+               "node_faults.drain: missing key \"inject\"");
+  expect_error("name: x\n" + k_sites + "node_faults:\n  drain: {inject: \"\"}\n",
+               "node_faults.drain.inject is empty");
+  expect_error("name: x\n" + k_sites + "node_faults: [drain]\n",
+               "lab.yaml:3: node_faults must be a mapping");
+  expect_error("name: x\n" + k_sites + "node_faults:\n  drain: touch x\n",
+               "node_faults.drain must be a mapping");
+}
 
 // Given a key written twice (yaml-cpp silently keeps the first), expect file:line of the second
 // at every level: top, site, nested mapping, fault commands.

@@ -41,8 +41,11 @@ def validate_tags(tags):
             raise invalid_value(f"Tag key or value of '{key}' has an invalid length")
 
 
-def tag_specs(params, allowed):
-    """TagSpecifications as {resource type: {key: value}}; a type the call cannot tag is refused."""
+def tag_specs(rs, params, allowed):
+    """TagSpecifications as {resource type: {key: value}}; a type the call cannot tag is refused.
+
+    Types in rs.config.drop_create_tags are validated, then silently left out (an endpoint that
+    ignores create-time tags for them; CreateTags afterwards still works)."""
     out = {}
     for spec in params.get("TagSpecifications", []):
         kind = spec.get("ResourceType")
@@ -53,7 +56,8 @@ def tag_specs(params, allowed):
         for tag in spec.get("Tags", []):
             tags[tag.get("Key", "")] = tag.get("Value", "")
         validate_tags(tags)
-    return out
+    return {kind: tags for kind, tags in out.items()
+            if kind not in rs.config.drop_create_tags}
 
 
 def _encode_token(offset):

@@ -124,7 +124,7 @@ def _run_instances(ctx, rs, p):
     if not p.get("ImageId"):
         raise Ec2Error("MissingParameter", "The request must contain the parameter ImageId")
     image = rs.get("image", p["ImageId"])
-    tags = tag_specs(p, _RUN_TAGGABLE)
+    tags = tag_specs(rs, p, _RUN_TAGGABLE)
     nic = next((n for n in p.get("NetworkInterfaces") or [] if n.get("DeviceIndex", 0) == 0), {})
     if nic and (p.get("SubnetId") or p.get("SecurityGroupIds")):
         raise Ec2Error("InvalidParameterCombination", "Network interfaces and an instance-level "
@@ -239,7 +239,7 @@ def _delete_volume(ctx, rs, p):
     if volume["Attachments"]:
         raise Ec2Error("VolumeInUse", f"Volume {volume['VolumeId']} is currently attached to "
                                       f"{volume['Attachments'][0]['InstanceId']}")
-    del rs.res["volume"][volume["VolumeId"]]
+    rs.remove("volume", volume["VolumeId"])
     return {}
 
 

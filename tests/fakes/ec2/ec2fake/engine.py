@@ -225,6 +225,7 @@ class Fake:
                            f"allows the ec2:{action} action. Encoded authorization failure "
                            f"message: {uuid.uuid4().hex}")
         params = self.model.parse_request(action, flat)
+        self._refuse_filter(action, params)
         fault = self._take_fault(action)
         if fault and fault["kind"] == "alternating_token":
             params.pop("NextToken", None)  # the fake's own tokens would reject A and B
@@ -249,6 +250,16 @@ class Fake:
         if fault and fault["kind"] == "hang" and fault["when"] == "after":
             time.sleep(fault["hang_seconds"])
         return output, fault
+
+    def _refuse_filter(self, action, params):
+        """config.filter_500: a Describe* naming one of these filters answers 500 InternalError
+        (an implementation that does not support it; every retry fails the same way)."""
+        refused = self.config.filter_500
+        if not refused or not action.startswith("Describe"):
+            return
+        for spec in params.get("Filters") or []:
+            if spec.get("Name") in refused:
+                raise Ec2Error("InternalError", "An internal error has occurred", 500)
 
     def _answer(self, fault, action, body):
         """The success answer as the fault (applied after the change) makes it."""

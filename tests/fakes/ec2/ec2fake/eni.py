@@ -51,7 +51,7 @@ def _dns(rs, address):
 @action("CreateNetworkInterface")
 def _create_eni(ctx, rs, p):
     subnet = rs.get("subnet", p["SubnetId"])
-    tags = tag_specs(p, {"network-interface"}).get("network-interface")
+    tags = tag_specs(rs, p, {"network-interface"}).get("network-interface")
     groups = p.get("Groups") or [next(g["GroupId"] for g in rs.res["security-group"].values()
                                       if g["VpcId"] == subnet["VpcId"]
                                       and g["GroupName"] == "default")]

@@ -96,7 +96,7 @@ def default_subnet(rs):
 def _create_vpc(ctx, rs, p):
     if "CidrBlock" not in p:
         raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
-    tags = tag_specs(p, {"vpc"}).get("vpc")
+    tags = tag_specs(rs, p, {"vpc"}).get("vpc")
     return {"Vpc": rs.view("vpc", create_vpc(rs, p["CidrBlock"], tags))}
 
 
@@ -122,8 +122,8 @@ def _delete_vpc(ctx, rs, p):
         raise dependency(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
     for kind in ("route-table", "security-group"):
         for rid in [k for k, r in rs.res[kind].items() if r["VpcId"] == vpc_id]:
-            del rs.res[kind][rid]
-    del rs.res["vpc"][vpc_id]
+            rs.remove(kind, rid)
+    rs.remove("vpc", vpc_id)
     if rs.default_vpc_id == vpc_id:
         rs.default_vpc_id = None
     return {}
@@ -134,7 +134,7 @@ def _create_subnet(ctx, rs, p):
     vpc = rs.get("vpc", p["VpcId"])
     if "CidrBlock" not in p:
         raise Ec2Error("MissingParameter", "The request must contain the parameter CidrBlock")
-    tags = tag_specs(p, {"subnet"}).get("subnet")
+    tags = tag_specs(rs, p, {"subnet"}).get("subnet")
     subnet = create_subnet(rs, vpc, p["CidrBlock"], p.get("AvailabilityZone"), tags)
     return {"Subnet": rs.view("subnet", subnet)}
 
@@ -162,13 +162,13 @@ def _delete_subnet(ctx, rs, p):
     for rtb in rs.res["route-table"].values():
         rtb["Associations"] = [a for a in rtb["Associations"]
                                if a.get("SubnetId") != subnet["SubnetId"]]
-    del rs.res["subnet"][subnet["SubnetId"]]
+    rs.remove("subnet", subnet["SubnetId"])
     return {}
 
 
 @action("CreateInternetGateway")
 def _create_igw(ctx, rs, p):
-    tags = tag_specs(p, {"internet-gateway"}).get("internet-gateway")
+    tags = tag_specs(rs, p, {"internet-gateway"}).get("internet-gateway")
     igw = rs.add("internet-gateway", {"InternetGatewayId": new_id("igw-"), "OwnerId": OWNER_ID,
                                       "Attachments": []}, tags)
     return {"InternetGateway": rs.view("internet-gateway", igw)}
@@ -208,7 +208,7 @@ def _delete_igw(ctx, rs, p):
     if igw["Attachments"]:
         raise dependency(f"The internetGateway '{igw['InternetGatewayId']}' has dependencies and "
                          f"cannot be deleted.")
-    del rs.res["internet-gateway"][igw["InternetGatewayId"]]
+    rs.remove("internet-gateway", igw["InternetGatewayId"])
     return {}
 
 
@@ -219,7 +219,7 @@ def _is_main(rtb):
 @action("CreateRouteTable")
 def _create_rtb(ctx, rs, p):
     vpc = rs.get("vpc", p["VpcId"])
-    tags = tag_specs(p, {"route-table"}).get("route-table")
+    tags = tag_specs(rs, p, {"route-table"}).get("route-table")
     rtb = rs.add("route-table", {"RouteTableId": new_id("rtb-"), "VpcId": vpc["VpcId"],
                                  "OwnerId": OWNER_ID, "PropagatingVgws": [], "Associations": [],
                                  "Routes": [_local_route(vpc)]}, tags)
@@ -306,5 +306,5 @@ def _delete_rtb(ctx, rs, p):
     if rtb["Associations"]:
         raise dependency(f"The routeTable '{rtb['RouteTableId']}' has dependencies and cannot be "
                          f"deleted.")
-    del rs.res["route-table"][rtb["RouteTableId"]]
+    rs.remove("route-table", rtb["RouteTableId"])
     return {}

@@ -46,7 +46,7 @@ def find_group(rs, group_id=None, group_name=None):
 
 @action("CreateSecurityGroup")
 def _create_sg(ctx, rs, p):
-    tags = tag_specs(p, {"security-group"}).get("security-group")
+    tags = tag_specs(rs, p, {"security-group"}).get("security-group")
     group = create_group(rs, p["GroupName"], p["Description"], p.get("VpcId"), tags)
     return {"GroupId": group["GroupId"], "Tags": rs.view("security-group", group)["Tags"]}
 
@@ -75,7 +75,7 @@ def _delete_sg(ctx, rs, p):
     for other in rs.res["security-group"].values():
         if other is not group and any(key[3] == group["GroupId"] for key in other["_rules"]):
             raise dependency(f"resource {group['GroupId']} has a dependent object")
-    del rs.res["security-group"][group["GroupId"]]
+    rs.remove("security-group", group["GroupId"])
     return {}
 
 
@@ -216,7 +216,7 @@ def _create_key_pair(ctx, rs, p):
     if any(k["KeyName"] == p["KeyName"] for k in rs.res["key-pair"].values()):
         raise Ec2Error("InvalidKeyPair.Duplicate", f"The keypair '{p['KeyName']}' already exists.")
     private, public = _generate_key(key_type)
-    tags = tag_specs(p, {"key-pair"}).get("key-pair")
+    tags = tag_specs(rs, p, {"key-pair"}).get("key-pair")
     key = add_key_pair(rs, p["KeyName"], key_type, public, tags)
     view = rs.view("key-pair", key)
     return {"KeyFingerprint": view["KeyFingerprint"], "KeyMaterial": private,
@@ -230,7 +230,7 @@ def _import_key_pair(ctx, rs, p):
         raise invalid_value("Value for parameter PublicKeyMaterial is invalid. Key is not in "
                             "valid OpenSSH public key format")
     key_type = "ed25519" if public.startswith("ssh-ed25519") else "rsa"
-    tags = tag_specs(p, {"key-pair"}).get("key-pair")
+    tags = tag_specs(rs, p, {"key-pair"}).get("key-pair")
     view = rs.view("key-pair", add_key_pair(rs, p["KeyName"], key_type, public, tags))
     return {k: view[k] for k in ("KeyFingerprint", "KeyName", "KeyPairId", "Tags")}
 
@@ -250,14 +250,19 @@ def _describe_key_pairs(ctx, rs, p):
 
 @action("DeleteKeyPair")
 def _delete_key_pair(ctx, rs, p):
-    """Deleting an unknown key pair name succeeds, as in EC2; an unknown KeyPairId does not."""
-    if p.get("KeyPairId"):
+    """Deleting an unknown key pair name succeeds, as in EC2; an unknown KeyPairId does not.
+
+    With config.ignore_keypair_id the KeyPairId is ignored (as by an implementation that only
+    knows KeyName): by id alone the call answers success and deletes nothing."""
+    if p.get("KeyPairId") and not rs.config.ignore_keypair_id:
         rs.get("key-pair", p["KeyPairId"])
-        del rs.res["key-pair"][p["KeyPairId"]]
+        rs.remove("key-pair", p["KeyPairId"])
         return {}
     if not p.get("KeyName"):
+        if p.get("KeyPairId"):
+            return {}
         raise Ec2Error("MissingParameter", "The request must contain the parameter KeyName or "
                                            "KeyPairId")
     for key_id in [k for k, v in rs.res["key-pair"].items() if v["KeyName"] == p["KeyName"]]:
-        del rs.res["key-pair"][key_id]
+        rs.remove("key-pair", key_id)
     return {}

@@ -174,7 +174,10 @@ def _route(fake, method, path, payload, query):
         if path == "/_fake/health":
             return 200, {"ok": True}
         if path == "/_fake/state":
-            return 200, seed.dump(fake, query.get("region"), query.get("images") == "1")
+            state = seed.dump(fake, query.get("region"), query.get("images") == "1")
+            return 200, {**state, "config": fake.config.describe()}
+        if path in ("/_fake/config", "/_fake/configure"):
+            return 200, fake.config.describe()
         if path == "/_fake/calls":
             with fake.lock:
                 return 200, {"calls": list(fake.calls)}
@@ -193,6 +196,7 @@ def _route(fake, method, path, payload, query):
         "/_fake/seed": lambda: {"created": seed.seed(fake, payload)},
         "/_fake/reset": lambda: (fake.reset(), {"ok": True})[1],
         "/_fake/config": lambda: _configure(fake, payload),
+        "/_fake/configure": lambda: _configure(fake, payload),
         "/_fake/settle": lambda: _settle(fake),
     }
     if path not in posts:
@@ -207,12 +211,17 @@ def _clear(fake, name):
 
 
 def _configure(fake, payload):
-    if "run_delay_ms" in payload:
-        fake.config.run_delay_s = float(payload["run_delay_ms"]) / 1000.0
-    if "terminated_visible_s" in payload:
-        fake.config.terminated_visible_s = float(payload["terminated_visible_s"])
-    return {"run_delay_ms": fake.config.run_delay_s * 1000.0,
-            "terminated_visible_s": fake.config.terminated_visible_s}
+    """Sets the keys given (state.Config.update; unknown keys are refused, so a typo cannot
+    leave a mode silently off) and answers every knob's value."""
+    if not isinstance(payload, dict):
+        raise ValueError("the body must be a JSON object")
+    known = set(fake.config.describe())
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown}; known: {sorted(known)}")
+    with fake.lock:
+        fake.config.update(payload)
+        return fake.config.describe()
 
 
 def _settle(fake):

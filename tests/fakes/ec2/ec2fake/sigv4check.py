@@ -32,11 +32,12 @@ def _auth_failure(message="AWS was not able to validate the provided access cred
     return Ec2Error("AuthFailure", message, 401)
 
 
-def parse(headers, max_skew_s=None):
+def parse(headers, max_skew_s=None, service="ec2"):
     """The request's credential scope; raises AuthFailure when the SigV4 shape is wrong.
 
     headers: lower-cased names -> values. With max_skew_s, an X-Amz-Date further than that from
-    this machine's clock is RequestExpired, as in EC2 (off by default).
+    this machine's clock is RequestExpired, as in EC2 (off by default). service: the signing
+    name the scope must carry (the STS fake passes "sts").
     """
     header = headers.get("authorization")
     if not header:
@@ -56,9 +57,9 @@ def parse(headers, max_skew_s=None):
             raise Ec2Error("RequestExpired", f"Request has expired. Timestamp date is "
                                              f"{amz_date}", 400)
     cred = Credential(match, amz_date)
-    if cred.service != "ec2":
+    if cred.service != service:
         raise Ec2Error("SignatureDoesNotMatch", "Credential should be scoped to correct "
-                       "service: 'ec2'.", 403)
+                       f"service: '{service}'.", 403)
     if not _REGION.fullmatch(cred.region):
         raise Ec2Error("SignatureDoesNotMatch", "Credential should be scoped to a valid region.",
                        403)

@@ -60,11 +60,75 @@ def tag_list(tags):
 
 
 class Config:
-    """Timing knobs of the fake (milliseconds/seconds, from the command line)."""
+    """Knobs of the fake, from the command line and the control API's /_fake/config.
 
-    def __init__(self, run_delay_ms=200, terminated_visible_s=60.0):
+    Timing: run_delay_s, terminated_visible_s. Behaviours other EC2 implementations (and real
+    EC2's eventually consistent indexes) show: linger_tags_s (DescribeTags keeps a removed
+    resource's tags this long), drop_create_tags (resource types whose TagSpecifications are
+    ignored on create), ignore_keypair_id (DeleteKeyPair by KeyPairId alone deletes nothing),
+    filter_500 (a Describe* using one of these filter names answers 500 InternalError).
+    """
+
+    def __init__(self, run_delay_ms=200, terminated_visible_s=60.0, linger_tags_s=0.0,
+                 drop_create_tags=(), ignore_keypair_id=False, filter_500=()):
         self.run_delay_s = run_delay_ms / 1000.0
         self.terminated_visible_s = terminated_visible_s
+        self.linger_tags_s = 0.0
+        self.drop_create_tags = frozenset()
+        self.ignore_keypair_id = False
+        self.filter_500 = frozenset()
+        self.update({"linger_tags_s": linger_tags_s, "drop_create_tags": drop_create_tags,
+                     "ignore_keypair_id": ignore_keypair_id, "filter_500": filter_500})
+
+    def update(self, values):
+        """Sets the keys present in `values` (control API names); a bad value raises ValueError
+        before anything changes."""
+        changes = {}
+        if "run_delay_ms" in values:
+            changes["run_delay_s"] = _non_negative(values["run_delay_ms"], "run_delay_ms") / 1000.0
+        if "terminated_visible_s" in values:
+            changes["terminated_visible_s"] = _non_negative(values["terminated_visible_s"],
+                                                            "terminated_visible_s")
+        if "linger_tags_s" in values:
+            changes["linger_tags_s"] = _non_negative(values["linger_tags_s"], "linger_tags_s")
+        if "drop_create_tags" in values:
+            types = frozenset(_names(values["drop_create_tags"], "drop_create_tags"))
+            unknown = sorted(types - set(KINDS))
+            if unknown:
+                raise ValueError(f"drop_create_tags: unknown resource type(s) {unknown}; "
+                                 f"known: {sorted(KINDS)}")
+            changes["drop_create_tags"] = types
+        if "ignore_keypair_id" in values:
+            if not isinstance(values["ignore_keypair_id"], bool):
+                raise ValueError("ignore_keypair_id must be true or false")
+            changes["ignore_keypair_id"] = values["ignore_keypair_id"]
+        if "filter_500" in values:
+            changes["filter_500"] = frozenset(_names(values["filter_500"], "filter_500"))
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def describe(self):
+        """The knobs under their control API names (GET /_fake/config, /_fake/state)."""
+        return {"run_delay_ms": self.run_delay_s * 1000.0,
+                "terminated_visible_s": self.terminated_visible_s,
+                "linger_tags_s": self.linger_tags_s,
+                "drop_create_tags": sorted(self.drop_create_tags),
+                "ignore_keypair_id": self.ignore_keypair_id,
+                "filter_500": sorted(self.filter_500)}
+
+
+def _non_negative(value, name):
+    number = float(value)
+    if not number >= 0:
+        raise ValueError(f"{name} must be a number >= 0")
+    return number
+
+
+def _names(value, name):
+    if not isinstance(value, (list, tuple, set, frozenset)) or not all(
+            isinstance(item, str) and item for item in value):
+        raise ValueError(f"{name} must be a list of non-empty strings")
+    return value
 
 
 class RegionState:
@@ -77,6 +141,9 @@ class RegionState:
         self.res = {kind: {} for kind in KINDS}
         self.client_tokens = {}
         self.default_vpc_id = None
+        # Tags of removed resources DescribeTags still lists (config.linger_tags_s):
+        # [{"kind", "id", "tags": {k: v}, "until": epoch}].
+        self.lingering = []
 
     def __deepcopy__(self, memo):
         """A sandbox copy (for DryRun) with its own lock."""
@@ -84,6 +151,7 @@ class RegionState:
         clone.res = copy.deepcopy(self.res, memo)
         clone.client_tokens = copy.deepcopy(self.client_tokens, memo)
         clone.default_vpc_id = self.default_vpc_id
+        clone.lingering = copy.deepcopy(self.lingering, memo)
         return clone
 
     # ---- generic store -------------------------------------------------------------------
@@ -101,6 +169,22 @@ class RegionState:
                 raise malformed(kind, resource_id)
             raise not_found(kind, resource_id)
         return found
+
+    def remove(self, kind, resource_id, now=None):
+        """Forgets a resource. With config.linger_tags_s > 0 its tags stay in DescribeTags that
+        many seconds (an eventually consistent tag index) while the resource itself is gone."""
+        res = self.res[kind].pop(resource_id, None)
+        if res is not None and res["_tags"] and self.config.linger_tags_s > 0:
+            now = time.time() if now is None else now
+            self.lingering.append({"kind": kind, "id": resource_id, "tags": dict(res["_tags"]),
+                                   "until": now + self.config.linger_tags_s})
+        return res
+
+    def lingering_tags(self, now=None):
+        """(kind, id, tags) of removed resources whose tags still linger."""
+        now = time.time() if now is None else now
+        return [(entry["kind"], entry["id"], entry["tags"]) for entry in self.lingering
+                if entry["until"] > now and entry["id"] not in self.res[entry["kind"]]]
 
     def find_any(self, resource_id):
         """The resource with this id of whatever kind (for CreateTags/DeleteTags)."""
@@ -140,7 +224,8 @@ class RegionState:
             if inst.get("_vanish_at") and inst["_vanish_at"] <= now:
                 gone.append(inst["InstanceId"])
         for instance_id in gone:
-            del self.res["instance"][instance_id]
+            self.remove("instance", instance_id, now)
+        self.lingering = [entry for entry in self.lingering if entry["until"] > now]
 
     def settle(self):
         """Completes every transition now (the control API's /_fake/settle)."""
@@ -173,7 +258,7 @@ class RegionState:
                 eni.pop("Attachment", None)
                 eni["Status"] = "available"
         for vol_id in inst.pop("_volume_ids", []):
-            self.res["volume"].pop(vol_id, None)
+            self.remove("volume", vol_id, now)
 
     def _instance_view(self, inst):
         out = {k: v for k, v in inst.items() if not k.startswith("_") or k == "_reservation"}
@@ -231,7 +316,7 @@ class RegionState:
     def delete_eni(self, eni):
         for entry in eni["PrivateIpAddresses"]:
             self.release_ip(eni["SubnetId"], entry["PrivateIpAddress"])
-        self.res["network-interface"].pop(eni["NetworkInterfaceId"], None)
+        self.remove("network-interface", eni["NetworkInterfaceId"])
 
     def eni_holding(self, subnet_id, address):
         for eni in self.res["network-interface"].values():

@@ -36,15 +36,17 @@ def _delete_tags(ctx, rs, p):
 
 @action("DescribeTags")
 def _describe_tags(ctx, rs, p):
+    """Tags of every resource, then those of removed resources still lingering in the index
+    (config.linger_tags_s)."""
     filters.check_names("tag", p.get("Filters"))
+    tagged = [(kind, res[KINDS[kind][0]], res["_tags"])
+              for kind in KINDS for res in rs.res[kind].values()]
+    tagged += rs.lingering_tags(ctx.now)
     rows = []
-    for kind in KINDS:
-        id_member = KINDS[kind][0]
-        for res in rs.res[kind].values():
-            for key, value in res["_tags"].items():
-                row = {"Key": key, "ResourceId": res[id_member], "ResourceType": kind,
-                       "Value": value}
-                if filters.matches("tag", row, p.get("Filters")):
-                    rows.append(row)
+    for kind, resource_id, tags in tagged:
+        for key, value in tags.items():
+            row = {"Key": key, "ResourceId": resource_id, "ResourceType": kind, "Value": value}
+            if filters.matches("tag", row, p.get("Filters")):
+                rows.append(row)
     page, token = paginate(ctx, rows, p)
     return {"Tags": page, "NextToken": token}

@@ -11,11 +11,13 @@
 #include "core/profile.hpp"
 #include "core/state_store.hpp"
 #include "core/tags.hpp"
+#include "providers/aws/aws_plan.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/aws/aws_resources.hpp"
 #include "tests/fakes/ec2/memory_ec2.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/unit_run.hpp"
 #include "tests/fakes/env_map.hpp"
 
 namespace labctl::providers::aws {
@@ -47,16 +49,7 @@ class AwsApplyTeardownTest : public labctl::testing::TempDirTest {
     auto store = state::Store::open(tmp.path() / "state");
     ASSERT_TRUE(store) << store.error().message;
     m_store = std::move(*store);
-    m_run.run_id = k_run_id;
-    m_run.profile = "provider";
-    m_run.providers = {"aws"};
-    m_run.owner = "unit";
-    m_run.purpose = "unit-test";
-    m_run.ttl_text = "1h";
-    m_run.ttl_seconds = 3600;
-    m_run.ttl_expires_at = "2026-12-05T01:00:00Z";
-    m_run.created_at = "2026-12-05T00:00:00Z";
-    m_run.dry_run = false;
+    m_run = labctl::testing::unit_aws_run(k_run_id, "provider");
     auto inserted = m_store->insert_run(m_run);
     ASSERT_TRUE(inserted) << inserted.error().message;
     m_run.run_id = *inserted;
@@ -70,7 +63,7 @@ class AwsApplyTeardownTest : public labctl::testing::TempDirTest {
           return Expected<std::shared_ptr<Ec2ClientFactory>>(std::make_shared<Ec2ClientFactory>(
               env, live, RetryPolicy{}, clock, transport, false, AwsLimits{}));
         });
-    m_provider = make_aws_provider(std::move(clients), env, m_clock);
+    m_provider = make_aws_provider(std::move(clients), env, m_clock, nullptr);
   }
 
   RunContext context() {
@@ -119,7 +112,14 @@ TEST_F(AwsApplyTeardownTest, ApplyRecordsIntentFirstAndCreatesTaggedInPlanOrder)
     if (!mutating(call.action)) return;
     ++sent;
     const auto rows = m_store->resources(m_run.run_id);
-    if (!rows || rows->size() != sent || rows->back().state != state::k_res_intent) {
+    // The ENI and volume rows RunInstances made are recorded after its answer, not sent.
+    const auto own = rows ? std::count_if(rows->begin(), rows->end(),
+                                          [](const auto& row) {
+                                            return !row.attrs.contains("instance");
+                                          })
+                          : 0;
+    if (!rows || static_cast<std::size_t>(own) != sent ||
+        rows->back().state != state::k_res_intent) {
       problems.push_back(call.action + " arrived without its intent row");
     }
   });
@@ -226,6 +226,123 @@ TEST_F(AwsApplyTeardownTest, TeardownRefusesAResourceNotTaggedWithTheRun) {
   EXPECT_EQ(torn.error().code, ExitCode::refused);
   for (const auto& call : m_ec2.calls()) EXPECT_FALSE(mutating(call.action)) << call.action;
   EXPECT_TRUE(m_ec2.resources().contains(foreign));
+}
+
+// Given an endpoint that ignores the create-time tags of ENIs, volumes and security groups,
+// expect apply to add the five tags to each with CreateTags, record the instances' ENIs and
+// volumes as rows, and a teardown afterwards to pass the run's own tag fence and leave nothing.
+TEST_F(AwsApplyTeardownTest, ApplyAddsTheTagsAnEndpointDroppedSoTheFenceKeepsTheRunsOwn) {
+  m_ec2.drop_create_tags({"network-interface", "volume", "security-group"});
+  apply();
+  const auto tags = context().tags.pairs();
+  std::size_t enis = 0, volumes = 0;
+  for (const auto& [id, resource] : m_ec2.resources()) {
+    enis += resource.kind == "network-interface" ? 1 : 0;
+    volumes += resource.kind == "volume" ? 1 : 0;
+    for (const auto& [key, value] : tags) {
+      const auto tag = resource.tags.find(key);
+      EXPECT_TRUE(tag != resource.tags.end() && tag->second == value)
+          << resource.kind << " " << id << " lacks " << key;
+    }
+  }
+  EXPECT_EQ(enis, 3U);
+  EXPECT_EQ(volumes, 3U);
+  const auto calls = m_ec2.calls();
+  EXPECT_GE(std::count_if(calls.begin(), calls.end(),
+                          [](const auto& c) { return c.action == "CreateTags"; }),
+            3);
+  std::size_t attached_rows = 0;
+  for (const auto& row : live_rows()) {
+    if (row.kind == "network-interface" || row.kind == "volume") ++attached_rows;
+  }
+  EXPECT_EQ(attached_rows, 6U);
+
+  const auto torn = m_provider->teardown(context(), live_rows());
+  ASSERT_TRUE(torn) << torn.error().message;
+  for (const auto& [id, resource] : m_ec2.resources()) {
+    EXPECT_EQ(resource.kind, "instance") << resource.kind << " " << id << " left behind";
+  }
+}
+
+// Given a tag index that keeps the tags of deleted resources, expect discovery before the
+// teardown to find every tagged resource, and after it to find none and count every lingering
+// hit as confirmed gone by its describe.
+TEST_F(AwsApplyTeardownTest, DiscoveryConfirmsEachTagIndexHitByItsDescribe) {
+  m_ec2.linger_tags(true);
+  apply();
+  const std::size_t tagged = m_ec2.resources().size();
+  const DiscoverQuery query{m_run.run_id, false, m_clock->now(), &m_profile, {"us-east-1"}};
+  const auto before = m_provider->discover(query);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->found.size(), tagged);
+  EXPECT_EQ(before->confirmed_gone, 0U);
+
+  ASSERT_TRUE(m_provider->teardown(context(), live_rows()));
+  const auto after = m_provider->discover(query);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(after->found.empty())
+      << after->found.front().kind << " " << after->found.front().cloud_id;
+  EXPECT_EQ(after->confirmed_gone, tagged);
+}
+
+// Given a describe that fails for a while, expect discovery to ask again with growing sleeps
+// and succeed; given one that never answers, expect an error (exit 3) naming the kind and id
+// of each hit it could not confirm, after a bounded wait.
+TEST_F(AwsApplyTeardownTest, DiscoveryAsksAgainThenNamesTheHitsItCouldNotConfirm) {
+  apply();
+  const DiscoverQuery query{m_run.run_id, false, m_clock->now(), &m_profile, {"us-east-1"}};
+  m_ec2.fail_next("DescribeVpcs", "InvalidParameterValue", 2);
+  const auto recovered = m_provider->discover(query);
+  ASSERT_TRUE(recovered) << recovered.error().message;
+  EXPECT_EQ(recovered->found.size(), m_ec2.resources().size());
+
+  std::string vpc;
+  for (const auto& [id, resource] : m_ec2.resources()) {
+    if (resource.kind == "vpc") vpc = id;
+  }
+  ASSERT_FALSE(vpc.empty());
+  m_ec2.fail_next("DescribeVpcs", "InvalidParameterValue", 1000000);
+  const auto start = m_clock->steady_now();
+  const auto failed = m_provider->discover(query);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ExitCode::provider);
+  EXPECT_NE(failed.error().message.find("vpc " + vpc), std::string::npos)
+      << failed.error().message;
+  EXPECT_LE(m_clock->steady_now() - start, std::chrono::seconds(61));
+  EXPECT_GE(m_clock->steady_now() - start, std::chrono::seconds(50));
+}
+
+// Given an applied run, expect the key pair deleted by the name labctl gave it (no KeyPairId)
+// and confirmed gone by DescribeKeyPairs filtered by that name.
+TEST_F(AwsApplyTeardownTest, KeyPairIsDeletedByItsNameAndConfirmedGone) {
+  apply();
+  ASSERT_TRUE(m_provider->teardown(context(), live_rows()));
+  const auto calls = m_ec2.calls();
+  const auto deleted = std::find_if(calls.begin(), calls.end(),
+                                    [](const auto& c) { return c.action == "DeleteKeyPair"; });
+  ASSERT_NE(deleted, calls.end());
+  EXPECT_EQ(deleted->params.at("KeyName"), key_pair_name(m_run.run_id));
+  EXPECT_FALSE(deleted->params.contains("KeyPairId"));
+  const auto confirmed = std::find_if(deleted, calls.end(), [](const auto& c) {
+    return c.action == "DescribeKeyPairs" && c.params.contains("Filter.1.Name") &&
+           c.params.at("Filter.1.Name") == "key-name";
+  });
+  EXPECT_NE(confirmed, calls.end()) << "no DescribeKeyPairs by key-name after the delete";
+}
+
+// Given an endpoint that answers DeleteKeyPair with success and deletes nothing, expect the
+// teardown to fail (exit 3) with the key pair's row failed, not marked deleted.
+TEST_F(AwsApplyTeardownTest, ADeleteAnsweredButNotDoneIsNotTakenAsDone) {
+  apply();
+  m_ec2.ignore_deletes("key-pair");
+  const auto torn = m_provider->teardown(context(), live_rows());
+  ASSERT_FALSE(torn);
+  EXPECT_EQ(torn.error().code, ExitCode::provider);
+  EXPECT_NE(torn.error().message.find("key-pair"), std::string::npos) << torn.error().message;
+  const auto left = live_rows();
+  ASSERT_EQ(left.size(), 1U);
+  EXPECT_EQ(left.front().kind, "key-pair");
+  EXPECT_EQ(left.front().state, state::k_res_failed);
 }
 
 }  // namespace

@@ -31,21 +31,21 @@ TEST_F(LocalDiscover, FindsExpiredLabsByTheirMetadataTtl) {
 
   auto expired = provider_->discover({"", true, now, nullptr, {}});
   ASSERT_TRUE(expired) << expired.error().message;
-  ASSERT_EQ(expired->size(), 1u);
-  EXPECT_EQ((*expired)[0].run_id, "20261124T080000Z-cloudedge-old");
-  EXPECT_EQ((*expired)[0].kind, "file");
-  EXPECT_EQ((*expired)[0].ttl_expires_at, "2026-11-24T09:00:00Z");
+  ASSERT_EQ(expired->found.size(), 1u);
+  EXPECT_EQ(expired->found[0].run_id, "20261124T080000Z-cloudedge-old");
+  EXPECT_EQ(expired->found[0].kind, "file");
+  EXPECT_EQ(expired->found[0].ttl_expires_at, "2026-11-24T09:00:00Z");
 
   auto one = provider_->discover({"20261124T090000Z-cloudedge-new", false, now, nullptr, {}});
   ASSERT_TRUE(one);
-  ASSERT_EQ(one->size(), 1u);
-  EXPECT_EQ((*one)[0].cloud_id, (meta / "20261124T090000Z-cloudedge-new.json").string());
+  ASSERT_EQ(one->found.size(), 1u);
+  EXPECT_EQ(one->found[0].cloud_id, (meta / "20261124T090000Z-cloudedge-new.json").string());
 }
 
 TEST_F(LocalDiscover, EmptyWithoutMetadataDirectory) {
   auto found = provider_->discover({"", true, system_clock()->now(), nullptr, {}});
   ASSERT_TRUE(found);
-  EXPECT_TRUE(found->empty());
+  EXPECT_TRUE(found->found.empty());
 }
 
 // Given a row whose path does not name the run, expect it refused, the other files removed,

@@ -13,13 +13,6 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   target_compile_options(labctl_warnings INTERFACE -Wno-deprecated-declarations)
 endif()
 
-# g++ 12 with the sanitizers at -O1 reports -Wmaybe-uninitialized inside libstdc++'s own
-# <regex> (GCC's manual warns that sanitizers raise that warning's false positives). The release
-# build (-O2, no sanitizers) keeps the check for our code.
-if(LABCTL_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  target_compile_options(labctl_warnings INTERFACE -Wno-maybe-uninitialized)
-endif()
-
 if(LABCTL_SANITIZE)
   string(REPLACE "," ";" _san_list "${LABCTL_SANITIZE}")
   list(JOIN _san_list "," _san)

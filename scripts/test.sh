@@ -106,10 +106,8 @@ run_suite "$root/build" "" ""
 # - the scale and kill-point tests (20,000-row plans, SIGKILL at each point of a run): the code
 #   they drive is the code the smaller tests drive under the sanitizers; what they add is size
 #   and timing, and a killed process reports nothing to a sanitizer.
-# -O1, as the AddressSanitizer documentation advises for reasonable speed; the checks are the
-# same as at -O0.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "$root/build-asan" ec2fake \
   'AwsSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing' \
-  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
 run_fuzz

@@ -13,6 +13,7 @@
 #include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
 #include "core/suggest.hpp"
+#include "core/text.hpp"
 #include "providers/node_faults.hpp"
 #include "providers/provider.hpp"
 #include "providers/registry/registry.hpp"
@@ -88,7 +89,7 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
   if (options.fault.empty()) return fail(ExitCode::usage, "failover: --fault is required");
   const auto& faults = known_faults();
   if (std::find(faults.begin(), faults.end(), options.fault) == faults.end()) {
-    return fail(ExitCode::usage, "failover: unknown fault: " + options.fault +
+    return fail(ExitCode::usage, "failover: unknown fault: " + text::printable(options.fault, 64) +
                                      did_you_mean(options.fault, faults) + " (want " +
                                      join(faults, "|") + ")");
   }

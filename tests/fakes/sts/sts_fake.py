@@ -158,13 +158,9 @@ class StsFake:
         cred = sigv4check.parse(headers, service="sts")
         record["signed"] = True
         record["access_key_id"], record["region"] = cred.access_key_id, cred.region
-        if not self.secrets:
-            return
-        secret = self.secrets.get(cred.access_key_id)
-        if secret is None:
-            raise Ec2Error("InvalidClientTokenId", "The security token included in the request "
-                                                   "is invalid.", 403)
-        sigv4check.verify(cred, secret, method, target, headers, body)
+        unknown = Ec2Error("InvalidClientTokenId", "The security token included in the request "
+                                                  "is invalid.", 403)
+        sigv4check.verify_known(cred, self.secrets, unknown, method, target, headers, body)
 
     def _validate(self, action, version, flat):
         if not action:

@@ -199,13 +199,9 @@ class Fake:
         return result
 
     def _authenticate(self, cred, method, target, headers, body):
-        if not self.secrets:
-            return
-        secret = self.secrets.get(cred.access_key_id)
-        if secret is None:
-            raise Ec2Error("AuthFailure", "AWS was not able to validate the provided access "
+        unknown = Ec2Error("AuthFailure", "AWS was not able to validate the provided access "
                                           "credentials", 401)
-        sigv4check.verify(cred, secret, method, target, headers, body)
+        sigv4check.verify_known(cred, self.secrets, unknown, method, target, headers, body)
 
     def _dispatch(self, action, version, flat, cred):
         if not action:

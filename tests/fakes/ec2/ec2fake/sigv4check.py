@@ -97,3 +97,15 @@ def verify(cred, secret, method, target, headers, body):
         raise Ec2Error("SignatureDoesNotMatch", "The request signature we calculated does not "
                        "match the signature you provided. Check your AWS Secret Access Key and "
                        "signing method. Consult the service documentation for details.", 403)
+
+
+def verify_known(cred, secrets, unknown_key, method, target, headers, body):
+    """Checks the signature with the secret of cred's key id when secrets are configured (none:
+    the shape check alone); a key id not among them raises unknown_key (the service's own
+    error for an unknown identity)."""
+    if not secrets:
+        return
+    secret = secrets.get(cred.access_key_id)
+    if secret is None:
+        raise unknown_key
+    verify(cred, secret, method, target, headers, body)

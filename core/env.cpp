@@ -1,5 +1,8 @@
 #include "core/env.hpp"
 
+#include <unistd.h>
+
+#include <array>
 #include <charconv>
 #include <cstdlib>
 
@@ -62,6 +65,12 @@ std::filesystem::path state_dir() {
 }
 
 std::string owner() { return get_or("CE_OWNER", get_or("USER", "cloudedge-agent")); }
+
+std::string started_by() {
+  std::array<char, 256> host{};
+  const std::string name = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "";
+  return text::printable(get_or("USER", "unknown") + "@" + (name.empty() ? "unknown" : name), 200);
+}
 
 std::string purpose() { return get_or("CE_PURPOSE", "cloudedge-sam-failover-lab"); }
 

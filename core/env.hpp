@@ -46,6 +46,9 @@ namespace labctl::env {
 
 // CE_OWNER, else $USER, else "cloudedge-agent".
 [[nodiscard]] std::string owner();
+// "$USER@<host name>" (USER else "unknown"), printable and bounded: who started a run, recorded
+// by `up` for `runs list` (CE_OWNER, the owner tag, may name a team rather than a person).
+[[nodiscard]] std::string started_by();
 // CE_PURPOSE, else "cloudedge-sam-failover-lab".
 [[nodiscard]] std::string purpose();
 

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/json_io.hpp"
+#include "core/progress.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -15,6 +16,7 @@ namespace {
 struct Settings {
   std::mutex mutex;
   Format format = Format::human;
+  bool verbose = false;
   std::string run_id;
 };
 
@@ -60,6 +62,16 @@ Format format() {
   return settings().format;
 }
 
+void set_verbose(bool verbose) {
+  std::lock_guard lock(settings().mutex);
+  settings().verbose = verbose;
+}
+
+bool verbose() {
+  std::lock_guard lock(settings().mutex);
+  return settings().verbose;
+}
+
 void set_run_id(std::string run_id) {
   std::lock_guard lock(settings().mutex);
   settings().run_id = std::move(run_id);
@@ -90,14 +102,16 @@ void emit(Level level, std::string_view event, std::string_view message,
       if (!settings().run_id.empty()) j["run_id"] = settings().run_id;
       j["msg"] = message;
       if (fields.is_object()) {
-        for (const auto& [key, value] : fields.items()) j[key] = value;
+        for (const auto& [key, value] : fields.items()) {
+          if (!j.contains(key) && key != "run_id") j[key] = value;
+        }
       }
       line = json_io::dump(j);
     } else {
       line = "[" + format_clock_utc(now) + "] " + human_text(message);
     }
     line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    progress::write_line(line);  // above a live status line, if one is on show
   } catch (...) {
     static constexpr std::string_view k_fallback = "labctl: a log line could not be written\n";
     std::fwrite(k_fallback.data(), 1, k_fallback.size(), stderr);

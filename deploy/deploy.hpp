@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,8 +72,10 @@ struct Request {
 [[nodiscard]] nlohmann::ordered_json plan_json(const Request& request);
 
 // Pushes to every target concurrently (one thread per node) and returns every node's result in
-// target order; a node's failure never stops the others.
-[[nodiscard]] std::vector<NodeResult> push_all(const Request& request);
+// target order; a node's failure never stops the others. `on_node`, if given, is called with
+// each node's result as it finishes, on that node's thread (for a progress line).
+[[nodiscard]] std::vector<NodeResult> push_all(
+    const Request& request, const std::function<void(const NodeResult&)>& on_node = {});
 
 // The summary JSON printed on stdout and recorded as the "deploy" event.
 [[nodiscard]] nlohmann::ordered_json summary_json(const Request& request,

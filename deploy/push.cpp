@@ -153,13 +153,17 @@ NodeResult push_one(const Target& target, const Request& request) {
 
 }  // namespace
 
-std::vector<NodeResult> push_all(const Request& request) {
+std::vector<NodeResult> push_all(const Request& request,
+                                 const std::function<void(const NodeResult&)>& on_node) {
   ssh::ensure_libssh_initialized();
   std::vector<NodeResult> results(request.targets.size());
   {
     std::vector<std::jthread> workers;
     for (std::size_t i = 0; i < request.targets.size(); ++i) {
-      workers.emplace_back([&, i] { results[i] = push_one(request.targets[i], request); });
+      workers.emplace_back([&, i] {
+        results[i] = push_one(request.targets[i], request);
+        if (on_node) on_node(results[i]);
+      });
     }
   }
   return results;

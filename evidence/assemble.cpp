@@ -108,7 +108,7 @@ Expected<Assembly> assemble(const AssemblyRequest& request) {
       {"assertions", std::move(assertions)},
       {"costGuard", derive_cost_guard(request.run)},
       {"timings", embedded_timings(request.inputs.timing)},
-      {"qualificationTimings", derive_qualification_timings(request.inputs)},
+      {"qualificationTimings", derive_qualification_timings(request.inputs, request.run)},
       {"protocols", embedded_protocols(request.inputs.protocol)},
       {"l2Loop", embedded_l2_loop(request.inputs.l2_loop)},
   };

@@ -116,21 +116,24 @@ void remove_stale_result(const fs::path& out_dir) {
   }
 }
 
+std::vector<std::pair<std::string, const std::optional<InputDocument>*>> input_copies(
+    const Inputs& inputs, const std::optional<InputDocument>& preflight) {
+  return {{"connectivity-matrix-before.json", &inputs.matrix_before},
+          {"connectivity-matrix.json", &inputs.matrix},
+          {"cloud-ingress-matrix.json", &inputs.cloud_ingress},
+          {"failover-timing.json", &inputs.timing},
+          {"protocol-probe.json", &inputs.protocol},
+          {"l2-loop-probe.json", &inputs.l2_loop},
+          {"provider-state.json", &inputs.provider_state},
+          {"preflight.json", &preflight}};
+}
+
 Expected<fs::path> write_bundle(const fs::path& out_dir, const BundleContents& contents) {
   if (auto ok = prepare_directory(out_dir); !ok) return std::unexpected(ok.error());
 
   // (name, content) in write order; result.json after the views, the manifest last.
   std::vector<std::pair<std::string, std::string>> files;
-  const std::pair<const char*, const std::optional<InputDocument>*> copies[] = {
-      {"connectivity-matrix.json", &contents.inputs.matrix},
-      {"cloud-ingress-matrix.json", &contents.inputs.cloud_ingress},
-      {"failover-timing.json", &contents.inputs.timing},
-      {"protocol-probe.json", &contents.inputs.protocol},
-      {"l2-loop-probe.json", &contents.inputs.l2_loop},
-      {"provider-state.json", &contents.inputs.provider_state},
-      {"preflight.json", &contents.preflight},
-  };
-  for (const auto& [name, input] : copies) {
+  for (const auto& [name, input] : input_copies(contents.inputs, contents.preflight)) {
     if (*input) files.emplace_back(name, (*input)->text);
   }
   const BundleView view{contents.result, contents.fail_reasons, contents.inputs, contents.timeline,

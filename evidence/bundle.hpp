@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@ inline const std::vector<std::string> k_bundle_files{"result.json",
                                                      "report.html",
                                                      "timeline.json",
                                                      "connectivity-matrix.json",
+                                                     "connectivity-matrix-before.json",
                                                      "cloud-ingress-matrix.json",
                                                      "failover-timing.json",
                                                      "protocol-probe.json",
@@ -36,6 +38,11 @@ inline const std::vector<std::string> k_bundle_files{"result.json",
                                                      "provider-state.json",
                                                      "preflight.json",
                                                      "MANIFEST.sha256"};
+
+// The input copies a bundle holds, (file name, document), in write order; a document may be
+// absent (not given), and then its file is not written.
+[[nodiscard]] std::vector<std::pair<std::string, const std::optional<InputDocument>*>> input_copies(
+    const Inputs& inputs, const std::optional<InputDocument>& preflight);
 
 // Writes the bundle into `out_dir`, every file atomically, and
 // MANIFEST.sha256 last: `HEX  name` lines (sha256sum -c compatible) under `#` header lines

@@ -11,6 +11,7 @@
 #include "evidence/bundle.hpp"
 #include "evidence/inputs.hpp"
 #include "evidence/journal.hpp"
+#include "evidence/lifecycle.hpp"
 #include "evidence/scenarios.hpp"
 #include "core/strcat.hpp"
 #include "evidence/validate.hpp"
@@ -93,6 +94,8 @@ Expected<Inputs> load_inputs(const CollectOptions& options) {
   Inputs inputs;
   for (auto ok :
        {load_optional(options.matrix_json, InputKind::matrix, "--matrix-json", inputs.matrix),
+        load_optional(options.matrix_before_json, InputKind::matrix, "--matrix-before-json",
+                      inputs.matrix_before),
         load_optional(options.cloud_ingress_json, InputKind::matrix, "--cloud-ingress-matrix-json",
                       inputs.cloud_ingress),
         load_optional(options.provider_state_json, InputKind::provider_state,
@@ -158,7 +161,9 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
                  .ttl_seconds = run.ttl_seconds,
                  .status = run.status,
                  .dry_run = run.dry_run,
-                 .remaining_resources = {}};
+                 .remaining_resources = {},
+                 .infra_provision_seconds = std::nullopt,
+                 .deploy_ready_seconds = std::nullopt};
   std::vector<state::ResourceRecord> resources;
   TRY_ASSIGN(resources, store.resources(run.run_id));
   for (const state::ResourceRecord& resource : resources) {
@@ -173,6 +178,11 @@ Expected<StateView> read_state(state::Store& store, const state::RunRecord& run,
   for (const state::EventRecord& event : events) {
     view.timeline_events.push_back(
         {{"ts", event.ts}, {"kind", event.kind}, {"detail", event.detail}});
+  }
+  if (!run.dry_run) {
+    const std::vector<LifecycleStep> steps = lifecycle_steps(view.timeline_events);
+    view.facts->infra_provision_seconds = last_passing_seconds(steps, "up");
+    view.facts->deploy_ready_seconds = last_passing_seconds(steps, "deploy");
   }
   const std::pair<const char*, std::optional<InputDocument>*> stand_ins[] = {
       {"matrix.latest", &inputs.matrix}, {"failover.timing", &inputs.timing}};

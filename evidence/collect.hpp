@@ -19,7 +19,10 @@ struct CollectOptions {
   std::optional<std::string> scenario;                       // --scenario
   std::optional<std::string> commit;                         // --commit
   std::optional<std::string> result;                         // --result pass|fail
-  std::optional<std::filesystem::path> matrix_json;          // --matrix-json
+  std::optional<std::filesystem::path> matrix_json;          // --matrix-json (the last given)
+  // --matrix-before-json, or the first of two --matrix-json: the smoke before the fault, shown
+  // beside the matrix in the views.
+  std::optional<std::filesystem::path> matrix_before_json;
   std::optional<std::filesystem::path> cloud_ingress_json;   // --cloud-ingress-matrix-json
   std::optional<std::filesystem::path> provider_state_json;  // --provider-state-json
   std::optional<std::filesystem::path> timing_json;          // --timing-json
@@ -46,7 +49,10 @@ struct CollectOutcome {
 //           "matrix.latest") and failover timing (meta "failover.timing") fill in for a missing
 //           --matrix-json / --timing-json, and its events become timeline.json; the preflight
 //           `labctl preflight` stored (meta "preflight") becomes preflight.json and the
-//           summary's Preflight section (result.json is unchanged).
+//           summary's Preflight section (result.json is unchanged); a live run's `up` and
+//           deploy events give qualificationTimings' provisioning and routerd-ready seconds.
+//           A run already torn down is collected like any other: its down event and
+//           costGuard.teardown show the teardown's result.
 // Then assembles (assemble.hpp), validates against the compiled-in schema and writes the bundle
 // (bundle.hpp). Errors: usage (bad flag, unreadable or malformed input / scenarios file),
 // refused (--result pass the evidence does not support), check_failed (the assembly is invalid:

@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "core/strcat.hpp"
+#include "evidence/json_fields.hpp"
 #include "core/json_io.hpp"
 
 using nlohmann::json;
@@ -11,20 +12,8 @@ using nlohmann::json;
 namespace labctl::evidence {
 namespace {
 
-// Input files are parsed but their inner shape is the caller's: every lookup below tolerates a
-// missing key or a value of the wrong type (treated as absent), so no input can crash collect.
-const json& member(const json& object, const char* key) {
-  static const json k_null;
-  if (!object.is_object()) return k_null;
-  const auto it = object.find(key);
-  return it == object.end() ? k_null : *it;
-}
-
-std::optional<std::string> string_at(const json& object, const char* key) {
-  const json& value = member(object, key);
-  if (!value.is_string()) return std::nullopt;
-  return value.get<std::string>();
-}
+using fields::member;
+using fields::string_at;
 
 bool passes(const json& object, const char* key) { return string_at(object, key) == k_pass; }
 
@@ -86,6 +75,17 @@ Assertion copied(const char* name, const json& object, const char* key, const ch
   return {name, state_or_na(object, key), cat(where, key, "=", shown(string_at(object, key)))};
 }
 
+std::optional<std::string> provider_state_of(const std::optional<InputDocument>& file,
+                                             const std::string& provider) {
+  if (!file) return std::nullopt;
+  const json& entry = member(file->value, provider.c_str());
+  if (entry.is_string()) return entry.get<std::string>();
+  if (auto state = string_at(entry, "providerState")) return state;
+  return string_at(entry, "result");
+}
+
+}  // namespace
+
 json matrix_timing(const std::optional<InputDocument>& matrix, const char* default_phase) {
   json entry = {{"status", k_na},
                 {"phase", default_phase},
@@ -105,17 +105,6 @@ json matrix_timing(const std::optional<InputDocument>& matrix, const char* defau
   entry["parallelism"] = number_or_null(summary, "parallelism");
   return entry;
 }
-
-std::optional<std::string> provider_state_of(const std::optional<InputDocument>& file,
-                                             const std::string& provider) {
-  if (!file) return std::nullopt;
-  const json& entry = member(file->value, provider.c_str());
-  if (entry.is_string()) return entry.get<std::string>();
-  if (auto state = string_at(entry, "providerState")) return state;
-  return string_at(entry, "result");
-}
-
-}  // namespace
 
 MatrixAssertions derive_matrix(const std::optional<InputDocument>& matrix,
                                long long expected_flows) {
@@ -243,7 +232,7 @@ json derive_cost_guard(const std::optional<RunFacts>& run) {
   return {{"ttlHours", static_cast<double>(run->ttl_seconds) / 3600.0}, {"teardown", teardown}};
 }
 
-json derive_qualification_timings(const Inputs& inputs) {
+json derive_qualification_timings(const Inputs& inputs, const std::optional<RunFacts>& run) {
   json normal = matrix_timing(inputs.matrix, "normal");
   json ingress = matrix_timing(inputs.cloud_ingress, "cloud-ingress");
   json probe = nullptr;
@@ -257,8 +246,11 @@ json derive_qualification_timings(const Inputs& inputs) {
     convergence = number_or_null(inputs.timing->value, "providerElapsedSeconds");
     if (convergence.is_null()) convergence = number_or_null(inputs.timing->value, "elapsedSeconds");
   }
-  return {{"infraProvisionSeconds", nullptr},
-          {"deployRouterdReadySeconds", nullptr},
+  const auto seconds_or_null = [](const std::optional<double>& seconds) {
+    return seconds && *seconds >= 0 ? json(*seconds) : json(nullptr);
+  };
+  return {{"infraProvisionSeconds", seconds_or_null(run ? run->infra_provision_seconds : std::nullopt)},
+          {"deployRouterdReadySeconds", seconds_or_null(run ? run->deploy_ready_seconds : std::nullopt)},
           {"providerConvergenceSeconds", convergence},
           {"dataplaneProbeSeconds", probe},
           {"normalMatrix", normal},

@@ -54,10 +54,18 @@ struct MatrixAssertions {
 // "down" run still lists resources, "pending" otherwise.
 [[nodiscard]] nlohmann::json derive_cost_guard(const std::optional<RunFacts>& run);
 
+// One qualificationTimings matrix entry {status, phase, total, passed, failed, elapsedSeconds,
+// parallelism} from a matrix's summary; `default_phase` when it names none; na and zeros
+// without a matrix.
+[[nodiscard]] nlohmann::json matrix_timing(const std::optional<InputDocument>& matrix,
+                                           const char* default_phase);
+
 // qualificationTimings: the two matrix entries, their summed elapsed time as
-// dataplaneProbeSeconds, providerConvergenceSeconds from the timing file. Provisioning and
-// routerd readiness are not measured yet (null).
-[[nodiscard]] nlohmann::json derive_qualification_timings(const Inputs& inputs);
+// dataplaneProbeSeconds, providerConvergenceSeconds from the timing file, and from the run's
+// events (RunFacts) the provisioning time of its live `up` and the last passing deploy's time
+// to routerd restarted; null when not measured (no run, a dry run, no such event).
+[[nodiscard]] nlohmann::json derive_qualification_timings(const Inputs& inputs,
+                                                          const std::optional<RunFacts>& run);
 
 // The timings / protocols / l2Loop objects: the input re-emitted (keys sorted), or the
 // original's default shape when the input is absent.

@@ -33,6 +33,9 @@ struct InputDocument {
 
 struct Inputs {
   std::optional<InputDocument> matrix;          // --matrix-json / run meta matrix.latest
+  // The matrix of the smoke before the fault (--matrix-before-json, or the first of two
+  // --matrix-json): shown beside `matrix` in the views; the assertions judge `matrix` alone.
+  std::optional<InputDocument> matrix_before;
   std::optional<InputDocument> cloud_ingress;   // --cloud-ingress-matrix-json
   std::optional<InputDocument> provider_state;  // --provider-state-json
   std::optional<InputDocument> timing;          // --timing-json / run meta failover.timing
@@ -49,6 +52,10 @@ struct RunFacts {
   // Resources that are not confirmed deleted ("kind name (state)"): a run that says "down"
   // while any remain has not completed its teardown.
   std::vector<std::string> remaining_resources;
+  // From the run's events (lifecycle.hpp): the live `up`'s provisioning time and the last
+  // passing deploy's time until routerd was restarted on every node.
+  std::optional<double> infra_provision_seconds;
+  std::optional<double> deploy_ready_seconds;
 };
 
 // An acceptance scenario as far as evidence needs it.

@@ -23,7 +23,8 @@ struct ScenarioSet {
                                                     const std::string& origin);
 
 // The scenarios to judge against: `file` (--scenarios), else $CE_ACCEPTANCE_SCENARIOS, else the
-// copy of evidence/scenarios.json compiled into labctl (the original's nine).
+// copy of evidence/scenarios.json compiled into labctl (the original's nine and
+// scripts/demo.sh's local-demo).
 [[nodiscard]] Expected<ScenarioSet> load_scenarios(
     const std::optional<std::filesystem::path>& file);
 

@@ -60,8 +60,50 @@ Expected<void> restore_one(providers::Provider& provider, const providers::RunCo
                             {{"provider", name}, {"fault", options.fault},
                              {"restoredAt", restored_at}, {"result", "restored"},
                              {"detail", *detail}});
-  log::info("failover.restored", "failover: restored '" + options.fault + "' on " + name);
+  log::info("failover.restored", "failover: restored '" + options.fault + "' on " + name,
+            {{"provider", name}, {"fault", options.fault}, {"restoredAt", restored_at}});
   return {};
+}
+
+// A fault for a provider the run was not brought up with has nothing to act on: exit 2, not a
+// silent success (or an attempt against whatever that provider's credentials reach).
+Expected<void> check_run_has(const state::RunRecord& run, const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    if (std::find(run.providers.begin(), run.providers.end(), name) != run.providers.end()) {
+      continue;
+    }
+    return fail(ExitCode::usage, "failover: run " + run.run_id + " has no provider '" + name +
+                                     "' (its providers: " + join(run.providers, ",") +
+                                     "); give --provider with one of them, or --run-id of a run "
+                                     "that has it");
+  }
+  return {};
+}
+
+// The one stdout result of a dry failover: what it would do, to which run.
+nlohmann::ordered_json dry_result(const FailoverOptions& options, const state::RunRecord& run,
+                                  const std::vector<std::string>& names) {
+  nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+  for (const auto& name : names) {
+    nlohmann::ordered_json action;
+    action["provider"] = name;
+    action["action"] = options.restore ? "restore" : "inject";
+    action["fault"] = options.fault;
+    action["node"] = options.node.empty() ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(options.node);
+    if (options.measure) action["measure"] = true;
+    if (options.restore_after_seconds >= 0) {
+      action["restoreAfterSeconds"] = options.restore_after_seconds;
+    }
+    actions.push_back(std::move(action));
+  }
+  nlohmann::ordered_json result;
+  result["command"] = "failover";
+  result["dryRun"] = true;
+  result["runId"] = run.run_id;
+  result["actions"] = std::move(actions);
+  if (options.measure && !options.out.empty()) result["out"] = options.out;
+  return result;
 }
 
 Expected<void> check_restore_options(const FailoverOptions& options) {
@@ -115,33 +157,43 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
     if (!provider) return std::unexpected(provider.error());
     selected.push_back(std::move(*provider));
   }
-  log::info("failover.start", "failover: provider=" + join(names, ",") + " fault=" +
-                                  options.fault + " node=" +
-                                  (options.node.empty() ? "<active>" : options.node));
-  if (env::dry_run()) {
-    for (const auto& name : names) {
-      if (options.restore) {
-        log::info("failover.plan",
-                  "[dry] would restore '" + options.fault + "' on provider '" + name + "'");
-        continue;
-      }
-      log::info("failover.plan",
-                "[dry] would inject '" + options.fault + "' on provider '" + name + "'" +
-                    (options.measure ? " and time it" : "") +
-                    (options.restore_after_seconds >= 0
-                         ? " and restore it after " +
-                               std::to_string(options.restore_after_seconds) + " s"
-                         : ""));
-    }
-    return ExitCode::ok;
-  }
+  log::info("failover.start",
+            "failover: provider=" + join(names, ",") + " fault=" + options.fault + " node=" +
+                (options.node.empty() ? "<active>" : options.node),
+            {{"providers", names},
+             {"fault", options.fault},
+             {"node",
+              options.node.empty() ? nlohmann::json(nullptr) : nlohmann::json(options.node)},
+             {"measure", options.measure},
+             {"dryRun", env::dry_run()}});
 
+  // Dry or live, the fault is for a run: a dry run checks and names the same run a live one
+  // would act on.
   auto store = state::Store::open_existing(env::state_dir());
   if (!store) return std::unexpected(store.error());
   if (!*store) return fail(ExitCode::usage, "failover: no state in " + env::state_dir().string() +
                                                 "; run `labctl up` first");
   auto run = state::resolve_run(**store, options.run_id, "failover");
   if (!run) return std::unexpected(run.error());
+  if (auto has = check_run_has(*run, names); !has) return std::unexpected(has.error());
+  if (env::dry_run()) {
+    const auto result = dry_result(options, *run, names);
+    for (const auto& action : result["actions"]) {
+      const std::string name = action["provider"];
+      const std::string what =
+          options.restore
+              ? "[dry] would restore '" + options.fault + "' on provider '" + name + "'"
+              : "[dry] would inject '" + options.fault + "' on provider '" + name + "'" +
+                    (options.measure ? " and time it" : "") +
+                    (options.restore_after_seconds >= 0
+                         ? " and restore it after " +
+                               std::to_string(options.restore_after_seconds) + " s"
+                         : "");
+      log::info("failover.plan", what, nlohmann::json(action));
+    }
+    std::cout << json_io::dump(result) << '\n';
+    return ExitCode::ok;
+  }
   auto lease = (*store)->acquire_lease(run->run_id, "failover");
   if (!lease) return std::unexpected(lease.error());
   // Node faults take their commands from the profile: running a default in place of the
@@ -160,12 +212,24 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
         *run, profile, make_tags(run->run_id, run->owner, run->ttl_expires_at, name, run->purpose),
         **store, *seams.clock, false};
   };
+  // What was done, per provider and step: the command's one stdout result.
+  nlohmann::ordered_json done = nlohmann::ordered_json::array();
+  const auto print_done = [&] {
+    nlohmann::ordered_json result;
+    result["command"] = "failover";
+    result["dryRun"] = false;
+    result["runId"] = run->run_id;
+    result["fault"] = options.fault;
+    result["results"] = done;
+    std::cout << json_io::dump(result) << '\n';
+  };
   // Restores through each of `providers`, all of them even when one fails (leaving as little
   // injected as possible); the first error, if any.
   const auto restore_all = [&](const std::vector<providers::Provider*>& providers) {
     Expected<void> first;
     for (auto* provider : providers) {
       auto restored = restore_one(*provider, context_of(*provider), options, seams);
+      if (restored) done.push_back({{"provider", provider->name()}, {"result", "restored"}});
       if (!restored && first) first = std::unexpected(restored.error());
     }
     return first;
@@ -176,6 +240,7 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
     if (auto restored = restore_all(injected); !restored) {
       return std::unexpected(restored.error());
     }
+    print_done();
     return ExitCode::ok;
   }
   for (const auto& provider : selected) {
@@ -209,15 +274,25 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
                               {{"provider", name}, {"fault", options.fault},
                                {"injectedAt", injected_at}, {"result", "injected"},
                                {"detail", *detail}});
-    log::info("failover.done", "failover: injected '" + options.fault + "' on " + name);
+    done.push_back({{"provider", name}, {"result", "injected"}, {"injectedAt", injected_at}});
+    log::info("failover.done", "failover: injected '" + options.fault + "' on " + name,
+              {{"provider", name}, {"fault", options.fault}, {"injectedAt", injected_at}});
   }
-  if (options.restore_after_seconds < 0) return ExitCode::ok;
-  log::info("failover.wait", "failover: restoring '" + options.fault + "' in " +
-                                 std::to_string(options.restore_after_seconds) + " s");
+  if (options.restore_after_seconds < 0) {
+    print_done();
+    return ExitCode::ok;
+  }
+  log::info("failover.wait",
+            "failover: restoring '" + options.fault + "' in " +
+                std::to_string(options.restore_after_seconds) + " s",
+            {{"fault", options.fault}, {"restoreAfterSeconds", options.restore_after_seconds}});
   const bool waited =
       seams.clock->sleep_for(std::chrono::seconds(options.restore_after_seconds));
-  if (!waited) log::warn("failover.wait", "failover: interrupted; restoring now");
+  if (!waited) {
+    log::warn("failover.wait", "failover: interrupted; restoring now", {{"interrupted", true}});
+  }
   if (auto restored = restore_all(injected); !restored) return std::unexpected(restored.error());
+  print_done();
   return waited ? ExitCode::ok : ExitCode::interrupted;
 }
 

@@ -1,10 +1,12 @@
 #include "faults/failover_timing.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <sstream>
 
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/plan.hpp"
 #include "matrix/smoke.hpp"
@@ -95,18 +97,25 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
   const auto timeout = std::chrono::seconds(options.timeout_seconds);
   const auto poll = std::chrono::milliseconds(options.poll_ms);
   const auto start = ctx.clock.steady_now();
+  std::atomic<const char*> phase = "inject";  // the live status line (a terminal only)
+  std::optional<progress::Status> status;
+  status.emplace("failover", [&phase] { return std::string("phase ") + phase.load(); });
   auto injected = provider.inject_fault(ctx, request);
   if (!injected) return std::unexpected(injected.error());
   const std::string site = injected->value("site", "");
   const std::string stopped = injected->value("node", "");
   auto probe = RecoveryProbe::create(ctx, site, seams);
   if (!probe) return std::unexpected(probe.error());
-  log::info("failover.measure", "failover: measuring: site " + site + ", stopped " + stopped +
-                                    ", probe " + probe->describe());
+  log::info("failover.measure",
+            "failover: measuring: site " + site + ", stopped " + stopped + ", probe " +
+                probe->describe(),
+            {{"provider", provider.name()}, {"fault", request.fault}, {"site", site},
+             {"stopped", stopped}, {"probe", probe->describe()}});
 
   // The last answer, kept for the detection stage's detail: a holder, or why there was none
   // (an address held by a resource not the run's is an error, not a holder).
   std::string holder, holder_error;
+  phase = "detection";
   const auto detected = poll_until(
       [&] {
         auto now = provider.gateway_holder(ctx, site);
@@ -118,14 +127,17 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
   std::optional<SteadyTime> switched, recovered;
   matrix::Observation last;
   if (detected) {
+    phase = "switchover";
     switched = poll_until([&] { return (last = probe->observe()).ping_ok; },
                           *detected + timeout, poll, ctx.clock);
   }
   if (switched) {
+    phase = "recovery";
     recovered = probe->passes(last) ? switched
                                     : poll_until([&] { return probe->passes(last = probe->observe()); },
                                                  *switched + timeout, poll, ctx.clock);
   }
+  status.reset();
   const double detection = detected ? seconds_between(start, *detected) : 0;
   const double switchover = switched ? seconds_between(*detected, *switched) : 0;
   const double recovery = recovered ? seconds_between(start, *recovered) : 0;
@@ -157,10 +169,21 @@ Expected<nlohmann::ordered_json> measure_failover(providers::Provider& provider,
   timing["thresholdSeconds"] = options.threshold_seconds;
   timing["timeoutSeconds"] = options.timeout_seconds;
   timing["events"] = nlohmann::ordered_json::array({event});
-  log::info("failover.timing", "failover: detection " + std::to_string(detection) +
-                                   " s, switchover " + std::to_string(switchover) +
-                                   " s, recovery " + std::to_string(recovery) + " s (" +
-                                   timing["status"].get<std::string>() + ")");
+  progress::result(timing["status"] == "pass", "failover.timing",
+                   "failover: detection " + std::to_string(detection) + " s, switchover " +
+                       std::to_string(switchover) + " s, recovery " + std::to_string(recovery) +
+                       " s (" + timing["status"].get<std::string>() + ")",
+                   {{"provider", provider.name()},
+                    {"fault", request.fault},
+                    {"status", timing["status"]},
+                    {"detectionSeconds", detection},
+                    {"switchoverSeconds", switchover},
+                    {"recoverySeconds", recovery},
+                    {"thresholdSeconds", options.threshold_seconds},
+                    {"stages",
+                     {{"detection", detected.has_value()},
+                      {"switchover", switched.has_value()},
+                      {"recovery", recovered.has_value()}}}});
   return timing;
 }
 

@@ -96,6 +96,12 @@ Expected<std::vector<Site>> select_sites(const std::vector<Site>& sites,
   return selected;
 }
 
+// Where the runs are: CE_STATE_DIR from `env`, else the default state directory.
+std::filesystem::path state_dir(const EnvLookup& env) {
+  const auto dir = first_set(env, {"CE_STATE_DIR"});
+  return dir ? std::filesystem::path(*dir) : env::state_dir();
+}
+
 Expected<int> env_positive(const EnvLookup& env, const char* name, int fallback) {
   const auto value = first_set(env, {name});
   return value ? parse_positive(*value, name) : Expected<int>(fallback);
@@ -137,8 +143,7 @@ Expected<int> parse_positive(const std::string& text, const std::string& what) {
 Expected<std::optional<RunContext>> find_run(const SmokeOptions& options, const EnvLookup& env) {
   const bool sites_given = options.sites || first_set(env, {"CE_MATRIX_SITES"});
   if (options.run_id.empty() && sites_given) return std::nullopt;
-  const auto dir_text = first_set(env, {"CE_STATE_DIR"});
-  const std::filesystem::path dir = dir_text ? std::filesystem::path(*dir_text) : env::state_dir();
+  const std::filesystem::path dir = state_dir(env);
   auto store = state::Store::open_existing(dir);
   if (!store) return std::unexpected(store.error());
   if (!*store) {
@@ -184,9 +189,13 @@ Expected<MatrixPlan> resolve_plan(const SmokeOptions& options, const EnvLookup& 
                                        " client node(s) in its state)");
     }
   } else {
-    auto parsed = parse_sites(default_site_spec(env));
-    if (!parsed) return std::unexpected(parsed.error());
-    plan.sites = std::move(*parsed);
+    // The original fell back to made-up d3 addresses (10.77.60.10-13) here and failed every
+    // flow against hosts that were not there: a refusal that says what to give is honest.
+    return fail(ExitCode::usage,
+                "smoke: no sites to test: no run is current in " + state_dir(env).string() +
+                    " and neither --sites nor CE_MATRIX_SITES is set (give --run-id RUN for a "
+                    "run's client nodes, or --sites \"name=ip,name=ip,...\", or set "
+                    "CE_MATRIX_SITES)");
   }
   if (!options.matrix.empty()) {  // validates the name whatever the site source
     auto names = matrix_sites(options.matrix, run);

@@ -37,6 +37,18 @@ Summary summarize(const std::vector<FlowResult>& results, std::string phase, int
   return s;
 }
 
+nlohmann::ordered_json summary_fields(const Summary& summary) {
+  nlohmann::ordered_json sum;
+  sum["total"] = summary.total;
+  sum["passed"] = summary.passed;
+  sum["failed"] = summary.failed();
+  sum["result"] = verdict(summary.pass());
+  sum["phase"] = summary.phase;
+  sum["parallelism"] = summary.parallelism;
+  sum["elapsedSeconds"] = std::round(summary.elapsed_seconds * 1000.0) / 1000.0;
+  return sum;
+}
+
 nlohmann::ordered_json to_json(const std::vector<FlowResult>& results,
                                const std::vector<Site>& sites, const Summary& summary) {
   nlohmann::ordered_json flows = nlohmann::ordered_json::array();
@@ -71,15 +83,7 @@ nlohmann::ordered_json to_json(const std::vector<FlowResult>& results,
   }
   nlohmann::ordered_json out;
   out["flows"] = std::move(flows);
-  nlohmann::ordered_json sum;
-  sum["total"] = summary.total;
-  sum["passed"] = summary.passed;
-  sum["failed"] = summary.failed();
-  sum["result"] = verdict(summary.pass());
-  sum["phase"] = summary.phase;
-  sum["parallelism"] = summary.parallelism;
-  sum["elapsedSeconds"] = std::round(summary.elapsed_seconds * 1000.0) / 1000.0;
-  out["summary"] = std::move(sum);
+  out["summary"] = summary_fields(summary);
   return out;
 }
 
@@ -98,6 +102,22 @@ std::string flow_line(const FlowResult& r, const std::vector<Site>& sites) {
     if (!detail->empty() && line.find(*detail) == std::string::npos) line += " " + *detail;
   }
   return line;
+}
+
+nlohmann::ordered_json flow_fields(const FlowResult& r, const std::vector<Site>& sites) {
+  const Site& src = sites.at(r.flow.src);
+  const Site& dst = sites.at(r.flow.dst);
+  nlohmann::ordered_json f;
+  f["src"] = src.name;
+  f["dst"] = dst.name;
+  f["srcIp"] = src.ip;
+  f["dstIp"] = dst.ip;
+  f["result"] = verdict(r.result);
+  f["failing"] = r.failing_checks();
+  f["pingMs"] = optional_ms(r.seen.ping_ms);
+  f["sshMs"] = optional_ms(r.seen.ssh_ms);
+  f["error"] = r.seen.error;
+  return f;
 }
 
 std::string summary_line(const Summary& s) {
@@ -133,6 +153,26 @@ std::string truth_table(const std::vector<FlowResult>& results, const std::vecto
   std::string table = row("src\\dst", names);
   for (std::size_t i = 0; i < n; ++i) table += row(sites[i].name, cells[i]);
   return table;
+}
+
+nlohmann::ordered_json truth_table_fields(const std::vector<FlowResult>& results,
+                                          const std::vector<Site>& sites) {
+  const std::size_t n = sites.size();
+  std::vector<std::vector<nlohmann::ordered_json>> cells(
+      n, std::vector<nlohmann::ordered_json>(n, nullptr));
+  for (const FlowResult& r : results) {
+    cells[r.flow.src][r.flow.dst] =
+        r.result ? std::string("pass") : "fail:" + r.failing_checks().front();
+  }
+  nlohmann::ordered_json columns = nlohmann::ordered_json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < n; ++i) {
+    columns.push_back(sites[i].name);
+    nlohmann::ordered_json row = nlohmann::ordered_json::array({sites[i].name});
+    for (auto& cell : cells[i]) row.push_back(std::move(cell));
+    rows.push_back(std::move(row));
+  }
+  return {{"columns", std::move(columns)}, {"rows", std::move(rows)}};
 }
 
 }  // namespace labctl::matrix

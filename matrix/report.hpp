@@ -34,6 +34,15 @@ struct Summary {
 // `matrix: src (ip) -> dst (ip): pass` or `...: fail [check,check] error text`.
 [[nodiscard]] std::string flow_line(const FlowResult& result, const std::vector<Site>& sites);
 
+// The facts of flow_line as NDJSON fields: src, dst, srcIp, dstIp, result ("pass"/"fail"),
+// failing (the failing checks, empty when it passed), pingMs and sshMs (null when not
+// measured) and error (empty when none).
+[[nodiscard]] nlohmann::ordered_json flow_fields(const FlowResult& result,
+                                                 const std::vector<Site>& sites);
+
+// The summary's facts as NDJSON fields: the matrix JSON's "summary" object.
+[[nodiscard]] nlohmann::ordered_json summary_fields(const Summary& summary);
+
 // `matrix summary: P/T passed, result=R, phase=PH, parallelism=N, elapsed=Es`.
 [[nodiscard]] std::string summary_line(const Summary& summary);
 
@@ -42,5 +51,10 @@ struct Summary {
 // (duplicate site names) the last one is shown.
 [[nodiscard]] std::string truth_table(const std::vector<FlowResult>& results,
                                       const std::vector<Site>& sites);
+
+// The same table as NDJSON fields: {"columns": [dst names], "rows": [[src name, cell, ...],
+// ...]}, where a cell is "pass", "fail:<first failing check>" or null on the diagonal.
+[[nodiscard]] nlohmann::ordered_json truth_table_fields(const std::vector<FlowResult>& results,
+                                                        const std::vector<Site>& sites);
 
 }  // namespace labctl::matrix

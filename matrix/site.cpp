@@ -70,16 +70,6 @@ Expected<std::vector<Site>> parse_sites(const std::string& spec) {
   return sites;
 }
 
-std::string default_site_spec(const EnvLookup& env) {
-  const auto ip = [&](const char* name, const char* fallback) {
-    return first_set(env, {name}).value_or(fallback);
-  };
-  return "onprem=" + ip("ONPREM_CLIENT_IP", "10.77.60.10") +
-         ",aws=" + ip("AWS_CLIENT_IP", "10.77.60.11") +
-         ",azure=" + ip("AZURE_CLIENT_IP", "10.77.60.12") +
-         ",oci=" + ip("OCI_CLIENT_IP", "10.77.60.13");
-}
-
 std::string env_site_key(const std::string& site) {
   std::string key = site;
   for (char& c : key) {

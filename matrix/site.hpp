@@ -31,9 +31,6 @@ struct Site {
 // name == ip, and fewer than 2 sites. Duplicate names are allowed, as in the original.
 [[nodiscard]] Expected<std::vector<Site>> parse_sites(const std::string& spec);
 
-// The original's fallback: onprem/aws/azure/oci at ${ONPREM_CLIENT_IP:-10.77.60.10} etc.
-[[nodiscard]] std::string default_site_spec(const EnvLookup& env);
-
 // SITE upper-cased with '-' -> '_', the form used in per-site variable names.
 [[nodiscard]] std::string env_site_key(const std::string& site);
 

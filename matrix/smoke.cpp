@@ -1,25 +1,29 @@
 #include "matrix/smoke.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/json_io.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "matrix/external_runner.hpp"
 #include "matrix/plan.hpp"
 
 namespace labctl::matrix {
 namespace {
 
-// Writes the table as plain lines (human) or as one event (json) on stderr.
-void log_table(const std::string& table) {
+// Writes the table as plain lines (human) or as one event whose fields are the table's
+// columns and rows (json) on stderr.
+void log_table(const std::vector<FlowResult>& results, const std::vector<Site>& sites) {
   if (log::format() == log::Format::json) {
-    log::info("matrix.table", "truth table", {{"table", table}});
+    log::info("matrix.table", "truth table", truth_table_fields(results, sites));
     return;
   }
-  std::istringstream lines(table);
+  std::istringstream lines(truth_table(results, sites));
   for (std::string line; std::getline(lines, line);) log::info("matrix.table", line);
 }
 
@@ -62,11 +66,22 @@ MatrixOutcome run_matrix(const MatrixPlan& plan, FlowRunner& runner) {
   const int parallelism = plan.parallelism.value_or(static_cast<int>(std::max<std::size_t>(flows.size(), 1)));
   const auto start = std::chrono::steady_clock::now();
   std::vector<FlowResult> results(flows.size());
+  std::atomic<std::size_t> done = 0, failed = 0;  // the live status line's counters
+  std::optional<progress::Status> status;
+  status.emplace("smoke", [&done, &failed, total = flows.size()] {
+    return "flows " + std::to_string(done.load()) + "/" + std::to_string(total) + ", " +
+           std::to_string(failed.load()) + " failed";
+  });
   std::ignore = runner.run(plan.sites, flows, parallelism, [&](std::size_t i, Observation seen) {
     make_printable(seen);
     results[i] = evaluate(flows[i], std::move(seen), plan.sites, plan.gateway);
-    log::info("matrix.flow", flow_line(results[i], plan.sites));
+    log::info("matrix.flow", flow_line(results[i], plan.sites),
+              flow_fields(results[i], plan.sites));
+    ++done;
+    if (!results[i].result) ++failed;
+    status->refresh();
   });
+  status.reset();
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MatrixOutcome outcome{.results = std::move(results),
@@ -74,8 +89,9 @@ MatrixOutcome run_matrix(const MatrixPlan& plan, FlowRunner& runner) {
                         .json = {}};
   outcome.summary = summarize(outcome.results, plan.phase, parallelism, elapsed);
   outcome.json = to_json(outcome.results, plan.sites, outcome.summary);
-  log_table(truth_table(outcome.results, plan.sites));
-  log::info("matrix.summary", summary_line(outcome.summary));
+  log_table(outcome.results, plan.sites);
+  progress::result(outcome.summary.pass(), "matrix.summary", summary_line(outcome.summary),
+                   summary_fields(outcome.summary));
   return outcome;
 }
 

@@ -63,20 +63,21 @@ void add_error(Observation& seen, const std::string& text) {
 }
 
 // At most `limit` holders at once; a Hold waits for a free slot and frees it when destroyed.
+// The limit only shrinks: `shrink` is how a server's refusals teach it a lower one.
 class Gate {
  public:
-  explicit Gate(int limit) : m_free(limit) {}
+  explicit Gate(int limit) : m_limit(limit) {}
   class Hold {
    public:
     explicit Hold(Gate& gate) : m_gate(gate) {
       std::unique_lock lock(m_gate.m_mutex);
-      m_gate.m_changed.wait(lock, [this] { return m_gate.m_free > 0; });
-      --m_gate.m_free;
+      m_gate.m_changed.wait(lock, [this] { return m_gate.m_in_use < m_gate.m_limit; });
+      ++m_gate.m_in_use;
     }
     ~Hold() {
       {
         std::lock_guard lock(m_gate.m_mutex);
-        ++m_gate.m_free;
+        --m_gate.m_in_use;
       }
       m_gate.m_changed.notify_one();
     }
@@ -87,10 +88,18 @@ class Gate {
     Gate& m_gate;
   };
 
+  // Called by a holder whose attempt the server dropped: fewer than the holders in flight were
+  // accepted, so allow one less than that from now on (never below one).
+  void shrink() {
+    std::lock_guard lock(m_mutex);
+    m_limit = std::max(1, std::min(m_limit, m_in_use) - 1);
+  }
+
  private:
   std::mutex m_mutex;
   std::condition_variable m_changed;
-  int m_free;
+  int m_limit;
+  int m_in_use = 0;
 };
 
 struct SourceFacts {
@@ -191,24 +200,33 @@ class Engine {
 
   // A session to `target` through a tunnel from `host`. sshd drops connections beyond its
   // MaxStartups (10 unauthenticated by default) before the banner, which a full matrix provokes
-  // (N-1 sources reach each destination at once): such a drop is retried with a short backoff.
+  // (N-1 sources reach each destination at once): such a drop is retried with a short, growing
+  // backoff for as long as one connect timeout. The budget is time, not a count of attempts,
+  // because how many drops a flow meets depends on how slow every handshake is on that host.
   ssh::SshExpected<ssh::Connected> connect_destination(ssh::SessionHost& host, std::size_t dst,
                                                        const ssh::Endpoint& target) {
-    constexpr int k_attempts = 6;
+    const auto deadline = SteadyClock::now() +
+                          std::chrono::seconds(std::max(m_options.ssh.connect_timeout_s, 1L));
     for (int attempt = 1;; ++attempt) {
-      Gate::Hold hold(*m_handshakes.at(dst));
-      auto fd = host.open_tunnel(target.host, target.port).get();
-      if (!fd) return std::unexpected(fd.error());
-      auto session = ssh::connect_session(target, *fd, m_nested_ssh);
-      const std::string text = session ? std::string() : session.error().message;
-      const bool dropped = !session && session.error().kind == ssh::SshErrorKind::error &&
-                           (text.find("disconnected") != std::string::npos ||
-                            text.find("onnection reset") != std::string::npos ||
-                            text.find("onnection closed") != std::string::npos);
-      if (!dropped || attempt == k_attempts) return session;
-      // Jitter spreads the retries of flows that were dropped together.
+      Gate& gate = *m_handshakes.at(dst);
+      {
+        Gate::Hold hold(gate);
+        auto fd = host.open_tunnel(target.host, target.port).get();
+        if (!fd) return std::unexpected(fd.error());
+        auto session = ssh::connect_session(target, *fd, m_nested_ssh);
+        const std::string text = session ? std::string() : session.error().message;
+        const bool dropped = !session && session.error().kind == ssh::SshErrorKind::error &&
+                             (text.find("disconnected") != std::string::npos ||
+                              text.find("onnection reset") != std::string::npos ||
+                              text.find("onnection closed") != std::string::npos);
+        if (!dropped || SteadyClock::now() >= deadline) return session;
+        gate.shrink();
+      }
+      // Outside the gate, so the holders the server did accept finish first. Jitter spreads the
+      // retries of flows that were dropped together.
       thread_local std::minstd_rand jitter(std::random_device{}());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt + jitter() % 200));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(100 * std::min(attempt, 5) + jitter() % 200));
     }
   }
 

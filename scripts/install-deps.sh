@@ -18,6 +18,8 @@ packages=(
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
   # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser
   python3 python3-botocore awscli chromium curl
+  # the man page and the completion scripts are checked by groff and by each shell's parser
+  groff-base zsh fish
   # libFuzzer: clang 14/16 cannot compile our C++23; clang-19 can
   clang-19 libclang-rt-19-dev
 )

@@ -6,11 +6,15 @@
 #include <iostream>
 #include <optional>
 
+#include <unistd.h>
+
 #include "labctl/cli/commands.hpp"
+#include "labctl/cli/help_table.hpp"
 #include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "core/text.hpp"
 
 namespace labctl::cli {
@@ -32,6 +36,27 @@ std::optional<log::Format> env_log_format() {
                                              "\" (want human or json, or unset it)"});
 }
 
+}  // namespace
+
+void register_commands(CLI::App& app, CommandResult& result, const Seams& seams) {
+  register_up(app, result, seams);
+  register_deploy(app, result, seams);
+  register_smoke(app, result, seams);
+  register_failover(app, result, seams);
+  register_evidence(app, result, seams);
+  register_down(app, result, seams);
+  register_runs(app, result, seams);
+  register_iam_policy(app, result, seams);
+  register_action(app, result, seams);
+  register_executor(app, result, seams);
+  register_preflight(app, result, seams);
+  register_version(app, result);
+  register_help(app, result);
+  add_env_footers(app);
+}
+
+namespace {
+
 // Parses the command line and runs one command; returns its exit code.
 int run_command(int argc, char** argv) {
   CLI::App app{
@@ -48,26 +73,12 @@ int run_command(int argc, char** argv) {
       ->check(CLI::IsMember({"human", "text", "json"}));
   bool show_version = false;
   app.add_flag("-V,--version", show_version, "Print the version and exit");
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Show the details behind one-line summaries");
 
   CommandResult result;
   const Seams seams = Seams::system();
-  register_up(app, result, seams);
-  register_deploy(app, result, seams);
-  register_smoke(app, result, seams);
-  register_failover(app, result, seams);
-  register_evidence(app, result, seams);
-  register_down(app, result, seams);
-  register_runs(app, result);
-  register_iam_policy(app, result, seams);
-  register_action(app, result, seams);
-  register_executor(app, result, seams);
-  register_preflight(app, result, seams);
-  register_version(app, result);
-  auto* help = app.add_subcommand("help", "Show this help");
-  help->callback([&app] {
-    // app.help() would describe the selected subcommand ("help"); format the top level.
-    std::cout << app.get_formatter()->make_help(&app, "labctl", CLI::AppFormatMode::Normal);
-  });
+  register_commands(app, result, seams);
 
   // Settings that must be in force before any callback runs.
   app.parse_complete_callback([&] {
@@ -77,6 +88,10 @@ int run_command(int argc, char** argv) {
     } else if (from_env) {
       log::set_format(*from_env);
     }
+    log::set_verbose(verbose);
+    // A live status line and colour only for a person at a terminal (see core/progress.hpp).
+    progress::set_terminal({.tty = ::isatty(STDERR_FILENO) == 1,
+                            .no_color = env::get("NO_COLOR").has_value()});
   });
 
   interrupt::install_handlers();

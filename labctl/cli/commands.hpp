@@ -19,12 +19,17 @@ struct CommandResult {
 // built once (Seams::system()) and hands them down; nothing below labctl/ reaches for a global.
 void register_up(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_down(CLI::App& app, CommandResult& result, const Seams& seams);
-void register_runs(CLI::App& app, CommandResult& result);
+void register_runs(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_deploy(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_smoke(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_failover(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_version(CLI::App& app, CommandResult& result);
+// Every command above, then help/man/completion and the --help footers: the whole tree that
+// --help, `labctl help`, the man page and the completion scripts render.
+void register_commands(CLI::App& app, CommandResult& result, const Seams& seams);
+// `help [CMD...]`, `man` and `completion SHELL`: renderings of the whole tree, so registered last.
+void register_help(CLI::App& app, CommandResult& result);
 void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_action(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_executor(CLI::App& app, CommandResult& result, const Seams& seams);

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/json_io.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "core/profile.hpp"
 #include "core/run_lookup.hpp"
 #include "core/state_store.hpp"
@@ -62,6 +64,7 @@ ExitCode run_deploy(const DeployOptions& options, const Seams& seams) {
   if (env::dry_run()) {
     auto plan = deploy::plan_json(request);
     plan["runId"] = run.run_id;
+    plan["dryRun"] = true;
     if (options.build.empty())
       plan["build"] = {{"commit", options.commit}, {"command", profile.deploy.build_command}};
     std::cout << json_io::dump(plan) << '\n';
@@ -73,7 +76,18 @@ ExitCode run_deploy(const DeployOptions& options, const Seams& seams) {
                                                 options.commit, profile.deploy));
     request.artifact = built->artifact;
   }
-  const auto results = deploy::push_all(request);
+  std::atomic<std::size_t> done = 0, failed = 0;  // the live status line's counters
+  const auto results = [&] {
+    progress::Status status("deploy", [&done, &failed, total = request.targets.size()] {
+      return "nodes " + std::to_string(done.load()) + "/" + std::to_string(total) + " done, " +
+             std::to_string(failed.load()) + " failed";
+    });
+    return deploy::push_all(request, [&](const deploy::NodeResult& node) {
+      if (!node.ok) ++failed;
+      ++done;
+      status.refresh();
+    });
+  }();
   built.reset();
   std::cerr << deploy::results_table(results);
   auto summary = deploy::summary_json(request, results);
@@ -93,14 +107,19 @@ ExitCode run_deploy(const DeployOptions& options, const Seams& seams) {
   if (auto added = store->add_event(run.run_id, "deploy", event); !added) {
     log::warn("deploy", "deploy: could not record the summary: " + added.error().message);
   }
+  summary["dryRun"] = false;
   std::cout << json_io::dump(summary) << '\n';
   if (summary["result"] != "pass") {
-    log::error("deploy",
-               "deploy: " + std::to_string(summary["summary"]["failed"].get<std::size_t>()) +
-                   " of " + std::to_string(results.size()) +
-                   " node(s) failed (see the table above)");
+    progress::result(false, "deploy",
+                     "deploy: " +
+                         std::to_string(summary["summary"]["failed"].get<std::size_t>()) +
+                         " of " + std::to_string(results.size()) +
+                         " node(s) failed (see the table above)",
+                     nlohmann::json::object(), log::Level::error);
     return ExitCode::provider;
   }
+  progress::result(true, "deploy.done",
+                   "deploy: " + std::to_string(results.size()) + " node(s) deployed");
   return ExitCode::ok;
 }
 

@@ -1,5 +1,8 @@
+#include <iostream>
 #include <memory>
 
+#include "core/env.hpp"
+#include "core/json_io.hpp"
 #include "labctl/cli/checks.hpp"
 #include "labctl/cli/commands.hpp"
 #include "labctl/lifecycle/down.hpp"
@@ -16,7 +19,11 @@ void register_down(CLI::App& app, CommandResult& result, const Seams& seams) {
                 "Every run past its TTL, from state and from provider tags");
   sub->add_flag("--force", options->force, "Without --run-id: the latest active run");
   sub->callback([options, &result, seams] {
-    value_or_throw(lifecycle::run_down(*options, providers::provider_seams(seams)));
+    // stdout: one JSON result, also when a run failed (then after it, the error and its code).
+    lifecycle::DownOutcome outcome;
+    const auto done = lifecycle::run_down(*options, providers::provider_seams(seams), outcome);
+    std::cout << json_io::dump(outcome.to_json(env::dry_run())) << '\n';
+    value_or_throw(done);
     result.code = ExitCode::ok;
   });
 }

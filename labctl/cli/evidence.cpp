@@ -1,6 +1,8 @@
 // `labctl evidence collect`: CLI11 wiring only; the work is evidence::collect.
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "evidence/collect.hpp"
 #include "labctl/lifecycle/provider_state.hpp"
@@ -15,7 +17,8 @@ namespace {
 // value (--commit "") reaches the core and is rejected there with a clear message.
 struct RawFlags {
   std::string out, run_id, scenario, commit, result;
-  std::string matrix, cloud_ingress, provider_state, timing, protocol, l2_loop, scenarios;
+  std::vector<std::string> matrix;  // --matrix-json, up to twice: before, after
+  std::string matrix_before, cloud_ingress, provider_state, timing, protocol, l2_loop, scenarios;
 };
 
 template <class T>
@@ -42,8 +45,16 @@ void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams)
       collect->add_option("--scenario", raw->scenario, "Scenario id (default: the run's)");
   auto* commit = collect->add_option("--commit", raw->commit,
                                      "Commit under test (default: git rev-parse HEAD)");
-  auto* matrix = collect->add_option("--matrix-json", raw->matrix,
-                                     "Connectivity matrix JSON (default: the run's latest smoke)");
+  collect
+      ->add_option("--matrix-json", raw->matrix,
+                   "Connectivity matrix JSON (default: the run's latest smoke). Give it twice "
+                   "(before, then after the fault) to show both matrices side by side; the "
+                   "last one is judged")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* matrix_before = collect->add_option(
+      "--matrix-before-json", raw->matrix_before,
+      "Connectivity matrix JSON of the smoke before the fault, shown beside --matrix-json");
   auto* ingress = collect->add_option("--cloud-ingress-matrix-json", raw->cloud_ingress,
                                       "Cloud-ingress matrix JSON");
   auto* provider_state = collect->add_option(
@@ -59,7 +70,7 @@ void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams)
                           "fail: record a failure; pass: refused unless the evidence supports it");
   auto* scenarios = collect->add_option(
       "--scenarios", raw->scenarios,
-      "Scenarios file (default: $CE_ACCEPTANCE_SCENARIOS, else the built-in nine)");
+      "Scenarios file (default: $CE_ACCEPTANCE_SCENARIOS, else the built-in scenarios)");
 
   collect->callback([=, &result] {
     evidence::CollectOptions options;
@@ -68,7 +79,16 @@ void register_evidence(CLI::App& app, CommandResult& result, const Seams& seams)
     options.scenario = if_given<std::string>(scenario, raw->scenario);
     options.commit = if_given<std::string>(commit, raw->commit);
     options.result = if_given<std::string>(result_flag, raw->result);
-    options.matrix_json = if_given<std::filesystem::path>(matrix, raw->matrix);
+    if (raw->matrix.size() > 2 || (raw->matrix.size() == 2 && matrix_before->count() > 0)) {
+      throw ErrorException(
+          {ExitCode::usage,
+           "evidence collect: give one matrix before the fault and one after: --matrix-json "
+           "at most twice (before, after), or --matrix-before-json with one --matrix-json"});
+    }
+    if (!raw->matrix.empty()) options.matrix_json = raw->matrix.back();
+    options.matrix_before_json =
+        raw->matrix.size() == 2 ? std::optional<std::filesystem::path>(raw->matrix.front())
+                                : if_given<std::filesystem::path>(matrix_before, raw->matrix_before);
     options.cloud_ingress_json = if_given<std::filesystem::path>(ingress, raw->cloud_ingress);
     options.provider_state_json =
         if_given<std::filesystem::path>(provider_state, raw->provider_state);

@@ -31,7 +31,7 @@ void register_smoke(CLI::App& app, CommandResult& result, const Seams& seams) {
   smoke->add_option("--out", raw->out, "Also write the matrix JSON to this file (atomically)");
   auto* sites = smoke->add_option("--sites", raw->sites,
                                   "Sites \"name=ip,...\" (default: $CE_MATRIX_SITES, the run's "
-                                  "client nodes, else the d3 defaults)");
+                                  "client nodes; with none of them smoke refuses, exit 2)");
   auto* parallel = smoke->add_option(
       "--parallel", raw->parallel,
       "Flows in flight (default: $CE_MATRIX_PARALLELISM, else all flows at once)");

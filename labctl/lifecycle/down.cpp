@@ -20,6 +20,24 @@
 #include "providers/registry/registry.hpp"
 
 namespace labctl::lifecycle {
+
+void DownOutcome::add(DownRun run) {
+  const std::lock_guard lock(m_mutex);
+  m_runs.push_back(std::move(run));
+}
+
+nlohmann::json DownOutcome::to_json(bool dry) const {
+  const std::lock_guard lock(m_mutex);
+  auto runs = nlohmann::json::array();
+  for (const auto& run : m_runs) {
+    runs.push_back({{"runId", run.run_id},
+                    {"result", run.result},
+                    {"resources", run.resources},
+                    {"discovered", run.discovered}});
+  }
+  return {{"command", "down"}, {"dryRun", dry}, {"runs", std::move(runs)}};
+}
+
 namespace {
 
 // The providers that, asked now, still find resources tagged with `run_id`.
@@ -46,14 +64,16 @@ std::vector<std::string> providers_holding(const providers::ProviderSeams& seams
 // predate another janitor's completed teardown, so that scan alone proves nothing.
 // `adopted`: this janitor just recorded the run from its discovery (see teardown_run).
 Expected<void> down_one(const providers::ProviderSeams& seams, state::Store& store,
-                        const std::string& run_id,
-                        bool dry, bool skip_if_held, bool recheck_leak, bool adopted = false) {
+                        const std::string& run_id, bool dry, bool skip_if_held, bool recheck_leak,
+                        DownOutcome& outcome, bool adopted = false) {
   auto lease = store.acquire_lease(run_id, "down");
   if (!lease) {
     if (skip_if_held && lease.error().code == ExitCode::refused) {
       log::info("down.skip", "down: skipping " + run_id + ": " + lease.error().message);
+      outcome.add({.run_id = run_id, .result = "skipped"});
       return {};
     }
+    outcome.add({.run_id = run_id, .result = "failed"});
     return std::unexpected(lease.error());
   }
   auto run = store.find_run(run_id);
@@ -63,6 +83,7 @@ Expected<void> down_one(const providers::ProviderSeams& seams, state::Store& sto
     const auto leaked_in = recheck_leak ? providers_holding(seams, run_id) : std::vector<std::string>{};
     if (leaked_in.empty()) {
       log::info("down.noop", "down: run " + run_id + " is already down; nothing to do");
+      outcome.add({.run_id = run_id, .result = "already-down"});
       return {};
     }
     log::warn("down.leak", "down: run " + run_id + " is recorded as down but " +
@@ -75,7 +96,14 @@ Expected<void> down_one(const providers::ProviderSeams& seams, state::Store& sto
     }
   }
   auto report = teardown_run(seams, store, **run, dry, adopted);
-  if (!report) return std::unexpected(report.error());
+  if (!report) {
+    outcome.add({.run_id = run_id, .result = "failed"});
+    return std::unexpected(report.error());
+  }
+  outcome.add({.run_id = run_id,
+               .result = dry ? "planned" : "down",
+               .resources = dry ? report->planned : report->deleted,
+               .discovered = report->discovered});
   return {};
 }
 
@@ -168,7 +196,7 @@ std::vector<Error> teardown_concurrently(const providers::ProviderSeams& seams,
                                          const std::vector<std::string>& run_ids,
                                          const std::set<std::string>& found_by_tag,
                                          const std::set<std::string>& adopted, bool dry,
-                                         long long parallelism) {
+                                         long long parallelism, DownOutcome& outcome) {
   std::mutex mutex;
   std::vector<Error> errors;
   std::size_t next = 0;
@@ -184,7 +212,7 @@ std::vector<Error> teardown_concurrently(const providers::ProviderSeams& seams,
         auto store = state::Store::open(env::state_dir());
         if (!store) return std::unexpected(store.error());
         return down_one(seams, **store, run_id, dry, true, found_by_tag.contains(run_id),
-                        adopted.contains(run_id));
+                        outcome, adopted.contains(run_id));
       });
       if (!done) {
         const std::lock_guard lock(mutex);
@@ -199,7 +227,8 @@ std::vector<Error> teardown_concurrently(const providers::ProviderSeams& seams,
   return errors;
 }
 
-Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry) {
+Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry,
+                            DownOutcome& outcome) {
   const auto parallelism = env::whole_number("CE_JANITOR_PARALLELISM", 16, 1, 256);
   if (!parallelism) return std::unexpected(parallelism.error());
   std::vector<Error> errors;
@@ -264,7 +293,8 @@ Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry) {
   }
   std::set<std::string> found_by_tag;
   for (const auto& [run_id, found] : discovered) found_by_tag.insert(run_id);
-  for (auto& error : teardown_concurrently(seams, work, found_by_tag, adopted, dry, *parallelism)) {
+  for (auto& error :
+       teardown_concurrently(seams, work, found_by_tag, adopted, dry, *parallelism, outcome)) {
     errors.push_back(std::move(error));
   }
   if (!errors.empty()) {
@@ -281,9 +311,10 @@ Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry) {
 
 }  // namespace
 
-Expected<void> run_down(const DownOptions& options, const providers::ProviderSeams& seams) {
+Expected<void> run_down(const DownOptions& options, const providers::ProviderSeams& seams,
+                        DownOutcome& outcome) {
   const bool dry = env::dry_run();
-  if (options.expired) return down_expired(seams, dry);
+  if (options.expired) return down_expired(seams, dry, outcome);
   if (!options.run_id && !options.force) {
     return fail(ExitCode::usage, "down: provide --run-id <id>, or --expired, or --force");
   }
@@ -307,7 +338,7 @@ Expected<void> run_down(const DownOptions& options, const providers::ProviderSea
   if (*store) {
     auto known = (*store)->find_run(run_id);
     if (!known) return std::unexpected(known.error());
-    if (*known) return down_one(seams, **store, run_id, dry, false, false);
+    if (*known) return down_one(seams, **store, run_id, dry, false, false, outcome);
   }
   // Unknown to this machine's state: look for it by tag (another machine's run).
   const auto providers_found = providers_holding(seams, run_id);
@@ -320,6 +351,7 @@ Expected<void> run_down(const DownOptions& options, const providers::ProviderSea
   if (dry) {
     log::info("down.plan", "[dry] would tear down " + run_id + " (found by tag in " +
                                join(providers_found, ",") + ")");
+    outcome.add({.run_id = run_id, .result = "planned"});
     return {};
   }
   store = state::Store::open(env::state_dir());
@@ -327,7 +359,7 @@ Expected<void> run_down(const DownOptions& options, const providers::ProviderSea
   if (auto recorded = adopt_run(seams, **store, run_id, FoundRun{providers_found, "", {}}); !recorded) {
     return std::unexpected(recorded.error());
   }
-  return down_one(seams, **store, run_id, dry, false, false);
+  return down_one(seams, **store, run_id, dry, false, false, outcome);
 }
 
 }  // namespace labctl::lifecycle

@@ -1,12 +1,15 @@
 #include "labctl/lifecycle/teardown.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include "executor/action_provider.hpp"
 #include "executor/gate.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/progress.hpp"
 #include "core/profile.hpp"
 #include "core/shield.hpp"
 #include "core/tags.hpp"
@@ -52,6 +55,24 @@ std::vector<std::string> teardown_order(const state::RunRecord& run,
   return order;
 }
 
+// The live status of a teardown: "resources 7/51 gone" over the run's rows in state (each
+// provider marks a row deleted once a describe confirms it), counting only the rows this
+// teardown found not yet deleted, plus any it adopts from discovery.
+std::function<std::string()> down_status(state::Store& store, const std::string& run_id,
+                                         std::size_t deleted_before) {
+  return [&store, run_id, deleted_before] {
+    std::size_t rows = 0, gone = 0;
+    if (auto resources = store.resources(run_id)) {
+      rows = resources->size();
+      gone = static_cast<std::size_t>(std::ranges::count(
+          *resources, std::string(state::k_res_deleted), &state::ResourceRecord::state));
+    }
+    const std::size_t total = rows - std::min(rows, deleted_before);
+    const std::size_t done = gone - std::min(gone, deleted_before);
+    return "resources " + std::to_string(done) + "/" + std::to_string(total) + " gone";
+  };
+}
+
 }  // namespace
 
 void log_confirmed(std::string_view command, const std::string& provider, std::string_view stage,
@@ -95,6 +116,7 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
                                              bool dry, bool rows_from_discovery) {
   TeardownReport report;
   report.dry = dry;
+  const auto started = seams.seams.clock->steady_now();
   const profile::Profile profile = load_profile_for(run);
   auto all_rows = store.resources(run.run_id);
   if (!all_rows) return std::unexpected(all_rows.error());
@@ -121,6 +143,13 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
 
   const auto order = teardown_order(run, *all_rows);
   std::vector<std::string> errors;
+  std::optional<progress::Status> status;
+  if (!dry) {
+    status.emplace("down", down_status(store, run.run_id,
+                                       static_cast<std::size_t>(std::ranges::count(
+                                           *all_rows, std::string(state::k_res_deleted),
+                                           &state::ResourceRecord::state))));
+  }
   ExitCode code = ExitCode::provider;  // raised by most_severe: a refusal is a safety stop
   for (const auto& name : order) {
     auto provider = providers::make_provider(name, seams);
@@ -163,6 +192,7 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
     }
     if (rows.empty()) continue;
     if (dry) {
+      report.planned += rows.size();
       for (const auto& row : rows) {
         log::info("down.plan", "[dry] would delete " + name + " " + row.kind + " " + row.name +
                                    (row.cloud_id.empty() ? "" : " (" + row.cloud_id + ")"),
@@ -219,6 +249,7 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
       }
     }
   }
+  status.reset();
   if (!errors.empty()) {
     (void)store.set_run_status(run.run_id, state::k_run_down_failed);
     (void)store.add_event(run.run_id, "down", {{"result", "failed"}, {"errors", errors}});
@@ -231,12 +262,16 @@ Expected<TeardownReport> teardown_unshielded(const providers::ProviderSeams& sea
   if (auto marked = store.set_run_status(run.run_id, state::k_run_down); !marked) {
     return std::unexpected(marked.error());
   }
+  // `seconds`: how long this teardown took, for the evidence's lifecycle steps.
+  const std::chrono::duration<double> took = seams.seams.clock->steady_now() - started;
   (void)store.add_event(run.run_id, "down",
                         {{"result", "completed"},
                          {"deleted", report.deleted},
-                         {"discovered", report.discovered}});
-  log::info("down.done", "down: run " + run.run_id + " is down (" +
-                             std::to_string(report.deleted) + " resource(s) confirmed gone)");
+                         {"discovered", report.discovered},
+                         {"seconds", took.count()}});
+  progress::result(true, "down.done",
+                   "down: run " + run.run_id + " is down (" + std::to_string(report.deleted) +
+                       " resource(s) confirmed gone)");
   return report;
 }
 

@@ -14,6 +14,7 @@ struct TeardownReport {
   std::size_t deleted = 0;      // resources confirmed gone by this teardown
   std::size_t failed = 0;       // resources that could not be deleted (kept in state)
   std::size_t discovered = 0;   // tagged resources the state did not know, added and deleted
+  std::size_t planned = 0;      // dry: resources a live teardown would delete
   bool dry = false;             // nothing was sent: the report lists what would be deleted
 };
 

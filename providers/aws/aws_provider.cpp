@@ -84,8 +84,15 @@ class AwsProvider final : public Provider {
             if (auto live = m_clients->get(true); live) (*live)->start_janitor();
           }
           if (auto credentials = (*factory)->credentials(); !credentials) {
-            log::warn("aws.discover", "aws: no credentials, so no discovery by tag (" +
-                                          credentials.error().message + ")");
+            // One line by default: a janitor on a host with no AWS account is normal. -v
+            // gives the chain's account of every source it tried and the fix.
+            log::warn("aws.discover",
+                      log::verbose()
+                          ? "aws: no credentials, so no discovery by tag (" +
+                                credentials.error().message + ")"
+                          : "aws: no credentials, so no discovery by tag (set AWS_PROFILE or "
+                            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; -v lists the sources tried)",
+                      {{"provider", "aws"}, {"skipped", "discovery"}, {"reason", "no credentials"}});
             return Discovery{};
           }
           return aws::discover_tagged(query, regions, **factory, *m_clock);

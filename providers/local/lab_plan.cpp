@@ -292,7 +292,12 @@ std::string sshd_config(const Topology& topo, const LabNode& client) {
          "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
          "StrictModes no\nAllowTcpForwarding yes\nX11Forwarding no\nPermitTunnel no\n"
          "MaxSessions 64\nMaxStartups 100:30:200\nLogLevel VERBOSE\n"
-         "Subsystem sftp internal-sftp\n";
+         "Subsystem sftp internal-sftp\n"
+         // Every exec runs through root's shell; bash sources /etc/bash.bashrc and ~/.bashrc for
+         // a top-level shell started by sshd, i.e. when SHLVL < 1 on entry. With SHLVL=1 it
+         // starts at level 2 and skips them, so lab commands neither depend on nor pay for the
+         // host operator's shell start-up files (0.5 s per exec on a pyenv host).
+         "SetEnv SHLVL=1\n";
 }
 
 std::string keepalived_config(const Topology& topo, const LabSite& site, const LabNode& router) {

@@ -277,7 +277,8 @@ TEST_F(AwsNodeFaults, RestoreRunsTheRestoreCommandAndRecordsIt) {
 }
 
 // Given a known_hosts without the router's key, expect the fault to fail closed (exit 3, no
-// command run, a failed event); given faults aws or another provider cannot do, expect exit 2.
+// command run, a failed event); given a fault aws cannot do, or a provider the run does not
+// have, expect exit 2.
 TEST_F(AwsNodeFaults, UnknownHostKeyAndFaultsAProviderCannotDo) {
   const fs::path empty = tmp.path() / "empty_known_hosts";
   write_text(empty, "");
@@ -289,7 +290,7 @@ TEST_F(AwsNodeFaults, UnknownHostKeyAndFaultsAProviderCannotDo) {
   const auto testfs =
       live({"failover", "--run-id", run_id, "--provider", "testfs", "--fault", "drain"});
   EXPECT_EQ(testfs.code, 2) << testfs.err;
-  EXPECT_NE(testfs.err.find("provider testfs cannot do fault 'drain'"), std::string::npos)
+  EXPECT_NE(testfs.err.find("has no provider 'testfs' (its providers: aws)"), std::string::npos)
       << testfs.err;
   const auto stop_restore = failover({"--fault", "stop-active", "--restore"}, known_hosts);
   EXPECT_EQ(stop_restore.code, 2) << stop_restore.err;

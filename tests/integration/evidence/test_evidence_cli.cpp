@@ -157,5 +157,36 @@ TEST_F(EvidenceCli, KnownRunFromTheStateStore) {
   EXPECT_EQ(timeline["events"][0]["kind"], "up");
 }
 
+// Given --matrix-json twice, expect the first copied as the before matrix and the second judged
+// (the original single flag keeps its meaning); three, or two with --matrix-before-json, are
+// usage errors that write nothing.
+TEST_F(EvidenceCli, MatrixJsonTwiceIsBeforeAndAfter) {
+  const auto before = input("before.json", make_matrix(k_four_sites, {"aws->oci"}, "before"));
+  const auto after = input("after.json", make_matrix(k_four_sites, {}, "after"));
+  const auto r = collect("E", {"--run-id", k_d3_run, "--commit", "offline", "--matrix-json",
+                               before, "--matrix-json", after});
+  ASSERT_EQ(r.code, 0) << r.err;  // the after matrix passes; the before one is shown, not judged
+  EXPECT_EQ(read_text(bundle("E") / "connectivity-matrix-before.json"), read_text(before));
+  EXPECT_EQ(read_text(bundle("E") / "connectivity-matrix.json"), read_text(after));
+  EXPECT_EQ(result_of("E")["qualificationTimings"]["normalMatrix"]["phase"], "after");
+
+  const auto explicit_before = collect(
+      "F", {"--run-id", k_d3_run, "--commit", "offline", "--matrix-before-json", before,
+            "--matrix-json", after});
+  ASSERT_EQ(explicit_before.code, 0) << explicit_before.err;
+  EXPECT_EQ(read_text(bundle("F") / "connectivity-matrix-before.json"), read_text(before));
+
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--matrix-json", before, "--matrix-json", after, "--matrix-json", after},
+           {"--matrix-before-json", before, "--matrix-json", before, "--matrix-json", after}}) {
+    auto full = args;
+    full.insert(full.begin(), {"--commit", "offline"});
+    const auto refused = collect("G", full);
+    EXPECT_EQ(refused.code, 2) << refused.err;
+    EXPECT_NE(refused.err.find("--matrix-json at most twice"), std::string::npos) << refused.err;
+    EXPECT_FALSE(std::filesystem::exists(bundle("G") / "result.json"));
+  }
+}
+
 }  // namespace
 }  // namespace labctl::evidence::testing

@@ -24,9 +24,12 @@ class EvidenceInputs : public EvidenceCli {
     return path.string();
   }
 
-  // Runs collect and expects exit 2 within `limit`, nothing written; returns stderr.
+  // Runs collect and expects exit 2 within `limit`, nothing written; returns stderr. The bound
+  // tells a refusal from runaway work (a quadratic scan or a parse of the whole document), not a
+  // performance target: it holds under ASan on a loaded 2-core CI machine, where one start of
+  // the binary alone took up to 1 s.
   std::string expect_refused_fast(std::vector<std::string> args,
-                                  std::chrono::milliseconds limit = std::chrono::milliseconds(1000)) {
+                                  std::chrono::milliseconds limit = std::chrono::seconds(10)) {
     const auto started = std::chrono::steady_clock::now();
     const auto r = collect("E", std::move(args));
     const auto took = std::chrono::steady_clock::now() - started;

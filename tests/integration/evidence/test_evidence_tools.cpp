@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/state_store.hpp"
 #include "tests/integration/evidence/cli_fixture.hpp"
 
 namespace labctl::evidence::testing {
@@ -145,17 +146,60 @@ std::pair<std::string, std::vector<std::string>> load_page(const std::string& ch
   return {r.out, page_requests(dir / (name + "-net.json"))};
 }
 
-// Given a real 4-site bundle, expect Chromium to render report.html to a non-trivial PNG, its
-// DOM to hold a 4x4 grid of cells, and the page to make no network request.
+// A live run that went up, deployed, ran its smokes and a measured failover, and was torn down,
+// as those commands leave it in the state store (a real lab cannot run here).
+void record_torn_down_run(const std::filesystem::path& state_dir, const std::string& run_id) {
+  auto store = state::Store::open(state_dir);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  state::RunRecord run;
+  run.run_id = run_id;
+  run.scenario = "d3-4site-directed-matrix";
+  run.providers = {"onprem", "aws", "azure", "oci"};
+  run.ttl_seconds = 1800;
+  run.status = state::k_run_down;
+  run.dry_run = false;
+  ASSERT_TRUE((*store)->insert_run(run).has_value());
+  for (const auto& [kind, detail] : std::vector<std::pair<std::string, json>>{
+           {"up", {{"result", "completed"}, {"infraProvisionSeconds", 6.5}}},
+           {"deploy", {{"node", "router-a"}, {"site", "onprem"}, {"result", "pass"}, {"seconds", 2.5}}},
+           {"deploy", {{"kind", "summary"}, {"result", "pass"}, {"artifact", "routerd"}}},
+           {"smoke", {{"phase", "before"}, {"total", 12}, {"passed", 12}, {"result", "pass"},
+                      {"elapsedSeconds", 1.25}}},
+           {"failover", {{"provider", "azure"}, {"fault", "stop-active"}, {"result", "injected"},
+                         {"timing", passing_timing(12.5)}}},
+           {"smoke", {{"phase", "after"}, {"total", 12}, {"passed", 11}, {"result", "fail"},
+                      {"elapsedSeconds", 1.5}}},
+           {"down", {{"result", "completed"}, {"deleted", 14}, {"discovered", 0}}}}) {
+    ASSERT_TRUE((*store)->add_event(run_id, kind, detail).has_value());
+  }
+}
+
+// Given a torn-down run with before and after matrices (the after one failing a flow for want
+// of its SSH host) and a measured failover, expect Chromium, offline, to render report.html to
+// a non-trivial PNG, and its DOM to hold every section with its numbers: the failover bars
+// against the threshold, both 4x4 grids, the failing flow's reason, the step durations and the
+// teardown; and the page to make no network request.
 TEST_F(EvidenceTools, ChromiumRendersTheReportOffline) {
   const auto chromium = find_program("chromium");
   if (!chromium) GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
-  make_bundles();
-  const std::string page = "file://" + (bundle("fail") / "report.html").string();
+  record_torn_down_run(tmp.path() / "state", k_d3_run);
+  json after = make_matrix(k_four_sites, {"onprem->aws"}, "after");
+  for (json& flow : after["flows"]) {
+    flow["pingMs"] = 0.4;
+    flow["sshMs"] = 12.3;
+    if (flow["result"] == "fail") flow["error"] = "no CE_ONPREM_CLIENT_SSH_HOST";
+  }
+  ASSERT_EQ(collect("story", {"--run-id", k_d3_run, "--commit", "offline", "--matrix-json",
+                              input("before.json", make_matrix(k_four_sites, {}, "before")),
+                              "--matrix-json", input("after.json", after), "--timing-json",
+                              input("t.json", passing_timing(12.5))})
+                .code,
+            1);
+  const std::string page = "file://" + (bundle("story") / "report.html").string();
 
   auto args = chromium_args(*chromium, tmp.path() / "profile-shot", tmp.path() / "shot-net.json");
   const auto png = tmp.path() / "report.png";
-  args.insert(args.end(), {"--screenshot=" + png.string(), "--window-size=1200,1600", page});
+  args.insert(args.end(), {"--screenshot=" + png.string(), "--window-size=1280,2400", page});
   const auto shot = run_command(args, {{"HOME", tmp.path().string()}}, tmp.path());
   ASSERT_TRUE(std::filesystem::exists(png)) << shot.err;
   const std::string image = read_text(png);
@@ -164,10 +208,33 @@ TEST_F(EvidenceTools, ChromiumRendersTheReportOffline) {
   EXPECT_TRUE(page_requests(tmp.path() / "shot-net.json").empty());
 
   const auto [dom, requests] = load_page(*chromium, tmp.path(), "report", page);
-  EXPECT_EQ(count(dom, "class=\"cell "), 16u);
-  EXPECT_EQ(count(dom, "data-result=\"fail\""), 1u);
-  EXPECT_EQ(count(dom, "data-result=\"self\""), 4u);
   EXPECT_TRUE(requests.empty()) << requests.front();
+  for (const char* section : {"verdict", "failover", "matrices", "lifecycle", "qualification",
+                              "providers", "assertions", "timeline", "files"}) {
+    EXPECT_EQ(count(dom, "<section id=\"" + std::string(section) + "\">"), 1u) << section;
+  }
+  // The failover: passing_timing(12.5) is detection 2.0 s, switchover 3.5 s, recovery 12.5 s.
+  EXPECT_EQ(count(dom, "data-stage=\"detection\" data-seconds=\"2.000\""), 1u);
+  EXPECT_EQ(count(dom, "data-stage=\"switchover\" data-seconds=\"3.500\""), 1u);
+  EXPECT_EQ(count(dom, "data-stage=\"recovery\" data-seconds=\"12.500\""), 1u);
+  EXPECT_EQ(count(dom, ">threshold 60.0 s</text>"), 1u);  // the chart's threshold line
+  // Both matrices, side by side, one failing cell in the after one.
+  EXPECT_EQ(count(dom, "class=\"cell "), 32u);
+  EXPECT_EQ(count(dom, "data-result=\"self\""), 8u);
+  EXPECT_EQ(count(dom, "data-result=\"fail\""), 1u);
+  EXPECT_EQ(count(dom, "<div class=\"matrix-col\" data-phase=\"before\">"), 1u);
+  EXPECT_EQ(count(dom, "<div class=\"matrix-col\" data-phase=\"after\">"), 1u);
+  EXPECT_EQ(count(dom, "failed ping: no CE_ONPREM_CLIENT_SSH_HOST"), 1u);
+  EXPECT_EQ(count(dom, "<td class=\"num\">12.3 ms</td>"), 12u);  // every after flow's SSH time
+  // The lifecycle's step durations and the teardown.
+  EXPECT_NE(dom.find("lab up: every resource ready in 6.50 s"), std::string::npos);
+  EXPECT_NE(dom.find("<td class=\"num\">2.50 s</td>"), std::string::npos);  // deploy
+  EXPECT_NE(dom.find("smoke before: 12/12 flows passed in 1.25 s (pass)"), std::string::npos);
+  EXPECT_NE(dom.find("teardown completed: 14 resource(s) confirmed deleted"), std::string::npos);
+  EXPECT_NE(dom.find("<tr><th>infrastructure provisioning</th><td>6.5 s</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(dom.find("<tr><th>teardown</th><td>completed</td></tr>"), std::string::npos);
+  EXPECT_NE(dom.find("<a href=\"connectivity-matrix-before.json\">"), std::string::npos);
 
   // The check can fail: a page with one external image is caught.
   labctl::testing::write_text(
@@ -178,12 +245,14 @@ TEST_F(EvidenceTools, ChromiumRendersTheReportOffline) {
   ASSERT_EQ(control.second.size(), 1u);
   EXPECT_EQ(control.second[0], "http://evidence-canary.invalid/x.png");
 
-  // And statically: the page references nothing outside itself.
-  const std::string html = read_text(bundle("fail") / "report.html");
+  // And statically: the page loads nothing outside itself; its only links are to the bundle's
+  // own files.
+  const std::string html = read_text(bundle("story") / "report.html");
   for (const char* external :
-       {"<script", "<link", "<img", "<iframe", " src=", " href=", "url(", "@import"}) {
+       {"<script", "<link", "<img", "<iframe", " src=", "url(", "@import", "http:", "https:"}) {
     EXPECT_EQ(html.find(external), std::string::npos) << external;
   }
+  EXPECT_EQ(count(html, " href=\""), count(html, "<li><a href=\""));
 }
 
 }  // namespace

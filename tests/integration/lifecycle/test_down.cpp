@@ -18,11 +18,19 @@ TEST_F(LifecycleTest, DownIsIdempotent) {
   ASSERT_EQ(up.code, 0) << up.err;
   const std::string run_id = first_line(up.out);
   EXPECT_EQ(testfs_files(run_id), 3u);
-  EXPECT_EQ(labctl({"down", "--run-id", run_id}, k_live).code, 0);
+  const auto down = labctl({"down", "--run-id", run_id}, k_live);
+  EXPECT_EQ(down.code, 0) << down.err;
   EXPECT_EQ(testfs_files(), 0u);
+  const auto result = nlohmann::json::parse(down.out);
+  EXPECT_EQ(result["dryRun"], false);
+  ASSERT_EQ(result["runs"].size(), 1u) << down.out;
+  EXPECT_EQ(result["runs"][0]["runId"], run_id);
+  EXPECT_EQ(result["runs"][0]["result"], "down");
+  EXPECT_EQ(result["runs"][0]["resources"], 3);
   const auto again = labctl({"down", "--run-id", run_id}, k_live);
   EXPECT_EQ(again.code, 0);
   EXPECT_NE(again.err.find("already down"), std::string::npos) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["runs"][0]["result"], "already-down") << again.out;
 }
 
 TEST_F(LifecycleTest, DryDownChangesNothing) {
@@ -31,12 +39,16 @@ TEST_F(LifecycleTest, DryDownChangesNothing) {
   const auto dry = labctl({"down", "--run-id", run_id});
   EXPECT_EQ(dry.code, 0) << dry.err;
   EXPECT_NE(dry.err.find("[dry] would delete testfs file node3"), std::string::npos) << dry.err;
+  const auto result = nlohmann::json::parse(dry.out);
+  EXPECT_EQ(result["dryRun"], true);
+  EXPECT_EQ(result["runs"][0]["result"], "planned") << dry.out;
+  EXPECT_EQ(result["runs"][0]["resources"], 3) << dry.out;
   EXPECT_EQ(testfs_files(run_id), 3u);
   EXPECT_EQ(show(run_id)["status"], "up");
 }
 
-// Given a resource whose delete fails, expect exit 3, the run down_failed with the failure
-// kept in state, and the next `down` to retry and finish.
+// Given a resource whose delete fails, expect exit 3 (stdout's result says failed), the run
+// down_failed with the failure kept in state, and the next `down` to retry and finish.
 TEST_F(LifecycleTest, FailedDeletesStayInStateAndAreRetried) {
   const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
   const std::string run_id = first_line(up.out);
@@ -44,6 +56,7 @@ TEST_F(LifecycleTest, FailedDeletesStayInStateAndAreRetried) {
                              {{"CE_DRY_RUN", "0"}, {"LABCTL_TESTFS_FAIL_DELETE", "node2"}});
   EXPECT_EQ(failed.code, 3) << failed.err;
   EXPECT_NE(failed.err.find("node2"), std::string::npos) << failed.err;
+  EXPECT_EQ(nlohmann::json::parse(failed.out)["runs"][0]["result"], "failed") << failed.out;
   EXPECT_EQ(testfs_files(run_id), 1u);
   const auto run = show(run_id);
   EXPECT_EQ(run["status"], "down_failed");
@@ -66,6 +79,35 @@ TEST_F(LifecycleTest, ExpiredWithNoStateIsANoOp) {
   const auto out = labctl({"down", "--expired"}, k_live);
   EXPECT_EQ(out.code, 0) << out.err;
   EXPECT_FALSE(std::filesystem::exists(state_dir / "state.db"));
+}
+
+// Given no AWS credentials anywhere, expect the janitor to say so in one line and finish; -v
+// adds the sources the credential chain tried.
+TEST_F(LifecycleTest, JanitorWithoutAwsCredentialsSaysSoInOneLine) {
+  const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
+  ASSERT_EQ(up.code, 0) << up.err;
+  auto env = k_live;
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"}) {
+    env[name] = "\x01unset";
+  }
+  env["AWS_SHARED_CREDENTIALS_FILE"] = (tmp.path() / "no-credentials").string();
+  env["AWS_CONFIG_FILE"] = (tmp.path() / "no-config").string();
+  const auto janitor = labctl({"down", "--expired"}, env);
+  EXPECT_EQ(janitor.code, 0) << janitor.err;
+  std::istringstream lines(janitor.err);
+  int about_aws = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("AWS") != std::string::npos || line.find("aws") != std::string::npos) {
+      ++about_aws;
+      EXPECT_NE(line.find("aws: no credentials, so no discovery by tag"), std::string::npos)
+          << line;
+    }
+  }
+  EXPECT_EQ(about_aws, 1) << janitor.err;
+  const auto verbose = labctl({"-v", "down", "--expired"}, env);
+  EXPECT_EQ(verbose.code, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("tried, in order"), std::string::npos) << verbose.err;
 }
 
 // Given one run past its TTL and one within it, expect the janitor to remove only the first.

@@ -32,10 +32,46 @@ TEST_F(LifecycleTest, DryUpFullPrintsRunIdAndPlanAndIsListed) {
   EXPECT_EQ(list.code, 0);
   EXPECT_NE(list.out.find(out[0]), std::string::npos) << list.out;
   const auto run = show(out[0]);
-  EXPECT_EQ(run["status"], "up");
+  EXPECT_EQ(run["status"], "planned") << "a dry run that reached up created nothing";
   EXPECT_EQ(run["dryRun"], true);
   EXPECT_EQ(run["providers"], nlohmann::json({"aws", "oci", "azure", "onprem"}));
   EXPECT_TRUE(run["resources"].empty()) << "a dry run creates nothing";
+}
+
+// Given a run of the testfs profile, expect a dry failover (with --measure too) to print one
+// JSON result with dryRun true naming the run and what it would do, and a fault for a provider
+// the run does not have to be exit 2 with nothing on stdout, dry or live.
+TEST_F(LifecycleTest, DryFailoverPrintsJsonAndAnAbsentProviderIsUsage) {
+  const auto up = labctl({"up", "--profile", profile_path.string()});
+  ASSERT_EQ(up.code, 0) << up.err;
+  const std::string run_id = lines(up.out).at(0);
+  const auto dry = labctl({"failover", "--provider", "testfs", "--fault", "stop-active",
+                           "--measure", "--run-id", run_id});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  ASSERT_EQ(lines(dry.out).size(), 1u) << dry.out;
+  const auto result = nlohmann::json::parse(dry.out, nullptr, false);
+  EXPECT_EQ(result["dryRun"], true) << dry.out;
+  EXPECT_EQ(result["command"], "failover");
+  EXPECT_EQ(result["runId"], run_id);
+  ASSERT_EQ(result["actions"].size(), 1u) << dry.out;
+  EXPECT_EQ(result["actions"][0]["provider"], "testfs");
+  EXPECT_EQ(result["actions"][0]["action"], "inject");
+  EXPECT_EQ(result["actions"][0]["measure"], true);
+  EXPECT_NE(dry.err.find("[dry] would inject 'stop-active' on provider 'testfs'"),
+            std::string::npos)
+      << dry.err;
+
+  const auto live_up = labctl({"up", "--profile", profile_path.string()}, {{"CE_DRY_RUN", "0"}});
+  ASSERT_EQ(live_up.code, 0) << live_up.err;
+  for (const std::string mode : {"1", "0"}) {
+    const auto absent = labctl({"failover", "--provider", "aws", "--fault", "stop-active"},
+                               {{"CE_DRY_RUN", mode}});
+    EXPECT_EQ(absent.code, 2) << "CE_DRY_RUN=" << mode << ": " << absent.err;
+    EXPECT_NE(absent.err.find("has no provider 'aws' (its providers: testfs)"),
+              std::string::npos)
+        << absent.err;
+    EXPECT_EQ(absent.out, "");
+  }
 }
 
 TEST_F(LifecycleTest, ProviderOrderModes) {

@@ -218,7 +218,9 @@ TEST(Assemble, RunFactsFeedProvidersAndCostGuard) {
                          .ttl_seconds = 7200,
                          .status = "down",
                          .dry_run = false,
-                         .remaining_resources = {}};
+                         .remaining_resources = {},
+                         .infra_provision_seconds = std::nullopt,
+                         .deploy_ready_seconds = std::nullopt};
   const auto assembly = assemble(request);
   EXPECT_EQ(assembly->document["costGuard"], json({{"ttlHours", 2.0}, {"teardown", "completed"}}));
   EXPECT_EQ(assembly->document["providers"]["azure"]["dataplane"], "skip");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "evidence/assemble.hpp"
+#include "core/strcat.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/evidence/fixtures.hpp"
 
@@ -20,6 +21,16 @@ std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
+}
+
+// The first link whose target is not one of the bundle's own files, or "" when there is none.
+std::string only_bundle_links(const std::string& html) {
+  static const std::regex k_link("href=\"([^\"]*)\"");
+  for (std::sregex_iterator it(html.begin(), html.end(), k_link), end; it != end; ++it) {
+    const std::string target = (*it)[1].str();
+    if (std::ranges::find(k_bundle_files, target) == k_bundle_files.end()) return target;
+  }
+  return "";
 }
 
 BundleContents contents_for(AssemblyRequest request) {
@@ -92,10 +103,11 @@ TEST_F(Bundle, ReportHasAnNxNGridAndNoExternalResources) {
   EXPECT_NE(html.find("data-from=\"onprem\" data-to=\"aws\" data-result=\"fail\""),
             std::string::npos);
   for (const char* external :
-       {"<script", "<link", "<img", " src=", " href=", "url(", "@import", "http://", "https://"}) {
+       {"<script", "<link", "<img", " src=", "url(", "@import", "http://", "https://"}) {
     EXPECT_EQ(html.find(external), std::string::npos) << external;
   }
-  EXPECT_NE(html.find("&lt;b&gt;&amp;"), std::string::npos);  // the timeline detail, escaped
+  EXPECT_EQ(only_bundle_links(html), "");
+  EXPECT_NE(html.find("note=&lt;b&gt;&amp;"), std::string::npos);  // the timeline detail, escaped
 }
 
 TEST_F(Bundle, HostileStringsAreEscapedInEveryView) {
@@ -106,11 +118,15 @@ TEST_F(Bundle, HostileStringsAreEscapedInEveryView) {
   const std::string html = read_text(tmp.path() / "report.html");
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
-  EXPECT_EQ(html.find(" href="), std::string::npos);  // a URL in the input stays text
+  EXPECT_EQ(only_bundle_links(html), "");  // a URL in the input stays text
   const std::string md = read_text(tmp.path() / "summary.md");
   EXPECT_EQ(md.find("\n# Heading"), std::string::npos);
-  EXPECT_NE(md.find("\\\\n\\# Heading \\| pipe"), std::string::npos) << md;
-  EXPECT_NE(md.find("\\[link\\](http://evil.example)"), std::string::npos);
+  EXPECT_NE(md.find("x\"\\</td>\\<script>alert(1)\\</script>\\n# Heading \\| pipe"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("\\`rm -rf\\` \\*bold\\* \\[link\\](http://evil.example)"),
+            std::string::npos)
+      << md;
   EXPECT_EQ(json::parse(read_text(tmp.path() / "result.json"))["scenario"], request.scenario);
 }
 
@@ -118,12 +134,96 @@ TEST_F(Bundle, SummaryHasTheMatrixTruthTable) {
   ASSERT_TRUE(write_bundle(tmp.path(), contents_for(basic_request())).has_value());
   const std::string md = read_text(tmp.path() / "summary.md");
   EXPECT_TRUE(md.starts_with("# CloudEdge lab evidence: 20260601T000000Z-cloudedge-d3\n"));
-  EXPECT_NE(md.find("| src \\\\ dst | onprem | aws | azure | oci |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| src → dst | onprem | aws | azure | oci |"), std::string::npos) << md;
   EXPECT_NE(md.find("| onprem | · | **FAIL** | pass | pass |"), std::string::npos) << md;
   EXPECT_NE(md.find("- Result: **FAIL**"), std::string::npos);
-  EXPECT_NE(md.find("## Why the result is fail"), std::string::npos);
+  EXPECT_NE(md.find("\nWhy the result is fail:\n\n- "), std::string::npos);
   EXPECT_NE(md.find("| provider convergence | not measured |"), std::string::npos) << md;
   EXPECT_NE(md.find("| normal matrix | 11/12 flows passed, result fail, phase matrix"), std::string::npos);
+}
+
+// A before matrix that passes and an after matrix whose onprem->aws flow failed for want of
+// the client's SSH host, with latencies; a measured failover; a live run's events to down.
+BundleContents before_and_after_contents() {
+  AssemblyRequest request = basic_request();
+  json after = testing::make_matrix(testing::k_four_sites, {"onprem->aws"});
+  for (json& flow : after["flows"]) {
+    flow["pingMs"] = 0.4;
+    flow["sshMs"] = 12.3;
+    if (flow["result"] == "fail") {
+      flow["pingMs"] = nullptr;
+      flow["error"] = "no CE_ONPREM_CLIENT_SSH_HOST";
+    }
+  }
+  request.inputs.matrix = testing::doc(after);
+  request.inputs.matrix_before =
+      testing::doc(testing::make_matrix(testing::k_four_sites, {}, "before"));
+  BundleContents contents = contents_for(request);
+  contents.timeline["events"] = json::array(
+      {{{"ts", "2026-06-01T00:00:06.000Z"},
+        {"kind", "up"},
+        {"detail", {{"result", "completed"}, {"infraProvisionSeconds", 6.5}}}},
+       {{"ts", "2026-06-01T00:00:40.000Z"},
+        {"kind", "down"},
+        {"detail", {{"result", "completed"}, {"deleted", 14}}}}});
+  return contents;
+}
+
+// Given before and after matrices, a measured failover and a run's events, expect every section
+// of report.html with its numbers: the failover chart's bars, both grids, each flow's latency and
+// the failing flow's reason, the lifecycle steps and links to every file of the bundle.
+TEST_F(Bundle, ReportShowsFailoverBothMatricesLifecycleAndFiles) {
+  ASSERT_TRUE(write_bundle(tmp.path(), before_and_after_contents()).has_value());
+  const std::string html = read_text(tmp.path() / "report.html");
+  for (const char* section : {"verdict", "failover", "matrices", "lifecycle", "qualification",
+                              "providers", "assertions", "timeline", "files"}) {
+    EXPECT_NE(html.find(cat("<section id=\"", section, "\">")), std::string::npos) << section;
+  }
+  // passing_timing(): detection 2.0, switchover 3.5, recovery 12.5 against 60.
+  EXPECT_NE(html.find("data-stage=\"detection\" data-seconds=\"2.000\""), std::string::npos);
+  EXPECT_NE(html.find("data-stage=\"switchover\" data-seconds=\"3.500\""), std::string::npos);
+  EXPECT_NE(html.find("data-stage=\"recovery\" data-seconds=\"12.500\""), std::string::npos);
+  EXPECT_NE(html.find("threshold 60.0 s"), std::string::npos);
+  EXPECT_EQ(count(html, "<td class=\"cell "), 32u);
+  EXPECT_NE(html.find("<div class=\"matrix-col\" data-phase=\"before\">"), std::string::npos);
+  EXPECT_NE(html.find("<div class=\"matrix-col\" data-phase=\"after\">"), std::string::npos);
+  EXPECT_EQ(count(html, "data-result=\"fail\""), 1u);  // only the after matrix fails
+  EXPECT_NE(html.find("<td class=\"reason\">failed ping: no CE_ONPREM_CLIENT_SSH_HOST</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">12.3 ms</td>"), std::string::npos);
+  EXPECT_NE(html.find("lab up: every resource ready in 6.50 s"), std::string::npos);
+  EXPECT_NE(html.find("teardown completed: 14 resource(s) confirmed deleted"), std::string::npos);
+  for (const char* file : {"result.json", "connectivity-matrix-before.json",
+                           "connectivity-matrix.json", "failover-timing.json", "MANIFEST.sha256"}) {
+    EXPECT_NE(html.find(cat("<a href=\"", file, "\">")), std::string::npos) << file;
+  }
+  EXPECT_EQ(only_bundle_links(html), "");
+  EXPECT_TRUE(std::filesystem::exists(tmp.path() / "connectivity-matrix-before.json"));
+}
+
+// The same content in summary.md, readable as written: names with underscores and the reason
+// appear without backslashes.
+TEST_F(Bundle, SummaryHasTheSameSectionsAsPlainMarkdown) {
+  ASSERT_TRUE(write_bundle(tmp.path(), before_and_after_contents()).has_value());
+  const std::string md = read_text(tmp.path() / "summary.md");
+  for (const char* heading :
+       {"## Verdict: FAIL", "## Failover timing", "### before (connectivity-matrix-before.json)",
+        "### after (connectivity-matrix.json)", "## Lifecycle", "## Timeline", "## Files"}) {
+    EXPECT_NE(md.find(heading), std::string::npos) << heading;
+  }
+  EXPECT_NE(md.find("| azure | stop-active | 2.00 s | 3.50 s | 12.5 s | pass |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| onprem | aws | **fail** | – | 12.3 ms | failed ping: no "
+                    "CE_ONPREM_CLIENT_SSH_HOST |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- directed_ping_ssh_matrix: summary.result=fail"), std::string::npos) << md;
+  EXPECT_NE(md.find("| down | 2026-06-01T00:00:40.000Z | not recorded | pass | teardown "
+                    "completed: 14 resource(s) confirmed deleted |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- connectivity-matrix-before.json\n"), std::string::npos);
 }
 
 TEST_F(Bundle, AnEarlierCollectsInputCopiesAreRemoved) {
@@ -181,7 +281,7 @@ TEST_F(Bundle, PreflightOfADirtyLabShowsTheFailure) {
   EXPECT_NE(md.find("- Address: 198.18.0.50, addressAlreadyAssigned: yes"), std::string::npos);
   EXPECT_NE(md.find("sourceDestCheck: false"), std::string::npos);
   EXPECT_NE(md.find("| address-not-assigned | **fail** | 198.18.0.50 is already on eni-0a1b2c3d "
-                    "\\| \\<b\\> |"),
+                    "\\| \\<b> |"),
             std::string::npos)
       << md;
 }

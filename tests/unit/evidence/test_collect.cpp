@@ -200,6 +200,39 @@ TEST_F(Collect, JournalFeedsTheFencingAssertions) {
   EXPECT_EQ(by_name["stale_action_fenced"]["result"], "pass");
 }
 
+// Given a live run already torn down (down recorded after up, deploy and smoke), expect the
+// collect to work from its id: teardown completed, provisioning and deploy times in
+// qualificationTimings, and the lifecycle with the teardown in the report.
+TEST_F(Collect, TornDownRunShowsTheTeardownAndItsTimings) {
+  const std::string run_id = add_run("down", false);
+  {
+    auto store = state::Store::open(tmp.path() / "state");
+    ASSERT_TRUE(store.has_value());
+    for (const auto& [kind, detail] : std::vector<std::pair<std::string, json>>{
+             {"up", {{"result", "completed"}, {"infraProvisionSeconds", 6.5}}},
+             {"deploy", {{"node", "r1"}, {"site", "onprem"}, {"result", "pass"}, {"seconds", 2.5}}},
+             {"deploy", {{"kind", "summary"}, {"result", "pass"}}},
+             {"down", {{"result", "completed"}, {"deleted", 14}, {"discovered", 0}}}}) {
+      ASSERT_TRUE((*store)->add_event(run_id, kind, detail).has_value());
+    }
+  }
+  auto o = options();
+  o.run_id = run_id;  // a run that is down is no longer the latest active one
+  o.commit = "offline";
+  const auto outcome = collect(o, runner, clock);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().message;
+  const json result = json::parse(read_text(outcome->result_path));
+  EXPECT_EQ(result["costGuard"]["teardown"], "completed");
+  EXPECT_DOUBLE_EQ(result["qualificationTimings"]["infraProvisionSeconds"].get<double>(), 6.5);
+  EXPECT_DOUBLE_EQ(result["qualificationTimings"]["deployRouterdReadySeconds"].get<double>(), 2.5);
+  const std::string html = read_text(o.out_dir / "report.html");
+  EXPECT_NE(html.find("teardown completed: 14 resource(s) confirmed deleted"), std::string::npos);
+  EXPECT_NE(html.find("<tr><th>infrastructure provisioning</th><td>6.5 s</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(read_text(o.out_dir / "summary.md").find("| deploy to routerd ready | 2.5 s |"),
+            std::string::npos);
+}
+
 TEST_F(Collect, MissingOutAndBadResultAreUsageErrors) {
   CollectOptions no_out;
   EXPECT_EQ(collect(no_out, runner, clock).error().message, "evidence collect: --out is required");

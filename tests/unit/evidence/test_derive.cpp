@@ -140,7 +140,9 @@ TEST(DeriveProviders, ProvidersOutsideAKnownRunAreSkipUnlessMeasured) {
                      .ttl_seconds = 3600,
                      .status = "up",
                      .dry_run = false,
-                     .remaining_resources = {}};
+                     .remaining_resources = {},
+                     .infra_provision_seconds = std::nullopt,
+                     .deploy_ready_seconds = std::nullopt};
   const json p = derive_providers(inputs, run);
   EXPECT_EQ(p["aws"]["dataplane"], "pass");
   EXPECT_EQ(p["aws"]["providerState"], "na");
@@ -156,7 +158,9 @@ TEST(DeriveCostGuard, FromTheRunsRealTtlAndState) {
                .ttl_seconds = 5400,
                .status = "up",
                .dry_run = false,
-               .remaining_resources = {}};
+               .remaining_resources = {},
+               .infra_provision_seconds = std::nullopt,
+               .deploy_ready_seconds = std::nullopt};
   EXPECT_DOUBLE_EQ(derive_cost_guard(run)["ttlHours"].get<double>(), 1.5);
   const auto teardown = [&](const std::string& status, bool dry,
                             std::vector<std::string> left = {}) {
@@ -178,7 +182,7 @@ TEST(DeriveCostGuard, FromTheRunsRealTtlAndState) {
 
 TEST(DeriveQualificationTimings, MatrixEntriesAndProbeSum) {
   Inputs inputs;
-  const json none = derive_qualification_timings(inputs);
+  const json none = derive_qualification_timings(inputs, std::nullopt);
   EXPECT_EQ(none["normalMatrix"]["status"], "na");
   EXPECT_EQ(none["normalMatrix"]["phase"], "normal");
   EXPECT_EQ(none["cloudIngressMatrix"]["phase"], "cloud-ingress");
@@ -188,7 +192,7 @@ TEST(DeriveQualificationTimings, MatrixEntriesAndProbeSum) {
   inputs.matrix = doc(make_matrix(k_four_sites, {}, "normal", 3, 5));
   inputs.cloud_ingress = doc(make_matrix(k_four_sites, {}, "cloud-ingress", 2, 7));
   inputs.timing = doc({{"status", "pass"}, {"providerElapsedSeconds", 9.5}});
-  const json q = derive_qualification_timings(inputs);
+  const json q = derive_qualification_timings(inputs, std::nullopt);
   EXPECT_EQ(q["normalMatrix"], json({{"status", "pass"},
                                      {"phase", "normal"},
                                      {"total", 12},
@@ -202,7 +206,24 @@ TEST(DeriveQualificationTimings, MatrixEntriesAndProbeSum) {
 
   // A plain smoke's own phase ("matrix") wins over the slot's default name.
   inputs.matrix = doc(make_matrix(k_four_sites));
-  EXPECT_EQ(derive_qualification_timings(inputs)["normalMatrix"]["phase"], "matrix");
+  EXPECT_EQ(derive_qualification_timings(inputs, std::nullopt)["normalMatrix"]["phase"], "matrix");
+}
+
+// Given a run whose events timed its up and deploy, expect both in the timings; a dry run's
+// (nothing provisioned) and a negative time stay null.
+TEST(DeriveQualificationTimings, ProvisioningAndDeployFromTheRun) {
+  RunFacts run;
+  run.dry_run = false;
+  run.infra_provision_seconds = 6.25;
+  run.deploy_ready_seconds = 8.5;
+  const json q = derive_qualification_timings(Inputs{}, run);
+  EXPECT_DOUBLE_EQ(q["infraProvisionSeconds"].get<double>(), 6.25);
+  EXPECT_DOUBLE_EQ(q["deployRouterdReadySeconds"].get<double>(), 8.5);
+  run.infra_provision_seconds = -1;
+  run.deploy_ready_seconds.reset();
+  const json unmeasured = derive_qualification_timings(Inputs{}, run);
+  EXPECT_TRUE(unmeasured["infraProvisionSeconds"].is_null());
+  EXPECT_TRUE(unmeasured["deployRouterdReadySeconds"].is_null());
 }
 
 TEST(DeriveEmbedded, DefaultsWhenAbsentAndVerbatimWhenGiven) {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "evidence/assemble.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/evidence/fixtures.hpp"
 
 namespace labctl::evidence {
 namespace {
@@ -17,12 +19,12 @@ class Scenarios : public TempDirTest {
   void TearDown() override { unsetenv("CE_ACCEPTANCE_SCENARIOS"); }
 };
 
-TEST_F(Scenarios, BuiltInHoldsTheOriginalNine) {
+TEST_F(Scenarios, BuiltInHoldsTheOriginalNineAndTheLocalDemo) {
   unsetenv("CE_ACCEPTANCE_SCENARIOS");
   const auto set = load_scenarios(std::nullopt);
   ASSERT_TRUE(set.has_value()) << set.error().message;
   EXPECT_EQ(set->origin, "built-in scenarios");
-  ASSERT_EQ(set->scenarios.size(), 9u);
+  ASSERT_EQ(set->scenarios.size(), 10u);
   const auto d6 = find_scenario(*set, "d6-azure-active-stop-seize");
   ASSERT_TRUE(d6.has_value());
   EXPECT_EQ(d6->expected_assertions.size(), 7u);
@@ -71,6 +73,42 @@ TEST_F(Scenarios, MalformedFilesAreUsageErrorsNamingTheFile) {
   const auto missing = load_scenarios(tmp.path() / "absent.json");
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ExitCode::usage);
+}
+
+// scripts/demo.sh's scenario. Given a passing 12-flow matrix, expect pass only with a passing
+// failover timing: without one (or with a recovery over the threshold) the scenario's expected
+// failover_recovery_under_60s makes it fail, and a short matrix fails on the expected flow count.
+TEST_F(Scenarios, LocalDemoEnforcesTheMatrixAndTheFailover) {
+  unsetenv("CE_ACCEPTANCE_SCENARIOS");
+  const auto set = load_scenarios(std::nullopt);
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  const auto demo = find_scenario(*set, "local-demo");
+  ASSERT_TRUE(demo.has_value());
+  EXPECT_EQ(demo->expected_flows, 12);
+
+  AssemblyRequest request;
+  request.run_id = "20260601T000000Z-cloudedge-local";
+  request.scenario = "local-demo";
+  request.commit = "offline";
+  request.fencing = fencing_assertions(nullptr, request.run_id);
+  request.scenario_spec = demo;
+  request.inputs.matrix = testing::doc(testing::make_matrix(testing::k_four_sites));
+  const auto without_timing = assemble(request);
+  ASSERT_TRUE(without_timing.has_value()) << without_timing.error().message;
+  EXPECT_EQ(without_timing->document["result"], "fail");
+  ASSERT_EQ(without_timing->fail_reasons.size(), 1u);
+  EXPECT_NE(without_timing->fail_reasons[0].find("expects failover_recovery_under_60s"),
+            std::string::npos)
+      << without_timing->fail_reasons[0];
+
+  request.inputs.timing = testing::doc(testing::passing_timing());
+  const auto passing = assemble(request);
+  ASSERT_TRUE(passing.has_value()) << passing.error().message;
+  EXPECT_EQ(passing->document["result"], "pass");
+
+  request.inputs.matrix =
+      testing::doc(testing::make_matrix({"onprem", "aws", "azure"}));  // 6 flows, not 12
+  EXPECT_EQ(assemble(request)->document["result"], "fail");
 }
 
 }  // namespace

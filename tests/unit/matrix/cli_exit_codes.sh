@@ -24,6 +24,17 @@ chmod +x "$dir/r1"
 [ ! -s "$dir/out" ] || fail "usage error printed to stdout"
 grep -q "bad site spec entry: 'b' (want site=ip)" "$dir/err" || fail "usage message: $(cat "$dir/err")"
 
+# No run, no --sites, no CE_MATRIX_SITES: a refusal naming what to give, not made-up addresses.
+MATRIX_RUNNER="$dir/r1" "$labctl" smoke >"$dir/out" 2>"$dir/err"; rc=$?
+[ "$rc" = 2 ] || fail "no sites: exit $rc, want 2: $(cat "$dir/err")"
+[ ! -s "$dir/out" ] || fail "no sites: printed to stdout"
+grep -q "no sites to test" "$dir/err" && grep -q -- "--sites" "$dir/err" &&
+  grep -q CE_MATRIX_SITES "$dir/err" || fail "no sites message: $(cat "$dir/err")"
+grep -q "matrix:" "$dir/err" && fail "no sites: flows ran"
+
+# The d3 lab of the reference's cases, given as a user would.
+export CE_MATRIX_SITES="onprem=10.77.60.10,aws=10.77.60.11,azure=10.77.60.12,oci=10.77.60.13"
+
 "$labctl" smoke --parallel x >"$dir/out" 2>"$dir/err"; rc=$?
 [ "$rc" = 2 ] || fail "bad --parallel: exit $rc, want 2"
 

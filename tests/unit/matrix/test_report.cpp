@@ -76,5 +76,36 @@ TEST(Report, TruthTableNamesTheFailingCheck) {
   EXPECT_NE(row_b.find("✓"), std::string::npos);
 }
 
+// Given a failing and a passing flow, expect the NDJSON fields to carry the flow's facts (the
+// line's text is for people; an agent reads these).
+TEST(Report, FlowFieldsCarryTheFacts) {
+  const auto sites = *parse_sites("a=10.0.0.1,b=10.0.0.2");
+  const auto results = sample(sites);
+  const auto failing = flow_fields(results[0], sites);
+  EXPECT_EQ(failing["src"], "a");
+  EXPECT_EQ(failing["dst"], "b");
+  EXPECT_EQ(failing["srcIp"], "10.0.0.1");
+  EXPECT_EQ(failing["dstIp"], "10.0.0.2");
+  EXPECT_EQ(failing["result"], "fail");
+  EXPECT_EQ(failing["failing"], nlohmann::ordered_json::array({"ping"}));
+  EXPECT_DOUBLE_EQ(failing["pingMs"].get<double>(), 12.3);
+  EXPECT_TRUE(failing["sshMs"].is_null());
+  const auto passing = flow_fields(results[1], sites);
+  EXPECT_EQ(passing["result"], "pass");
+  EXPECT_TRUE(passing["failing"].is_array() && passing["failing"].empty());
+  EXPECT_EQ(summary_fields(summarize(results, "p", 2, 0.5))["failed"], 1);
+}
+
+// Given three sites with one failing flow, expect the structured table: a row per source, its
+// name first, a cell per destination ("pass", "fail:<check>", null on the diagonal).
+TEST(Report, TruthTableFieldsAreRowsOfCells) {
+  const auto sites = *parse_sites("a=10.0.0.1,b=10.0.0.2,c=10.0.0.3");
+  const auto fields = truth_table_fields(sample(sites), sites);
+  EXPECT_EQ(fields["columns"], nlohmann::ordered_json::array({"a", "b", "c"}));
+  ASSERT_EQ(fields["rows"].size(), 3U);
+  EXPECT_EQ(fields["rows"][0], nlohmann::ordered_json::array({"a", nullptr, "fail:ping", "pass"}));
+  EXPECT_EQ(fields["rows"][1], nlohmann::ordered_json::array({"b", "pass", nullptr, "pass"}));
+}
+
 }  // namespace
 }  // namespace labctl::matrix

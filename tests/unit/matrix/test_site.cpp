@@ -67,13 +67,6 @@ TEST(ParseSites, RejectsBadEntriesAsUsageErrors) {
   EXPECT_EQ(parse_sites("a=1,b").error().message, "bad site spec entry: 'b' (want site=ip)");
 }
 
-TEST(DefaultSites, UsesClientIpVariablesWithOriginalDefaults) {
-  EXPECT_EQ(default_site_spec(env_map({})),
-            "onprem=10.77.60.10,aws=10.77.60.11,azure=10.77.60.12,oci=10.77.60.13");
-  EXPECT_EQ(default_site_spec(env_map({{"AWS_CLIENT_IP", "192.0.2.5"}})),
-            "onprem=10.77.60.10,aws=192.0.2.5,azure=10.77.60.12,oci=10.77.60.13");
-}
-
 TEST(ExpectedHostname, FollowsTheFourFallbacksInOrder) {
   EXPECT_EQ(env_site_key("my-site"), "MY_SITE");
   EXPECT_EQ(expected_hostname(env_map({}), "aws"), "");

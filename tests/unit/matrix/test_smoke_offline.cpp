@@ -16,11 +16,17 @@ namespace {
 
 using nlohmann::json;
 
+const char* const k_d3_sites =
+    "onprem=10.77.60.10,aws=10.77.60.11,azure=10.77.60.12,oci=10.77.60.13";
+
 class SmokeOffline : public labctl::testing::TempDirTest {
  protected:
   void SetUp() override {
     stubs::write_stub_runners(tmp.path());
     m_env["CE_STATE_DIR"] = (tmp.path() / "state").string();  // no run: nothing from state
+    // The d3 lab of the reference's offline cases, given as a user would: smoke has no
+    // default sites (it refuses without a run, --sites or CE_MATRIX_SITES).
+    m_env["CE_MATRIX_SITES"] = k_d3_sites;
   }
 
   void runner(const std::string& name) { m_env["MATRIX_RUNNER"] = (tmp.path() / name).string(); }
@@ -227,6 +233,23 @@ TEST_F(SmokeOffline, UsageErrorsExitTwoBeforeRunning) {
   m_env.erase("CE_MATRIX_PARALLELISM");
   m_env["CE_MATRIX_PING_COUNT"] = "three";
   expect_usage(SmokeOptions{}, "bad CE_MATRIX_PING_COUNT: three");
+}
+
+// Given no run, no --sites and no CE_MATRIX_SITES, expect exit 2 naming every way to give
+// sites, before any flow runs (the original tested made-up d3 addresses and failed 12 flows).
+TEST_F(SmokeOffline, NoRunAndNoSitesRefuses) {
+  runner("r1");
+  m_env.erase("CE_MATRIX_SITES");
+  for (const SmokeOptions& options : {SmokeOptions{}, with_matrix("d3")}) {
+    const auto code = run(options);
+    ASSERT_FALSE(code) << "ran with made-up sites";
+    EXPECT_EQ(code.error().code, ExitCode::usage);
+    for (const char* named : {"no sites to test", "--run-id", "--sites", "CE_MATRIX_SITES",
+                              m_env["CE_STATE_DIR"].c_str()}) {
+      EXPECT_NE(code.error().message.find(named), std::string::npos) << code.error().message;
+    }
+    EXPECT_TRUE(m_stdout.str().empty());
+  }
 }
 
 TEST_F(SmokeOffline, D3MatrixIsAccepted) {

@@ -113,6 +113,8 @@ TEST_F(LocalPlan, KeepalivedPairUsesUnicastPeersAndMovesRoutesWithTheMaster) {
   const std::string sshd = sshd_config(*topo, aws.client());
   EXPECT_NE(sshd.find("AuthorizedKeysFile /run-dir/authorized_keys"), std::string::npos);
   EXPECT_NE(sshd.find("HostKey /run-dir/aws-client.ssh_host_ed25519_key"), std::string::npos);
+  // Sessions skip the host's ~/.bashrc (bash's top-level-under-sshd rule).
+  EXPECT_NE(sshd.find("\nSetEnv SHLVL=1\n"), std::string::npos);
 }
 
 TEST_F(LocalPlan, LiveApplyWithoutRootIsRefused) {

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+// Lookups into documents whose inner shape is the caller's (probe inputs, state events): a
+// missing key or a value of the wrong type reads as absent, so no input can crash collect or a
+// view.
+namespace labctl::evidence::fields {
+
+// object[key], or null when `object` is not an object or has no such key.
+[[nodiscard]] inline const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json k_null;
+  if (!object.is_object()) return k_null;
+  const auto it = object.find(key);
+  return it == object.end() ? k_null : *it;
+}
+
+[[nodiscard]] inline std::optional<std::string> string_at(const nlohmann::json& object,
+                                                          const char* key) {
+  const nlohmann::json& value = member(object, key);
+  if (!value.is_string()) return std::nullopt;
+  return value.get<std::string>();
+}
+
+// The string at `key`, or "" when absent.
+[[nodiscard]] inline std::string text_at(const nlohmann::json& object, const char* key) {
+  return string_at(object, key).value_or("");
+}
+
+[[nodiscard]] inline std::optional<double> number_at(const nlohmann::json& object,
+                                                     const char* key) {
+  const nlohmann::json& value = member(object, key);
+  if (!value.is_number()) return std::nullopt;
+  return value.get<double>();
+}
+
+}  // namespace labctl::evidence::fields

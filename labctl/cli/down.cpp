@@ -19,10 +19,13 @@ void register_down(CLI::App& app, CommandResult& result, const Seams& seams) {
                 "Every run past its TTL, from state and from provider tags");
   sub->add_flag("--force", options->force, "Without --run-id: the latest active run");
   sub->callback([options, &result, seams] {
-    // stdout: one JSON result, also when a run failed (then after it, the error and its code).
+    // stdout: one JSON result, also when a run it reached failed (then the error and its code
+    // follow); an error before any run was reached (a usage error) leaves stdout empty.
     lifecycle::DownOutcome outcome;
     const auto done = lifecycle::run_down(*options, providers::provider_seams(seams), outcome);
-    std::cout << json_io::dump(outcome.to_json(env::dry_run())) << '\n';
+    if (done || !outcome.empty()) {
+      std::cout << json_io::dump(outcome.to_json(env::dry_run())) << '\n';
+    }
     value_or_throw(done);
     result.code = ExitCode::ok;
   });

@@ -26,6 +26,11 @@ void DownOutcome::add(DownRun run) {
   m_runs.push_back(std::move(run));
 }
 
+bool DownOutcome::empty() const {
+  const std::lock_guard lock(m_mutex);
+  return m_runs.empty();
+}
+
 nlohmann::json DownOutcome::to_json(bool dry) const {
   const std::lock_guard lock(m_mutex);
   auto runs = nlohmann::json::array();

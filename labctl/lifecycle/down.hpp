@@ -33,6 +33,7 @@ struct DownRun {
 class DownOutcome {
  public:
   void add(DownRun run);
+  [[nodiscard]] bool empty() const;
   // {"command":"down","dryRun":…,"runs":[{"runId","result","resources","discovered"}]}: the
   // command's one result on stdout.
   [[nodiscard]] nlohmann::json to_json(bool dry) const;

@@ -434,6 +434,10 @@ class SessionHost::Loop {
       collect_output(e, progress);
       const bool finished = e.remote_closed || (e.exited && ssh_channel_is_eof(e.channel) != 0);
       if (finished) {
+        // Reading one stream lets libssh take in packets for both: stdout that arrived (with
+        // the close) while stderr was read is still buffered. The close comes after all of the
+        // output, so one more pass reads the rest (a lost last line read as no default_gw).
+        collect_output(e, progress);
         e.result.exit_status = e.exit_status;
         e.result.elapsed_ms = std::chrono::duration<double, std::milli>(now - e.start).count();
         answer(e, std::move(e.result));

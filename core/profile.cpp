@@ -322,6 +322,28 @@ void read_aws(const YAML::Node& yaml, const fs::path& origin, AwsSettings& aws) 
   }
 }
 
+void read_azure(const YAML::Node& yaml, const fs::path& origin, AzureSettings& azure) {
+  MapReader r(yaml, origin, "azure");
+  r.read("region", azure.region);
+  r.read("subscription", azure.subscription);
+  r.read("shape", azure.shape);
+  if (const auto* image = r.find("image")) {
+    MapReader ir(*image, origin, "azure.image");
+    ir.read("publisher", azure.image.publisher);
+    ir.read("offer", azure.image.offer);
+    ir.read("sku", azure.image.sku);
+    ir.read("version", azure.image.version);
+    ir.reject_unknown();
+  }
+  r.read_cidr("operator_cidr", azure.operator_cidr);
+  r.read("allow_any_ssh", azure.allow_any_ssh);
+  r.read("resource_group_prefix", azure.resource_group_prefix);
+  r.read_cidr("vnet_cidr", azure.vnet_cidr);
+  r.read_cidr("subnet_cidr", azure.subnet_cidr);
+  r.read("ssh_user", azure.ssh_user);
+  r.reject_unknown();
+}
+
 void read_stub(const YAML::Node& yaml, const fs::path& origin, const std::string& where,
                StubSettings& stub) {
   MapReader r(yaml, origin, where);
@@ -443,7 +465,7 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
   }
   if (const auto* aws = r.find("aws")) read_aws(*aws, origin, p.aws);
   if (const auto* oci = r.find("oci")) read_stub(*oci, origin, "oci", p.oci);
-  if (const auto* azure = r.find("azure")) read_stub(*azure, origin, "azure", p.azure);
+  if (const auto* azure = r.find("azure")) read_azure(*azure, origin, p.azure);
   if (const auto* onprem = r.find("onprem")) read_onprem(*onprem, origin, p.onprem);
   if (const auto* faults = r.find("node_faults")) read_node_faults(*faults, origin, p.node_faults);
   if (const auto* local = r.find("local")) {

@@ -52,7 +52,29 @@ struct AwsSettings {
   std::string ssh_user = "ec2-user";
 };
 
-struct StubSettings {  // oci, azure: only what their dry-run plans print
+// The azure part of a profile (README, "Azure"). Every resource of a run lives in one resource
+// group, `<resource_group_prefix>-<run-id>`, in `region`.
+struct AzureImage {  // a Marketplace image reference
+  std::string publisher = "Canonical";
+  std::string offer = "0001-com-ubuntu-server-jammy";
+  std::string sku = "22_04-lts-gen2";
+  std::string version = "latest";
+};
+
+struct AzureSettings {
+  std::string region;        // the location, e.g. "eastus"
+  std::string subscription;  // a GUID; AZURE_SUBSCRIPTION_ID wins when set
+  std::string shape = "Standard_B1s";  // the VM size
+  AzureImage image;
+  std::string operator_cidr;  // SSH ingress source; 0.0.0.0/0 only if allow_any_ssh
+  bool allow_any_ssh = false;
+  std::string resource_group_prefix = "labctl";
+  std::string vnet_cidr = "10.241.0.0/16";
+  std::string subnet_cidr = "10.241.1.0/24";
+  std::string ssh_user = "azureuser";
+};
+
+struct StubSettings {  // oci: only what its dry-run plan prints
   std::string region;
   std::string shape;
 };
@@ -105,7 +127,7 @@ struct Profile {
   std::map<std::string, std::vector<std::string>> matrices;  // name -> site names
   AwsSettings aws;
   StubSettings oci;
-  StubSettings azure;
+  AzureSettings azure;
   OnpremSettings onprem;
   LocalSettings local;
   DeploySettings deploy;

@@ -4,7 +4,7 @@
 #include <cstddef>
 
 #include "core/strcat.hpp"
-#include "evidence/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "core/json_io.hpp"
 
 using nlohmann::json;

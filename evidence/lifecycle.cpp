@@ -7,7 +7,7 @@
 
 #include "core/strcat.hpp"
 #include "core/text.hpp"
-#include "evidence/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "evidence/model.hpp"
 
 using nlohmann::json;

@@ -6,7 +6,7 @@
 #include "core/build_info.hpp"
 #include "core/json_io.hpp"
 #include "core/strcat.hpp"
-#include "evidence/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "evidence/lifecycle.hpp"
 #include "evidence/render.hpp"
 

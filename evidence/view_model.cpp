@@ -13,7 +13,7 @@
 #include "core/text.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/derive.hpp"
-#include "evidence/json_fields.hpp"
+#include "core/json_fields.hpp"
 
 using nlohmann::json;
 

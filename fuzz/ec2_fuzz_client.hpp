@@ -27,7 +27,7 @@ struct Ec2Harness {
       const std::size_t n = m_requests.fetch_add(1);
       if (n >= k_max_requests) {
         return testing::FakeHttpTransport::transport_failure(
-            providers::aws::TransportErrorKind::transport);
+            providers::TransportErrorKind::transport);
       }
       return testing::FakeHttpTransport::respond(status, m_bodies[n % m_bodies.size()]);
     });

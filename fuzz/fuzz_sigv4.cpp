@@ -89,7 +89,7 @@ void check_form(const std::string& key, const std::string& value) {
 
 void check_signing(const std::string& url, const std::string& header_name,
                    const std::string& header_value, const std::string& body) {
-  aws::HttpHeaders headers{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  HttpHeaders headers{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   if (!header_name.empty()) headers.emplace_back(header_name, header_value);
   const aws::SigningRequest request{"POST", url, headers, body};
   const aws::Credentials credentials("AKIATESTKEY00000LAST", k_secret, k_token);
@@ -101,7 +101,7 @@ void check_signing(const std::string& url, const std::string& header_name,
   check(first.has_value() == second.has_value(), "sign is deterministic");
   if (!first) return;
   check(*first == *second, "sign is deterministic");
-  const auto authorization = aws::find_header(*first, "Authorization");
+  const auto authorization = find_header(*first, "Authorization");
   check(authorization.has_value(), "a signed request has an Authorization header");
   const std::string prefix =
       "AWS4-HMAC-SHA256 Credential=AKIATESTKEY00000LAST/" + aws::credential_scope(when, scope);

@@ -3,6 +3,8 @@
 #include "core/json_io.hpp"
 #include "core/json_schema.hpp"
 #include "core/run_id.hpp"
+#include "core/tags.hpp"
+#include "core/text.hpp"
 #include "providers/embedded_request_schema.hpp"
 #include "providers/embedded_result_schema.hpp"
 
@@ -15,8 +17,7 @@ bool has_control_character(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 || byte == 0x7F) return true;
-    if (byte == 0xC2 && i + 1 < text.size() &&
-        static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+    if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
         static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
       return true;
     }
@@ -35,7 +36,8 @@ Expected<RequestParser> RequestParser::create() {
 Expected<ActionRequest> RequestParser::parse(const nlohmann::json& document) {
   const auto errors = m_schema.validate(document);
   if (!errors.empty()) {
-    std::string message = "ExecuteActionRequest does not match schemas/executor-request.schema.json:";
+    std::string message =
+        "ExecuteActionRequest does not match schemas/executor-request.schema.json:";
     for (const auto& e : errors) message += "\n  - " + e.path + ": " + e.reason;
     return fail(ExitCode::usage, message);
   }
@@ -63,8 +65,9 @@ Expected<ActionRequest> RequestParser::parse(const nlohmann::json& document) {
   }
   if (has_control_character(request.idempotency_key) ||
       has_control_character(request.provider_ref)) {
-    return fail(ExitCode::usage, "ExecuteActionRequest: spec.idempotencyKey and "
-                                 "spec.providerRef must not contain control characters");
+    return fail(ExitCode::usage,
+                "ExecuteActionRequest: spec.idempotencyKey and "
+                "spec.providerRef must not contain control characters");
   }
   return request;
 }
@@ -79,7 +82,8 @@ Expected<ActionRequest> read_request(std::string_view text, std::string_view wha
   auto document = json_io::parse(text, what);
   if (!document) return std::unexpected(document.error());
   auto request = parse_request(*document);
-  if (!request) return fail(request.error().code, std::string(what) + ": " + request.error().message);
+  if (!request)
+    return fail(request.error().code, std::string(what) + ": " + request.error().message);
   return request;
 }
 
@@ -91,8 +95,9 @@ Expected<ActionPlan> read_plan(std::string_view text, std::string_view what) {
   if (!parser) return std::unexpected(parser.error());
   const auto bad = [&](const std::string& why) { return fail(ExitCode::usage, name + ": " + why); };
   if (!document->is_object()) {
-    return bad("expected an ActionPlan ({\"kind\":\"ActionPlan\",\"actions\":[...]}, as `labctl "
-               "action plan` writes) or one ExecuteActionRequest");
+    return bad(
+        "expected an ActionPlan ({\"kind\":\"ActionPlan\",\"actions\":[...]}, as `labctl "
+        "action plan` writes) or one ExecuteActionRequest");
   }
   const auto kind = document->find("kind");
   if (kind != document->end() && *kind == "ExecuteActionRequest") {
@@ -150,8 +155,7 @@ Target target_from_json(const nlohmann::json& target) {
 }
 
 nlohmann::ordered_json to_json(const ActionRequest& request) {
-  nlohmann::ordered_json spec{{"action", request.action},
-                              {"provider", request.provider}};
+  nlohmann::ordered_json spec{{"action", request.action}, {"provider", request.provider}};
   if (!request.provider_ref.empty()) spec["providerRef"] = request.provider_ref;
   spec["target"] = target_json(request.target);
   spec["parameters"] = request.parameters;
@@ -179,6 +183,41 @@ std::string undo_action_of(const std::string& action) {
 Expected<std::vector<json_schema::ValidationError>> result_schema_errors(
     const nlohmann::json& document) {
   return json_schema::validate_against(embedded::k_executor_result_schema, document);
+}
+
+Outcome action_finished(std::string status, std::string message, nlohmann::json observed,
+                        bool undo_available) {
+  return {{std::move(status), std::move(message), std::move(observed), undo_available, ""},
+          ExitCode::ok};
+}
+
+Outcome action_failed(ExitCode code, const std::string& message, nlohmann::json observed) {
+  return {{"failed", message, observed.is_null() ? nlohmann::json::object() : std::move(observed),
+           false, message},
+          code};
+}
+
+std::optional<Outcome> action_tag_fence(const std::string& resource_id,
+                                        const std::map<std::string, std::string>& tags,
+                                        const std::string& run_id) {
+  const auto tag = tags.find(k_tag_run_id);
+  const std::string found = tag == tags.end() ? "" : tag->second;
+  if (run_id.empty() ? is_valid_run_id(found) : found == run_id) return std::nullopt;
+  return action_failed(ExitCode::refused,
+                       "hard stop: " + text::printable(resource_id, 512) +
+                           " is not a lab resource (its " + std::string(k_tag_run_id) + " tag is " +
+                           (found.empty() ? "missing" : "'" + text::printable(found, 200) + "'") +
+                           (run_id.empty() ? "" : ", want '" + run_id + "'") +
+                           "); refusing to touch it");
+}
+
+Outcome action_ambiguous(const std::string& what, std::string_view noun,
+                         const nlohmann::json& observed) {
+  return action_failed(ExitCode::refused,
+                       "hard stop: ambiguous result: " + what +
+                           "; recorded as failed and not retried — inspect the " +
+                           std::string(noun) + " before going on",
+                       observed);
 }
 
 }  // namespace labctl::providers

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +63,22 @@ struct Outcome {
   ActionResult result;
   ExitCode code = ExitCode::ok;
 };
+
+// The outcomes every provider's actions build (runbook §8): an action that ran (`status`
+// succeeded/skipped), one that failed (`code`: provider for a call that failed clearly, refused
+// for a hard stop), the tag fence — `resource_id` must carry routerd.cloudedge.run_id ==
+// `run_id` (empty `run_id`: some lab run's), else a hard stop naming what it carries — and an
+// ambiguous result (a mutation that may or may not have happened: a hard stop, never retried;
+// `noun` is what the operator inspects, "ENI" or "NIC").
+[[nodiscard]] Outcome action_finished(std::string status, std::string message,
+                                      nlohmann::json observed, bool undo_available = false);
+[[nodiscard]] Outcome action_failed(ExitCode code, const std::string& message,
+                                    nlohmann::json observed = {});
+[[nodiscard]] std::optional<Outcome> action_tag_fence(
+    const std::string& resource_id, const std::map<std::string, std::string>& tags,
+    const std::string& run_id);
+[[nodiscard]] Outcome action_ambiguous(const std::string& what, std::string_view noun,
+                                       const nlohmann::json& observed);
 
 // Performs one request against its provider, read-only in dry-run mode. `run_id` is the run
 // whose tags the target must carry (empty: some lab run's). `credentials_profile` non-empty:

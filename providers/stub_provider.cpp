@@ -20,7 +20,7 @@ class StubProvider final : public Provider {
         nlohmann::ordered_json params;
         params["node"] = node.name;
         params["role"] = node.role;
-        params["region"] = m_name == "oci" ? ctx.profile.oci.region : ctx.profile.azure.region;
+        params["region"] = ctx.profile.oci.region;
         params["tags"] = tags_json(ctx.tags, node);
         plan.operations.push_back({"allocate-instance", params, true, "instance", node.name,
                                    params["region"].get<std::string>()});

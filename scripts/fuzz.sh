@@ -77,6 +77,7 @@ for symbolizer in llvm-symbolizer-19 llvm-symbolizer; do
 done
 # Targets that reach AWS code must never reach AWS (they also set this themselves).
 export AWS_EC2_METADATA_DISABLED=true
+export AZURE_IMDS_ENDPOINT=http://127.0.0.1:1  # a closed loopback port: Azure IMDS never asked
 
 failed=0
 report_failure() {  # name log input...

@@ -16,8 +16,9 @@ packages=(
   libsqlite3-dev libpugixml-dev libvalijson-dev libgtest-dev libgmock-dev
   # the local lab and the SSH matrix
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc
-  # test peers: botocore's EC2 model and signer, the AWS CLI, a headless browser
-  python3 python3-botocore awscli chromium curl
+  # test peers: botocore's EC2 model and signer, the AWS CLI, Microsoft's Azure SDK models and
+  # the Azure CLI (the ARM fake is held to both), a headless browser, openssl (the fake's test CA)
+  python3 python3-botocore awscli python3-azure azure-cli chromium curl openssl
   # the man page and the completion scripts are checked by groff and by each shell's parser
   groff-base zsh fish
   # libFuzzer: clang 14/16 cannot compile our C++23; clang-19 can

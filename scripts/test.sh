@@ -23,6 +23,7 @@ fi
 # Tests talk only to loopback and to namespaces they create: never to an instance-metadata
 # service, whatever a test forgets to set.
 export AWS_EC2_METADATA_DISABLED=true
+export AZURE_IMDS_ENDPOINT=http://127.0.0.1:1  # a closed loopback port: Azure IMDS never asked
 
 # Prints the tests that failed or skipped, then "== <suite> ==" and, last, the closing line
 # "N passed, N failed, N skipped" counted from a CTest JUnit file. Exits non-zero when the suite
@@ -68,12 +69,33 @@ sys.exit(verdict)
 PY
 }
 
-# run_suite BUILD_DIR EXCLUDED_LABELS EXCLUDED_NAMES [CMAKE_ARGS...]: builds, then runs every
-# test but those carrying a label matching EXCLUDED_LABELS or named by EXCLUDED_NAMES (CTest
-# regexes; "" excludes nothing).
-run_suite() {
-  local build="$1" excluded="$2" excluded_names="$3"; shift 3
-  "$root/scripts/build.sh" "$build" "$@"
+# build_in_background LOG BUILD_DIR [BUILD_ARGS...]: builds with scripts/build.sh at the lowest
+# CPU priority, output in LOG; sets background_pid. CI has two cores and a suite's tests leave
+# about a third of them idle (they wait on sshd, fakes and timeouts), so the next build runs
+# there; at nice 19 it takes only what the tests leave, and their timing stays as it was.
+background_pid=""
+build_in_background() {
+  local log="$1"; shift
+  nice -n 19 "$root/scripts/build.sh" "$@" >"$log" 2>&1 &
+  background_pid=$!
+}
+
+# wait_for_build PID LOG WHAT: waits for a background build; on failure prints its log and
+# stops the run.
+wait_for_build() {
+  local pid="$1" log="$2" what="$3"
+  if ! wait "$pid"; then
+    cat "$log" >&2
+    echo "test.sh: the $what build failed (log above)" >&2
+    exit 1
+  fi
+}
+
+# run_tests BUILD_DIR EXCLUDED_LABELS EXCLUDED_NAMES: runs every test of a built tree but those
+# carrying a label matching EXCLUDED_LABELS or named by EXCLUDED_NAMES (CTest regexes; ""
+# excludes nothing).
+run_tests() {
+  local build="$1" excluded="$2" excluded_names="$3"
   "$root/tests/integration/evidence/setup-tools.sh" "$build" >/dev/null
   local junit="$build/ctest-junit.xml"
   rm -f "$junit"
@@ -89,26 +111,42 @@ run_suite() {
 # saved crash inputs first (each must now pass), then LABCTL_FUZZ_SECONDS of fuzzing per target.
 # Any crash, leak, timeout or OOM fails the run. Built without LABCTL_FAST_BUILD: unity batches
 # and precompiled headers hide an #include a file forgets, so one configuration goes without.
-run_fuzz() {
-  local build="$root/build-fuzz"
-  CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+fuzz_build="$root/build-fuzz"
+configure_fuzz() {
+  CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DLABCTL_SANITIZE=address,undefined -DLABCTL_FUZZ=ON -DLABCTL_TESTS=OFF -DLABCTL_WERROR=ON \
     -DLABCTL_FAST_BUILD=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target labctl_fuzz >&2
-  "$root/scripts/fuzz.sh" --regressions "$build"
-  "$root/scripts/fuzz.sh" "$build" "${LABCTL_FUZZ_SECONDS:-30}"
+}
+run_fuzz() {
+  "$root/scripts/fuzz.sh" --regressions "$fuzz_build"
+  "$root/scripts/fuzz.sh" "$fuzz_build" "${LABCTL_FUZZ_SECONDS:-20}"
 }
 
 # Called plainly, not in an `||` list: set -e then stops at the first failing step (inside an
 # `||` list bash ignores set -e, and a failed build would go on to test stale binaries).
-run_suite "$root/build" "" ""
+# Each build after the first runs in the background during the previous suite's tests.
+"$root/scripts/build.sh" "$root/build"
+asan_log="$(mktemp)"; fuzz_log="$(mktemp)"
+build_in_background "$asan_log" "$root/build-asan" \
+  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+asan_pid=$background_pid
+release_status=0
+run_tests "$root/build" "" "" || release_status=$?
+wait_for_build "$asan_pid" "$asan_log" sanitizer
+[[ $release_status == 0 ]] || exit "$release_status"
+configure_fuzz
+(nice -n 19 cmake --build "$fuzz_build" -j "$(nproc)" --target labctl_fuzz >"$fuzz_log" 2>&1) &
+fuzz_pid=$!
 # The sanitizer suite runs every test once more but these, which run once, in the release suite:
 # - label ec2fake: the Python fake's own tests; no labctl code runs in them.
 # - the scale and kill-point tests (20,000-row plans, SIGKILL at each point of a run): the code
 #   they drive is the code the smaller tests drive under the sanitizers; what they add is size
 #   and timing, and a killed process reports nothing to a sanitizer.
+asan_status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "$root/build-asan" ec2fake \
+  run_tests "$root/build-asan" ec2fake \
   'AwsSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing' \
-  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+  || asan_status=$?
+wait_for_build "$fuzz_pid" "$fuzz_log" fuzz
+[[ $asan_status == 0 ]] || exit "$asan_status"
 run_fuzz

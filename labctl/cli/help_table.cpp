@@ -9,6 +9,7 @@ namespace {
 // Who reads the shared families of variables (a command builds the providers, SSH sessions or
 // matrix engine that read them).
 constexpr std::string_view k_aws = "up down failover evidence action executor preflight";
+constexpr std::string_view k_azure = "up down failover evidence action iam-policy";
 constexpr std::string_view k_ssh = "up deploy smoke failover";
 constexpr std::string_view k_matrix = "smoke failover";
 constexpr std::string_view k_local = "up down failover";
@@ -22,8 +23,7 @@ constexpr EnvVar k_env[] = {
     {"CE_STATE_DIR", "*",
      "The state database's directory (default ${XDG_STATE_HOME:-$HOME/.local/state}/labctl)."},
     {"XDG_STATE_HOME", "*", "Base of the default state directory when CE_STATE_DIR is unset."},
-    {"HOME", "*",
-     "Base of the default state directory, ~/.ssh/known_hosts and the ~/.aws files."},
+    {"HOME", "*", "Base of the default state directory, ~/.ssh/known_hosts and the ~/.aws files."},
     {"NO_COLOR", "*",
      "Set (to any value): no live status line and no colour on a terminal, plain lines only."},
     {"CE_DRY_RUN", k_mutating,
@@ -38,8 +38,10 @@ constexpr EnvVar k_env[] = {
     {"LABCTL_PROFILE_DIR", "up deploy smoke failover evidence iam-policy",
      "Where profile names (minimal, full, ...) are looked up (default: the installed profiles)."},
     // down
-    {"CE_JANITOR_PARALLELISM", "down", "Runs torn down at once by down --expired (1-256, default 16)."},
-    {"CE_JANITOR_TIMEOUT", "down", "Seconds for all AWS work of one down --expired (default 3600)."},
+    {"CE_JANITOR_PARALLELISM", "down",
+     "Runs torn down at once by down --expired (1-256, default 16)."},
+    {"CE_JANITOR_TIMEOUT", "down",
+     "Seconds for all AWS work of one down --expired (default 3600)."},
     // smoke (and failover --measure's probe flow)
     {"MATRIX_RUNNER", k_matrix,
      "An external command that runs each flow instead of libssh (offline use, tests)."},
@@ -48,7 +50,8 @@ constexpr EnvVar k_env[] = {
     {"CE_MATRIX_PHASE", k_matrix, "Phase label when --phase is not given (default matrix)."},
     {"CE_MATRIX_PING_COUNT", k_matrix, "Pings per flow (default 3)."},
     {"CE_MATRIX_PING_TIMEOUT", k_matrix, "Seconds ping waits per reply (default 2)."},
-    {"CE_MATRIX_COMMAND_TIMEOUT", k_matrix, "Seconds one flow's remote command may take (default 60)."},
+    {"CE_MATRIX_COMMAND_TIMEOUT", k_matrix,
+     "Seconds one flow's remote command may take (default 60)."},
     {"CE_EXPECT_DEFAULT_GW", k_matrix,
      "Expected default gateway, or 'unchanged', when --expect-default-gw is not given."},
     {"CE_<SITE>_CLIENT_SSH_HOST", k_matrix,
@@ -60,7 +63,8 @@ constexpr EnvVar k_env[] = {
     {"<SITE>_CLIENT_SSH_JUMP", k_matrix, "Fallback name of CE_<SITE>_CLIENT_SSH_JUMP."},
     {"CE_<SITE>_CLIENT_EXPECT_HOSTNAME", k_matrix,
      "Host name the site's client must report (a check of the flow)."},
-    {"<SITE>_CLIENT_EXPECT_HOSTNAME", k_matrix, "Fallback name of CE_<SITE>_CLIENT_EXPECT_HOSTNAME."},
+    {"<SITE>_CLIENT_EXPECT_HOSTNAME", k_matrix,
+     "Fallback name of CE_<SITE>_CLIENT_EXPECT_HOSTNAME."},
     {"CE_<SITE>_EXPECT_HOSTNAME", k_matrix, "Fallback name of CE_<SITE>_CLIENT_EXPECT_HOSTNAME."},
     {"<SITE>_EXPECT_HOSTNAME", k_matrix, "Fallback name of CE_<SITE>_CLIENT_EXPECT_HOSTNAME."},
     // SSH (ssh/settings: env > run > profile > default)
@@ -98,11 +102,36 @@ constexpr EnvVar k_env[] = {
     {"CE_AWS_REQUEST_TIMEOUT", k_aws, "Seconds for one HTTP request (default 30)."},
     {"CE_AWS_STALL_TIMEOUT", k_aws, "Seconds without a byte before a request is cut (default 15)."},
     {"CE_AWS_WAIT_TIMEOUT", "up", "Seconds up waits for instances to run (default 600)."},
-    {"CE_AWS_COMMAND_TIMEOUT", k_aws, "Seconds for all AWS work of one command phase (default 1800)."},
+    {"CE_AWS_COMMAND_TIMEOUT", k_aws,
+     "Seconds for all AWS work of one command phase (default 1800)."},
     {"CE_AWS_DEPENDENCY_RETRIES", "down up",
      "Retries of a delete answered DependencyViolation (default 8)."},
     {"CE_AWS_EXECUTOR_FAIL_PROFILE", "failover",
      "failover --fault executor-fail: the AWS profile whose calls are denied."},
+    // Azure: the credential chain (Azure SDK order), the subscription, endpoints and bounds.
+    {"AZURE_TENANT_ID", k_azure, "Entra ID tenant of the service principal or workload identity."},
+    {"AZURE_CLIENT_ID", k_azure, "Application (client) id; with a secret or a federated token."},
+    {"AZURE_CLIENT_SECRET", k_azure, "Client secret of that application (never logged)."},
+    {"AZURE_FEDERATED_TOKEN_FILE", k_azure, "Workload identity: file holding the federated token."},
+    {"IDENTITY_ENDPOINT", k_azure,
+     "Managed identity endpoint (App Service); with IDENTITY_HEADER."},
+    {"IDENTITY_HEADER", k_azure, "Secret header of that endpoint (never logged)."},
+    {"AZURE_IMDS_ENDPOINT", k_azure, "Managed identity's IMDS (default http://169.254.169.254)."},
+    {"AZURE_AUTHORITY_HOST", k_azure,
+     "Entra ID authority (default https://login.microsoftonline.com)."},
+    {"AZURE_SUBSCRIPTION_ID", k_azure, "Subscription of up/down; wins over the profile's."},
+    {"AZURE_CA_BUNDLE", k_azure, "CA bundle for TLS to ARM and Entra ID."},
+    {"CE_AZURE_ARM_ENDPOINT", k_azure, "ARM endpoint (default https://management.azure.com)."},
+    {"CE_AZURE_DEBUG", k_azure, "1: log each ARM request's method, URL and body (never headers)."},
+    {"CE_AZURE_MAX_ATTEMPTS", k_azure, "Attempts per ARM call, retries included (default 5)."},
+    {"CE_AZURE_REQUEST_TIMEOUT", k_azure, "Seconds for one HTTP request (default 30)."},
+    {"CE_AZURE_STALL_TIMEOUT", k_azure,
+     "Seconds without a byte before a request is cut (default 15)."},
+    {"CE_AZURE_WAIT_TIMEOUT", k_azure,
+     "Seconds one long-running ARM operation may take (default 900)."},
+    {"CE_AZURE_COMMAND_TIMEOUT", k_azure,
+     "Seconds for all Azure work of one command phase (default 1800)."},
+    {"CE_AZURE_CONFLICT_RETRIES", "down", "Retries of a delete answered 409 Conflict (default 8)."},
     // evidence
     {"CE_ACCEPTANCE_SCENARIOS", "evidence",
      "Scenario file when --scenarios is not given (default: the built-in scenarios)."},

@@ -16,6 +16,7 @@ namespace {
 
 struct IamPolicyOptions {
   std::string profile;
+  std::string provider = "aws";
   bool executor = false;
   std::string run_id;
 };
@@ -25,9 +26,13 @@ struct IamPolicyOptions {
 void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto options = std::make_shared<IamPolicyOptions>();
   auto* sub = app.add_subcommand(
-      "iam-policy", "Print the least-privilege IAM policy JSON for a profile's AWS operations");
+      "iam-policy",
+      "Print the least-privilege policy JSON for a profile's cloud operations (AWS IAM policy, "
+      "Azure custom role)");
   sub->add_option("--profile", options->profile,
                   "minimal|provider|full|soak|local, or a path to a profile .yaml");
+  sub->add_option("--provider", options->provider,
+                  "aws (IAM policy, default) or azure (custom role definition)");
   sub->add_flag("--executor", options->executor,
                 "The executor's least-privilege policy for one run's ENIs (with --run-id)");
   sub->add_option("--run-id", options->run_id, "The run the executor policy is for")
@@ -49,8 +54,8 @@ void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seam
     }
     const auto profile = value_or_throw(providers::load_profile(options->profile));
     const auto store = value_or_throw(state::Store::open(env::state_dir()));
-    const auto provider =
-        value_or_throw(providers::make_provider("aws", providers::provider_seams(seams)));
+    const auto provider = value_or_throw(
+        providers::make_provider(options->provider, providers::provider_seams(seams)));
     const auto policy = value_or_throw(provider->least_privilege_policy(profile, *store));
     std::cout << json_io::dump(policy, 2) << '\n' << std::flush;
     result.code = ExitCode::ok;

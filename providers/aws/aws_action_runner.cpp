@@ -33,11 +33,11 @@ Expected<std::shared_ptr<Ec2ClientFactory>> factory_for(const EnvLookup& base,
                                                         const std::string& profile, bool live,
                                                         bool writer) {
   const EnvLookup env = profile.empty() ? base : scoped_env(base, profile);
-  auto retry = retry_policy_from_env(env);
+  auto retry = retry_policy_from_env(env, "CE_AWS_MAX_ATTEMPTS");
   if (!retry) return std::unexpected(retry.error());
   retry->throttling_only = writer;
   return std::make_shared<Ec2ClientFactory>(
-      env, live, *retry, clock, make_curl_transport(curl_options_from_env(env)),
+      env, live, *retry, clock, make_curl_transport(curl_options_from_env(env, "AWS_CA_BUNDLE")),
       env("CE_AWS_DEBUG").value_or("") == "1", AwsLimits{}, processes);
 }
 

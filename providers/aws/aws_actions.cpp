@@ -16,44 +16,15 @@ nlohmann::json eni_facts(const EniState& eni) {
           {"instanceId", eni.instance_id}};
 }
 
-Outcome finished(std::string status, std::string message, nlohmann::json observed,
-                 bool undo_available = false) {
-  return {{std::move(status), std::move(message), std::move(observed), undo_available, ""},
-          ExitCode::ok};
-}
-
-Outcome failed(ExitCode code, const std::string& message, nlohmann::json observed = {}) {
-  return {{"failed", message, observed.is_null() ? nlohmann::json::object() : observed, false,
-           message},
-          code};
-}
-
-// The runbook's "the action would affect a non-lab resource" stop.
-std::optional<Outcome> tag_fence(const EniState& eni, const std::string& run_id) {
-  const auto tag = eni.tags.find(k_tag_run_id);
-  const std::string found = tag == eni.tags.end() ? "" : tag->second;
-  if (run_id.empty() ? is_valid_run_id(found) : found == run_id) return std::nullopt;
-  return failed(ExitCode::refused,
-                "hard stop: " + eni.id + " is not a lab resource (its " + k_tag_run_id + " tag is " +
-                    (found.empty() ? "missing" : "'" + found + "'") +
-                    (run_id.empty() ? "" : ", want '" + run_id + "'") + "); refusing to touch it");
-}
-
-Outcome ambiguous(const std::string& what, const nlohmann::json& observed) {
-  return failed(ExitCode::refused,
-                "hard stop: ambiguous result: " + what +
-                    "; recorded as failed and not retried — inspect the ENI before going on",
-                observed);
-}
-
 // A failed mutating call. No answer (timeout, reset connection) or a server error may hide a
 // performed change: ambiguous. A throttle, an auth or a client error means EC2 did not act.
 Outcome call_failed(const AwsError& error, const nlohmann::json& observed) {
   const bool maybe_performed = error.kind == AwsErrorKind::timeout ||
                                (error.kind == AwsErrorKind::transport && error.retryable) ||
                                (error.kind == AwsErrorKind::service && error.http_status >= 500);
-  if (maybe_performed) return ambiguous(error.describe(), observed);
-  return failed(ExitCode::provider, error.describe() + " (not retried by the executor)", observed);
+  if (maybe_performed) return action_ambiguous(error.describe(), "ENI", observed);
+  return action_failed(ExitCode::provider, error.describe() + " (not retried by the executor)",
+                       observed);
 }
 
 Outcome assign(const Ec2Clients& clients, const ActionRequest& request, const EniState& before) {
@@ -61,31 +32,32 @@ Outcome assign(const Ec2Clients& clients, const ActionRequest& request, const En
   nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
   const bool seize = request.parameters.value("allowReassignment", false);
   if (request.mode == k_mode_dry_run) {
-    return finished("succeeded",
-                    "dry-run: " + before.id + " has secondary IPs [" +
-                        join(before.secondary_ips, ",") + "]; would assign " + address + " to " +
-                        before.id + (seize ? " (AllowReassignment: seize)" : ""),
-                    eni_facts(before));
+    return action_finished("succeeded",
+                           "dry-run: " + before.id + " has secondary IPs [" +
+                               join(before.secondary_ips, ",") + "]; would assign " + address +
+                               " to " + before.id + (seize ? " (AllowReassignment: seize)" : ""),
+                           eni_facts(before));
   }
   if (before.holds(address)) {
-    return failed(ExitCode::refused,
-                  "hard stop: " + address + " is already assigned to " + before.id +
-                      "; the lab is dirty — investigate before capturing",
-                  observed);
+    return action_failed(ExitCode::refused,
+                         "hard stop: " + address + " is already assigned to " + before.id +
+                             "; the lab is dirty — investigate before capturing",
+                         observed);
   }
-  QueryParams params{{"NetworkInterfaceId", before.id},
-                                     {"PrivateIpAddress.1", address}};
+  QueryParams params{{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}};
   if (seize) params.add("AllowReassignment", "true");
   if (auto sent = clients.writer.call("AssignPrivateIpAddresses", params); !sent) {
     return call_failed(sent.error(), observed);
   }
   auto after = describe_eni(clients.reader, before.id);
-  if (!after) return ambiguous("assign sent but " + before.id + " cannot be described", observed);
+  if (!after)
+    return action_ambiguous("assign sent but " + before.id + " cannot be described", "ENI",
+                            observed);
   observed["secondaryIps"] = after->secondary_ips;
   if (!after->holds(address)) {
-    return ambiguous("AssignPrivateIpAddresses succeeded but " + before.id + " does not list " +
-                         address,
-                     observed);
+    return action_ambiguous(
+        "AssignPrivateIpAddresses succeeded but " + before.id + " does not list " + address, "ENI",
+        observed);
   }
   const std::string previous = request.parameters.value("previousHolder", "");
   if (!previous.empty()) {
@@ -93,60 +65,59 @@ Outcome assign(const Ec2Clients& clients, const ActionRequest& request, const En
     observed["previousHolder"] = previous;
     observed["previousHolderHasAddress"] = !old_holder || old_holder->holds(address);
   }
-  return finished("succeeded", "assigned " + address + " to " + before.id, observed, true);
+  return action_finished("succeeded", "assigned " + address + " to " + before.id, observed, true);
 }
 
-Outcome unassign(const Ec2Clients& clients, const ActionRequest& request,
-                 const EniState& before) {
+Outcome unassign(const Ec2Clients& clients, const ActionRequest& request, const EniState& before) {
   const auto& address = request.target.address;
   nlohmann::json observed{{"priorSecondaryIps", before.secondary_ips}};
   if (request.mode == k_mode_dry_run) {
-    return finished("succeeded",
-                    "dry-run: " + before.id + " has secondary IPs [" +
-                        join(before.secondary_ips, ",") + "]; would unassign " + address,
-                    eni_facts(before));
+    return action_finished("succeeded",
+                           "dry-run: " + before.id + " has secondary IPs [" +
+                               join(before.secondary_ips, ",") + "]; would unassign " + address,
+                           eni_facts(before));
   }
   if (!before.holds(address)) {
-    return failed(ExitCode::refused,
-                  "refused: drift: " + before.id + " no longer holds " + address +
-                      " (someone else moved or removed it); nothing unassigned",
-                  observed);
+    return action_failed(ExitCode::refused,
+                         "refused: drift: " + before.id + " no longer holds " + address +
+                             " (someone else moved or removed it); nothing unassigned",
+                         observed);
   }
-  if (auto sent = clients.writer.call(
-          "UnassignPrivateIpAddresses",
-          {{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}});
+  if (auto sent =
+          clients.writer.call("UnassignPrivateIpAddresses",
+                              {{"NetworkInterfaceId", before.id}, {"PrivateIpAddress.1", address}});
       !sent) {
     return call_failed(sent.error(), observed);
   }
   auto after = describe_eni(clients.reader, before.id);
   if (!after || after->holds(address)) {
-    return ambiguous("UnassignPrivateIpAddresses succeeded but " + before.id + " still lists " +
-                         address,
-                     observed);
+    return action_ambiguous(
+        "UnassignPrivateIpAddresses succeeded but " + before.id + " still lists " + address, "ENI",
+        observed);
   }
   observed["secondaryIps"] = after->secondary_ips;
-  return finished("succeeded", "unassigned " + address + " from " + before.id, observed);
+  return action_finished("succeeded", "unassigned " + address + " from " + before.id, observed);
 }
 
 // Sets SourceDestCheck to `value`, then verifies it by describing again.
 Outcome set_source_dest_check(const Ec2Clients& clients, const EniState& before, bool value,
                               nlohmann::json observed, bool undo_available) {
   const std::string text = value ? "true" : "false";
-  if (auto sent = clients.writer.call(
-          "ModifyNetworkInterfaceAttribute",
-          {{"NetworkInterfaceId", before.id}, {"SourceDestCheck.Value", text}});
+  if (auto sent =
+          clients.writer.call("ModifyNetworkInterfaceAttribute",
+                              {{"NetworkInterfaceId", before.id}, {"SourceDestCheck.Value", text}});
       !sent) {
     return call_failed(sent.error(), observed);
   }
   auto after = describe_eni(clients.reader, before.id);
   if (!after || after->source_dest_check != value) {
-    return ambiguous("ModifyNetworkInterfaceAttribute succeeded but " + before.id +
-                         " does not show SourceDestCheck=" + text,
-                     observed);
+    return action_ambiguous("ModifyNetworkInterfaceAttribute succeeded but " + before.id +
+                                " does not show SourceDestCheck=" + text,
+                            "ENI", observed);
   }
   observed["sourceDestCheck"] = value;
-  return finished("succeeded", "set SourceDestCheck=" + text + " on " + before.id, observed,
-                  undo_available);
+  return action_finished("succeeded", "set SourceDestCheck=" + text + " on " + before.id, observed,
+                         undo_available);
 }
 
 Outcome forwarding_on(const Ec2Clients& clients, const ActionRequest& request,
@@ -156,16 +127,17 @@ Outcome forwarding_on(const Ec2Clients& clients, const ActionRequest& request,
   if (request.mode == k_mode_dry_run) {
     nlohmann::json facts = eni_facts(before);
     facts["priorSourceDestCheck"] = before.source_dest_check;
-    return finished("succeeded",
-                    "dry-run: " + before.id + " SourceDestCheck=" +
-                        (before.source_dest_check ? "true" : "false") +
-                        "; would set SourceDestCheck=false",
-                    facts);
+    return action_finished("succeeded",
+                           "dry-run: " + before.id +
+                               " SourceDestCheck=" + (before.source_dest_check ? "true" : "false") +
+                               "; would set SourceDestCheck=false",
+                           facts);
   }
   if (!before.source_dest_check) {
     observed["sourceDestCheck"] = false;
-    return finished("succeeded", before.id + " already had SourceDestCheck=false; nothing changed",
-                    observed, true);
+    return action_finished("succeeded",
+                           before.id + " already had SourceDestCheck=false; nothing changed",
+                           observed, true);
   }
   return set_source_dest_check(clients, before, false, observed, true);
 }
@@ -174,32 +146,32 @@ Outcome forwarding_off(const Ec2Clients& clients, const ActionRequest& request,
                        const EniState& before) {
   const auto prior = request.parameters.find("priorSourceDestCheck");
   if (prior == request.parameters.end() || !prior->is_boolean()) {
-    return failed(ExitCode::refused,
-                  "hard stop: undo not describable: " + std::string(k_forwarding_off) +
-                      " needs parameters.priorSourceDestCheck (true|false) recorded by the "
-                      "ensure-forwarding-enabled it undoes; never re-enabling blindly");
+    return action_failed(ExitCode::refused,
+                         "hard stop: undo not describable: " + std::string(k_forwarding_off) +
+                             " needs parameters.priorSourceDestCheck (true|false) recorded by the "
+                             "ensure-forwarding-enabled it undoes; never re-enabling blindly");
   }
   nlohmann::json observed{{"priorSourceDestCheck", prior->get<bool>()},
                           {"sourceDestCheckBeforeUndo", before.source_dest_check}};
   if (!prior->get<bool>()) {
-    return finished("skipped",
-                    "SourceDestCheck was already false on " + before.id +
-                        " before ensure-forwarding-enabled ran; left as is (restore-prior)",
-                    observed);
+    return action_finished("skipped",
+                           "SourceDestCheck was already false on " + before.id +
+                               " before ensure-forwarding-enabled ran; left as is (restore-prior)",
+                           observed);
   }
   if (request.mode == k_mode_dry_run) {
-    return finished("succeeded",
-                    "dry-run: " + before.id + " SourceDestCheck=" +
-                        (before.source_dest_check ? "true" : "false") +
-                        "; would restore SourceDestCheck=true (the recorded prior value)",
-                    observed);
+    return action_finished("succeeded",
+                           "dry-run: " + before.id +
+                               " SourceDestCheck=" + (before.source_dest_check ? "true" : "false") +
+                               "; would restore SourceDestCheck=true (the recorded prior value)",
+                           observed);
   }
   if (before.source_dest_check) {
-    return failed(ExitCode::refused,
-                  "refused: drift: " + before.id +
-                      " already shows SourceDestCheck=true, not the false ensure-forwarding-"
-                      "enabled set; someone else changed it — not overwriting",
-                  observed);
+    return action_failed(ExitCode::refused,
+                         "refused: drift: " + before.id +
+                             " already shows SourceDestCheck=true, not the false ensure-forwarding-"
+                             "enabled set; someone else changed it — not overwriting",
+                         observed);
   }
   return set_source_dest_check(clients, before, true, observed, false);
 }
@@ -225,7 +197,8 @@ Expected<EniState> describe_eni(const Ec2Client& client, const std::string& eni_
   eni.source_dest_check = text_at(node, "sourceDestCheck") != "false";
   eni.primary_ip = text_at(node, "privateIpAddress");
   for (const auto& ip : nodes_at(node, "privateIpAddressesSet/item")) {
-    if (text_at(ip, "primary") != "true") eni.secondary_ips.push_back(text_at(ip, "privateIpAddress"));
+    if (text_at(ip, "primary") != "true")
+      eni.secondary_ips.push_back(text_at(ip, "privateIpAddress"));
   }
   eni.subnet_id = text_at(node, "subnetId");
   eni.vpc_id = text_at(node, "vpcId");
@@ -242,11 +215,12 @@ Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
   auto before = describe_eni(clients.reader, request.target.nic_ref);
   if (!before) {
     const bool mutating = request.mode == k_mode_execute;
-    return failed(mutating ? ExitCode::refused : ExitCode::provider,
-                  (mutating ? "hard stop: the state before the action cannot be described: "
-                            : "") + before.error().message);
+    return action_failed(
+        mutating ? ExitCode::refused : ExitCode::provider,
+        (mutating ? "hard stop: the state before the action cannot be described: " : "") +
+            before.error().message);
   }
-  if (auto stop = tag_fence(*before, run_id)) return *stop;
+  if (auto stop = action_tag_fence(before->id, before->tags, run_id)) return *stop;
   if (request.action == k_assign) return assign(clients, request, *before);
   if (request.action == k_unassign) return unassign(clients, request, *before);
   if (request.action == k_forwarding_on) return forwarding_on(clients, request, *before);

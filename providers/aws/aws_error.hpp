@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 
 namespace labctl::providers::aws {
 

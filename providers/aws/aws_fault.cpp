@@ -5,34 +5,10 @@
 #include "core/time.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
+#include "providers/run_facts.hpp"
 
 namespace labctl::providers::aws {
 namespace {
-
-// The instance row of the node to stop: --node by name, else the active router (router-a),
-// else the only router.
-Expected<state::ResourceRecord> target_row(const RunContext& ctx, const std::string& node) {
-  auto rows = ctx.store.resources(ctx.run.run_id);
-  if (!rows) return std::unexpected(rows.error());
-  const state::ResourceRecord* fallback = nullptr;
-  for (const auto& row : *rows) {
-    if (row.provider != "aws" || row.kind != "instance" || row.state != state::k_res_created) {
-      continue;
-    }
-    const std::string role = row.attrs.value("role", "");
-    if (!node.empty()) {
-      if (row.name == node) return row;
-      continue;
-    }
-    if (role == "router-a") return row;
-    if (role == "router") fallback = &row;
-  }
-  if (fallback != nullptr) return *fallback;
-  return fail(ExitCode::usage,
-              "failover: run " + ctx.run.run_id + " has no aws " +
-                  (node.empty() ? "active router (role router-a)" : "instance named " + node) +
-                  " in state; see labctl runs show " + ctx.run.run_id);
-}
 
 // The instance of `row` as EC2 describes it now, refused unless it carries the run's tag: the
 // tag fence, so a fault never touches an instance the run did not create.
@@ -57,7 +33,7 @@ Expected<LiveResources> fenced_instance(const RunContext& ctx, const state::Reso
 
 Expected<nlohmann::json> stop_active_router(const RunContext& ctx, const FaultRequest& request,
                                             Ec2ClientFactory& factory) {
-  auto row = target_row(ctx, request.node);
+  auto row = fault_target_row(ctx.store, ctx.run.run_id, "aws", "instance", request.node);
   if (!row) return std::unexpected(row.error());
   auto region_client = factory.client(row->region);
   if (!region_client) return std::unexpected(region_client.error());
@@ -97,7 +73,7 @@ Expected<nlohmann::json> node_fault_on_router(const RunContext& ctx, const Fault
                                               const EnvLookup& env) {
   auto command = node_fault_command(ctx.profile, request.fault);
   if (!command) return std::unexpected(command.error());
-  auto row = target_row(ctx, request.node);
+  auto row = fault_target_row(ctx.store, ctx.run.run_id, "aws", "instance", request.node);
   if (!row) return std::unexpected(row.error());
   auto region_client = factory.client(row->region);
   if (!region_client) return std::unexpected(region_client.error());

@@ -4,75 +4,16 @@
 #include <map>
 #include <set>
 
-#include "core/json_io.hpp"
+#include "core/json_fields.hpp"
 #include "core/text.hpp"
 #include "providers/aws/aws_holder.hpp"
 #include "providers/aws/aws_resources.hpp"
+#include "providers/run_facts.hpp"
 
 namespace labctl::providers::aws {
 namespace {
 
 using Json = nlohmann::json;
-
-const Json& member(const Json& object, const char* key) {
-  static const Json k_null;
-  if (!object.is_object()) return k_null;
-  const auto it = object.find(key);
-  return it == object.end() ? k_null : *it;
-}
-
-std::string string_member(const Json& object, const char* key) {
-  const Json& value = member(object, key);
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-// The node a recorded stop-active stopped: the fault's answer is the event's "detail", or, for
-// a measured failover, the text of the timing's inject stage.
-std::string fault_node(const Json& event) {
-  if (const Json& detail = member(event, "detail"); detail.is_object()) {
-    return string_member(detail, "node");
-  }
-  const Json& events = member(member(event, "timing"), "events");
-  if (!events.is_array() || events.empty()) return {};
-  const Json& inject = member(member(events.front(), "stages"), "inject");
-  const std::string text = string_member(inject, "detail");
-  auto parsed = json_io::parse(text, "the recorded failover's inject stage");
-  return parsed ? string_member(*parsed, "node") : std::string();
-}
-
-// The aws nodes a recorded stop-active stopped that no later restore of it started again.
-Expected<std::set<std::string>> stopped_by_fault(state::Store& store, const std::string& run_id) {
-  auto events = store.events(run_id);
-  if (!events) return std::unexpected(events.error());
-  std::set<std::string> stopped;
-  for (const auto& event : *events) {
-    if (event.kind != "failover" || string_member(event.detail, "provider") != "aws" ||
-        string_member(event.detail, "fault") != "stop-active") {
-      continue;
-    }
-    const std::string node = fault_node(event.detail);
-    const std::string result = string_member(event.detail, "result");
-    if (node.empty()) continue;
-    if (result == "injected") stopped.insert(node);
-    if (result == "restored") stopped.erase(node);
-  }
-  return stopped;
-}
-
-// What is wrong with a resource's tags: "" when it carries all five routerd.cloudedge.* tags
-// and the run_id is this run's.
-std::string tag_problem(const std::map<std::string, std::string>& tags, const Tags& expected) {
-  std::string missing;
-  for (const auto& [key, value] : expected.pairs()) {
-    const auto it = tags.find(key);
-    if (it == tags.end()) {
-      missing += (missing.empty() ? "" : ", ") + key;
-    } else if (key == k_tag_run_id && it->second != value) {
-      return "tagged " + key + "=" + labctl::text::printable(it->second, 80) + ", not this run";
-    }
-  }
-  return missing.empty() ? std::string() : "missing tag(s) " + missing;
-}
 
 // One judgement under construction: the facts and the problems found.
 class Judgement {
@@ -181,7 +122,7 @@ Expected<void> judge_attached(const Ec2Client& client,
   std::vector<std::string> enis, instance_ids;
   for (const auto& row : instance_rows) {
     instance_ids.push_back(row.cloud_id);
-    const Json& eni = member(row.attrs, "eniId");
+    const Json& eni = fields::member(row.attrs, "eniId");
     if (eni.is_string() && !eni.get<std::string>().empty() &&
         !judged.contains(eni.get<std::string>())) {
       enis.push_back(eni.get<std::string>());
@@ -266,7 +207,7 @@ Expected<void> judge_addresses(const RunContext& ctx, Ec2ClientFactory& factory,
 Expected<Json> judge_run_state(const RunContext& ctx, Ec2ClientFactory& factory) {
   auto rows = ctx.store.resources(ctx.run.run_id);
   if (!rows) return std::unexpected(rows.error());
-  auto stopped = stopped_by_fault(ctx.store, ctx.run.run_id);
+  auto stopped = stopped_by_fault(ctx.store, ctx.run.run_id, "aws");
   if (!stopped) return std::unexpected(stopped.error());
   Judgement judgement(ctx);
   const RowGroups groups = describable_rows(*rows, judgement);

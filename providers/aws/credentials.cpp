@@ -15,7 +15,7 @@
 #include "providers/aws/imds.hpp"
 #include "providers/aws/shared_config.hpp"
 #include "providers/aws/sts.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -151,7 +151,7 @@ Expected<Credentials> CredentialChain::resolve() {
   tried.push_back("config file (AWS_CONFIG_FILE) profile \"" + files.profile + "\" in " +
                   file_status(files.config_file, why_not));
 
-  if (text::lower(m_env("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
+  if (ascii::lower(m_env("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
     tried.push_back("instance metadata: skipped, AWS_EC2_METADATA_DISABLED=true");
   } else if (auto found = from_imds()) {
     return *found;
@@ -315,7 +315,7 @@ Expected<Credentials> CredentialChain::from_credential_source(const Profile& pro
                        "environment");
   }
   if (source == "Ec2InstanceMetadata") {
-    if (text::lower(m_env("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
+    if (ascii::lower(m_env("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
       return fail(ExitCode::provider, profile.where +
                                           ": credential_source Ec2InstanceMetadata, but "
                                           "AWS_EC2_METADATA_DISABLED=true");
@@ -347,7 +347,7 @@ Expected<Credentials> CredentialChain::from_web_identity(const std::string& toke
     if (!token) {
       return fail(ExitCode::usage, where + ": web identity token file: " + token.error().message);
     }
-    const std::string trimmed(text::trim(*token));
+    const std::string trimmed(ascii::trim(*token));
     const std::string region = resolve_region(m_env).value_or("us-east-1");
     return sts_assume_role_with_web_identity(*m_transport, *m_clock,
                                              StsTarget{resolve_sts_endpoint(region, m_env), region},

@@ -16,7 +16,7 @@
 #include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 
 namespace labctl::providers::aws {
 

@@ -8,7 +8,7 @@
 #include "core/text.hpp"
 #include "providers/aws/api_category.hpp"
 #include "providers/aws/sigv4.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -21,7 +21,7 @@ constexpr const char* k_content_type = "application/x-www-form-urlencoded; chars
 std::string resolve_ec2_endpoint(const std::string& region, const EnvLookup& env) {
   for (const char* variable : {"AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"}) {
     if (const auto value = env(variable); value && !value->empty()) {
-      return text::without_trailing_slash(*value);
+      return ascii::without_trailing_slash(*value);
     }
   }
   const char* suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";

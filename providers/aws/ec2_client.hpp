@@ -14,10 +14,10 @@
 #include "core/clock.hpp"
 #include "providers/aws/aws_error.hpp"
 #include "providers/aws/credentials.hpp"
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 #include "providers/aws/limits.hpp"
 #include "providers/aws/query.hpp"
-#include "providers/aws/retry.hpp"
+#include "providers/retry.hpp"
 #include "providers/aws/token_bucket.hpp"
 #include "providers/aws/xml.hpp"
 
@@ -61,7 +61,7 @@ struct Ec2ClientDeps {
   std::shared_ptr<RateLimiter> limiter;  // usually region_rate_limiter(region)
   std::function<double()> unit_random;   // [0,1) for backoff jitter; null: a seeded engine
   // After it passes nothing more is sent; requests and backoff waits are cut to it. Null: none.
-  std::shared_ptr<const AwsDeadline> deadline = nullptr;
+  std::shared_ptr<const CloudDeadline> deadline = nullptr;
 };
 
 // All pages of a paginated describe. The nodes point into `pages`, which keep them alive.
@@ -147,7 +147,7 @@ class Ec2ClientFactory {
   bool m_debug_log;
   RetryPolicy m_retry;
   AwsLimits m_limits;
-  std::shared_ptr<AwsDeadline> m_deadline = std::make_shared<AwsDeadline>();
+  std::shared_ptr<CloudDeadline> m_deadline = std::make_shared<CloudDeadline>("AWS", "CE_AWS_COMMAND_TIMEOUT");
   std::shared_ptr<Clock> m_clock;
   std::shared_ptr<HttpTransport> m_transport;
   std::shared_ptr<CredentialChain> m_chain;

@@ -5,12 +5,12 @@ namespace labctl::providers::aws {
 Expected<std::shared_ptr<Ec2ClientFactory>> Ec2ClientFactory::from_env(
     const EnvLookup& env, std::shared_ptr<Clock> clock, bool live,
     std::shared_ptr<ProcessRunner> processes) {
-  auto retry = retry_policy_from_env(env);
+  auto retry = retry_policy_from_env(env, "CE_AWS_MAX_ATTEMPTS");
   if (!retry) return std::unexpected(retry.error());
   auto limits = aws_limits_from_env(env);
   if (!limits) return std::unexpected(limits.error());
   return std::make_shared<Ec2ClientFactory>(
-      env, live, *retry, std::move(clock), make_curl_transport(curl_options_from_env(env)),
+      env, live, *retry, std::move(clock), make_curl_transport(curl_options_from_env(env, "AWS_CA_BUNDLE")),
       env("CE_AWS_DEBUG").value_or("") == "1", *limits, std::move(processes));
 }
 

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -39,7 +39,7 @@ Expected<std::string> imds_call(HttpTransport& transport, const std::string& met
 
 Expected<Credentials> fetch_imds_credentials(HttpTransport& transport,
                                              const std::string& endpoint) {
-  const std::string base = text::without_trailing_slash(endpoint);
+  const std::string base = ascii::without_trailing_slash(endpoint);
   auto token = imds_call(transport, "PUT", base + "/latest/api/token",
                          {{"X-aws-ec2-metadata-token-ttl-seconds", k_token_ttl_seconds}},
                          "token (PUT /latest/api/token)");

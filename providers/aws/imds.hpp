@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "providers/aws/credentials.hpp"
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 
 namespace labctl::providers::aws {
 

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
 
 #include "core/error.hpp"
 #include "providers/aws/credentials.hpp"
+#include "providers/deadline.hpp"
 
 namespace labctl::providers::aws {
 
@@ -34,30 +34,5 @@ struct AwsLimits {
 
 // When a paginated listing gives up: more pages than this is an endpoint that never ends.
 inline constexpr int k_max_pages = 1000;
-
-// The steady-clock instant after which a factory's clients send nothing more. Two bounds: the
-// current phase's (re-armed at each phase) and a hard one for the whole process (the janitor's);
-// the earlier wins. Thread-safe: many threads' clients read it while one arms it.
-class AwsDeadline {
- public:
-  using TimePoint = std::chrono::steady_clock::time_point;
-
-  void arm_phase(TimePoint at, std::chrono::seconds budget);
-  // Only ever moves the hard bound earlier.
-  void arm_hard(TimePoint at, std::chrono::seconds budget);
-
-  // The earliest armed bound; nullopt when none is armed.
-  [[nodiscard]] std::optional<TimePoint> at() const;
-  // Names the bound that decides at(), for the error when it passes:
-  // "the AWS deadline of this command phase (CE_AWS_COMMAND_TIMEOUT=1800 s) passed".
-  [[nodiscard]] std::string describe() const;
-
- private:
-  static constexpr long long k_unarmed = 0;
-  std::atomic<long long> m_phase_ns{k_unarmed};
-  std::atomic<long long> m_phase_budget_s{0};
-  std::atomic<long long> m_hard_ns{k_unarmed};
-  std::atomic<long long> m_hard_budget_s{0};
-};
 
 }  // namespace labctl::providers::aws

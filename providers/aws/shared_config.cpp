@@ -5,7 +5,7 @@
 #include <string_view>
 #include <utility>
 
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -41,17 +41,17 @@ std::optional<std::map<std::string, IniSection>> read_ini(const std::filesystem:
   IniSection* current = nullptr;
   std::string raw;
   while (std::getline(in, raw)) {
-    const std::string_view line = text::trim(raw);
+    const std::string_view line = ascii::trim(raw);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[' && line.back() == ']') {
-      current = &sections[std::string(text::trim(line.substr(1, line.size() - 2)))];
+      current = &sections[std::string(ascii::trim(line.substr(1, line.size() - 2)))];
       continue;
     }
     if (current == nullptr || std::isspace(static_cast<unsigned char>(raw.front()))) continue;
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) continue;
-    (*current)[std::string(text::trim(line.substr(0, equals)))] =
-        std::string(text::trim(line.substr(equals + 1)));
+    (*current)[std::string(ascii::trim(line.substr(0, equals)))] =
+        std::string(ascii::trim(line.substr(equals + 1)));
   }
   return sections;
 }

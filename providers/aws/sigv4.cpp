@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "providers/aws/query.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -33,7 +33,7 @@ Expected<UrlParts> split_url(std::string_view url) {
     return fail(ExitCode::usage, "not an absolute URL: " + std::string(url));
   }
   UrlParts parts;
-  parts.scheme = text::lower(url.substr(0, scheme_end));
+  parts.scheme = ascii::lower(url.substr(0, scheme_end));
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find('#'));
   const auto authority_end = rest.find_first_of("/?");
@@ -44,7 +44,7 @@ Expected<UrlParts> split_url(std::string_view url) {
   }
   const auto bracket = authority.find(']');
   const auto colon = authority.find(':', bracket == std::string_view::npos ? 0 : bracket);
-  parts.host = text::lower(authority.substr(0, colon));
+  parts.host = ascii::lower(authority.substr(0, colon));
   if (colon != std::string_view::npos) parts.port = std::string(authority.substr(colon + 1));
   if (parts.host.empty()) return fail(ExitCode::usage, "URL has no host: " + std::string(url));
   const auto question = rest.find('?');
@@ -61,7 +61,7 @@ bool is_unsigned_header(std::string_view lower_name) {
 std::map<std::string, std::vector<std::string>> headers_to_sign(const HttpHeaders& headers) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [name, value] : headers) {
-    std::string key = text::lower(name);
+    std::string key = ascii::lower(name);
     if (is_unsigned_header(key)) continue;
     std::istringstream words(value);
     std::string word, collapsed;
@@ -200,7 +200,7 @@ Expected<HttpHeaders> sign(const SigningRequest& request, const Credentials& cre
   auto host = host_from_url(request.url);
   if (!host) return std::unexpected(host.error());
   for (const auto& header : request.headers) {
-    const std::string name = text::lower(header.first);
+    const std::string name = ascii::lower(header.first);
     // Our values for these win, as in botocore: a retry re-signs a request that already has them.
     if (name == "authorization" || name == "x-amz-date" || name == "x-amz-security-token") continue;
     headers.push_back(header);
@@ -225,7 +225,7 @@ Expected<HttpHeaders> sign(const SigningRequest& request, const Credentials& cre
 std::string redacted_headers(const HttpHeaders& headers) {
   std::string out;
   for (const auto& [name, value] : headers) {
-    const std::string key = text::lower(name);
+    const std::string key = ascii::lower(name);
     std::string shown = value;
     if (key == "authorization") shown = redact_authorization(value);
     if (key == "x-amz-security-token") shown = "<redacted>";

@@ -8,8 +8,9 @@
 #include "core/time.hpp"
 #include "providers/aws/query.hpp"
 #include "providers/aws/sigv4.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 #include "providers/aws/xml.hpp"
+#include "providers/secret.hpp"
 
 namespace labctl::providers::aws {
 
@@ -26,18 +27,6 @@ struct Attempt {
   Expected<Credentials> credentials;
   bool retryable = false;
 };
-
-// `text` with every occurrence of each secret replaced, so an endpoint that echoes what it was
-// sent (a token, a key) cannot move it into a message.
-std::string scrub(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.size() < 4) continue;  // too short to be a credential; would mangle the text
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "<redacted>");
-    }
-  }
-  return text;
-}
 
 bool printable_ascii(std::string_view value, std::size_t max_bytes) {
   return !value.empty() && value.size() <= max_bytes &&
@@ -185,7 +174,7 @@ QueryParams common_params(std::string_view action, const AssumeRoleParams& param
 std::string resolve_sts_endpoint(const std::string& region, const EnvLookup& env) {
   for (const char* variable : {"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"}) {
     if (const auto value = env(variable); value && !value->empty()) {
-      return text::without_trailing_slash(*value);
+      return ascii::without_trailing_slash(*value);
     }
   }
   const char* suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";

@@ -4,6 +4,7 @@
 
 #include "core/suggest.hpp"
 #include "providers/aws/aws_provider.hpp"
+#include "providers/azure/azure_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "providers/onprem/onprem_provider.hpp"
 #include "providers/stub_provider.hpp"
@@ -29,7 +30,9 @@ std::unique_ptr<Provider> make_aws(const ProviderSeams& seams) {
                            seams.seams.processes);
 }
 std::unique_ptr<Provider> make_oci(const ProviderSeams&) { return make_stub_provider("oci"); }
-std::unique_ptr<Provider> make_azure(const ProviderSeams&) { return make_stub_provider("azure"); }
+std::unique_ptr<Provider> make_azure(const ProviderSeams& seams) {
+  return make_azure_provider(seams.azure_clients, seams.seams.env);
+}
 std::unique_ptr<Provider> make_onprem(const ProviderSeams& seams) {
   return make_onprem_provider(seams.seams.env);
 }
@@ -79,7 +82,8 @@ std::vector<std::string> discoverable_names() {
 
 ProviderSeams provider_seams(Seams seams) {
   auto clients = aws::Ec2ClientFactories::from_env(seams.env, seams.clock, seams.processes);
-  return ProviderSeams{std::move(seams), std::move(clients)};
+  auto azure_clients = azure::ArmClientFactory::from_env(seams.env, seams.clock);
+  return ProviderSeams{std::move(seams), std::move(clients), std::move(azure_clients)};
 }
 
 Expected<std::unique_ptr<Provider>> make_provider(std::string_view name,

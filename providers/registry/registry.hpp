@@ -13,6 +13,9 @@
 namespace labctl::providers::aws {
 class Ec2ClientFactories;
 }  // namespace labctl::providers::aws
+namespace labctl::providers::azure {
+class ArmClientFactory;
+}  // namespace labctl::providers::azure
 
 // The registry: the one place that lists the providers labctl has and builds them. Only this
 // folder includes a provider's folder; everything else holds a Provider, and code below the
@@ -33,10 +36,11 @@ namespace labctl::providers {
 struct ProviderSeams {
   Seams seams;
   std::shared_ptr<aws::Ec2ClientFactories> aws_clients;  // EC2 client factories, dry and live
+  std::shared_ptr<azure::ArmClientFactory> azure_clients;  // ARM clients, dry and live
 };
 
-// The production ProviderSeams over `seams`: EC2 clients built on first use from seams.env and
-// seams.clock (curl transport).
+// The production ProviderSeams over `seams`: EC2 and ARM clients built on first use from
+// seams.env and seams.clock (curl transport).
 [[nodiscard]] ProviderSeams provider_seams(Seams seams);
 
 // Returns the provider built with `seams`, or a usage error with a "did you mean" suggestion.

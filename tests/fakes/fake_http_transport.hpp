@@ -7,23 +7,23 @@
 #include <utility>
 #include <vector>
 
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 
 namespace labctl::testing {
 
 // An HttpTransport that records every request and answers from a script: queued results first
 // (in order), then the handler, else a transport error saying the script ran out.
-class FakeHttpTransport final : public providers::aws::HttpTransport {
+class FakeHttpTransport final : public providers::HttpTransport {
  public:
-  using Request = providers::aws::HttpRequest;
-  using Result = providers::aws::TransportResult;
+  using Request = providers::HttpRequest;
+  using Result = providers::TransportResult;
   using Handler = std::function<Result(const Request&)>;
 
   static Result respond(long status, std::string body) {
-    return providers::aws::HttpResponse{status, {}, std::move(body)};
+    return providers::HttpResponse{status, {}, std::move(body)};
   }
-  static Result transport_failure(providers::aws::TransportErrorKind kind) {
-    return std::unexpected(providers::aws::TransportError{kind, "scripted failure"});
+  static Result transport_failure(providers::TransportErrorKind kind) {
+    return std::unexpected(providers::TransportError{kind, "scripted failure"});
   }
 
   void push(Result result) {
@@ -48,8 +48,8 @@ class FakeHttpTransport final : public providers::aws::HttpTransport {
       handler = m_handler;
     }
     if (handler) return handler(request);
-    return std::unexpected(providers::aws::TransportError{
-        providers::aws::TransportErrorKind::transport, "fake transport: no scripted response"});
+    return std::unexpected(providers::TransportError{
+        providers::TransportErrorKind::transport, "fake transport: no scripted response"});
   }
 
   [[nodiscard]] std::vector<Request> requests() const {

@@ -29,6 +29,14 @@ std::map<std::string, std::string> LifecycleTest::base_env() const {
           {"CE_PROVIDER_ORDER", "\x01unset"},
           {"CE_LOG_FORMAT", "\x01unset"},
           {"AWS_EC2_METADATA_DISABLED", "true"},
+          // Azure's managed identity asks IMDS at 169.254.169.254 unless told otherwise: a
+          // closed loopback port instead, and no Azure identity from the developer's shell.
+          {"AZURE_IMDS_ENDPOINT", "http://127.0.0.1:1"},
+          {"IDENTITY_ENDPOINT", "\x01unset"},
+          {"IDENTITY_HEADER", "\x01unset"},
+          {"AZURE_CLIENT_SECRET", "\x01unset"},
+          {"AZURE_FEDERATED_TOKEN_FILE", "\x01unset"},
+          {"AZURE_SUBSCRIPTION_ID", "\x01unset"},
           {"LABCTL_TESTFS_BLOCK_AFTER", "\x01unset"},
           {"LABCTL_TESTFS_FAIL_AFTER", "\x01unset"},
           {"LABCTL_TESTFS_FAIL_DELETE", "\x01unset"}};

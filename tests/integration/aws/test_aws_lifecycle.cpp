@@ -76,10 +76,21 @@ TEST_F(Ec2FakeTest, UpAndDownProviderProfile) {
   }
 }
 
-// Given the full profile live, expect aws to come up, the oci stub to fail (exit 3), and the
-// guard to tear the aws part down again.
-TEST_F(Ec2FakeTest, FullProfileStubFailureTearsDownAws) {
+// Given the full profile live without an Azure subscription, expect up to stop before any
+// provider sends anything (exit 2, naming the fix).
+TEST_F(Ec2FakeTest, FullProfileWithoutAzureSubscriptionSendsNothing) {
   const auto up = live({"up", "--profile", "full", "--ttl", "1h"});
+  EXPECT_EQ(up.code, 2) << up.err;
+  EXPECT_NE(up.err.find("AZURE_SUBSCRIPTION_ID"), std::string::npos) << up.err;
+  EXPECT_EQ(calls("RunInstances"), 0u);
+}
+
+// Given the full profile live (an Azure subscription set, so every plan is made), expect aws to
+// come up, the oci stub to fail (exit 3) before azure is reached, and the guard to tear the aws
+// part down again.
+TEST_F(Ec2FakeTest, FullProfileStubFailureTearsDownAws) {
+  const auto up = live({"up", "--profile", "full", "--ttl", "1h"},
+                       {{"AZURE_SUBSCRIPTION_ID", "5f1e0c2a-6b7d-4e8f-9a0b-1c2d3e4f5a6b"}});
   EXPECT_EQ(up.code, 3) << up.err;
   EXPECT_NE(up.err.find("provider oci: not implemented (stub); use CE_DRY_RUN=1"),
             std::string::npos)

@@ -221,7 +221,7 @@ class Ec2ClientDeadlineTest : public Ec2ClientTest {
                        deadline};
     return Ec2Client(std::move(options), std::move(deps));
   }
-  std::shared_ptr<AwsDeadline> deadline = std::make_shared<AwsDeadline>();
+  std::shared_ptr<CloudDeadline> deadline = std::make_shared<CloudDeadline>("AWS", "CE_AWS_COMMAND_TIMEOUT");
 };
 
 // Given a phase deadline 5 s away and a 10 s backoff, expect the request's total timeout and

@@ -50,8 +50,8 @@ TEST(AwsLimits, BadValuesAreUsageErrorsNamingTheVariable) {
   EXPECT_FALSE(aws_limits_from_env(env_map({{"CE_AWS_DEPENDENCY_RETRIES", "0"}})).has_value());
 }
 
-TEST(AwsDeadline, EarliestBoundDecides) {
-  AwsDeadline deadline;
+TEST(CloudDeadline, EarliestBoundDecides) {
+  CloudDeadline deadline("AWS", "CE_AWS_COMMAND_TIMEOUT");
   EXPECT_FALSE(deadline.at().has_value());
   const auto t0 = std::chrono::steady_clock::time_point(seconds(1000));
   deadline.arm_phase(t0 + seconds(30), seconds(30));

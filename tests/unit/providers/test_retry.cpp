@@ -1,10 +1,10 @@
-#include "providers/aws/retry.hpp"
+#include "providers/retry.hpp"
 
 #include <gtest/gtest.h>
 
 #include "tests/fakes/env_map.hpp"
 
-namespace labctl::providers::aws {
+namespace labctl::providers {
 namespace {
 
 using std::chrono::milliseconds;
@@ -34,10 +34,10 @@ TEST(Retry, FullJitterStaysWithinBounds) {
 }
 
 TEST(Retry, MaxAttemptsFromEnvironment) {
-  EXPECT_EQ(retry_policy_from_env(env_map({}))->max_attempts, 5);
-  EXPECT_EQ(retry_policy_from_env(env_map({{"CE_AWS_MAX_ATTEMPTS", "3"}}))->max_attempts, 3);
+  EXPECT_EQ(retry_policy_from_env(env_map({}), "CE_AWS_MAX_ATTEMPTS")->max_attempts, 5);
+  EXPECT_EQ(retry_policy_from_env(env_map({{"CE_AWS_MAX_ATTEMPTS", "3"}}), "CE_AWS_MAX_ATTEMPTS")->max_attempts, 3);
   for (const char* bad : {"0", "x", "3x", "21", "-1"}) {
-    const auto policy = retry_policy_from_env(env_map({{"CE_AWS_MAX_ATTEMPTS", bad}}));
+    const auto policy = retry_policy_from_env(env_map({{"CE_AWS_MAX_ATTEMPTS", bad}}), "CE_AWS_MAX_ATTEMPTS");
     ASSERT_FALSE(policy.has_value()) << bad;
     EXPECT_NE(policy.error().message.find("CE_AWS_MAX_ATTEMPTS"), std::string::npos);
     EXPECT_EQ(policy.error().code, ExitCode::usage);
@@ -45,4 +45,4 @@ TEST(Retry, MaxAttemptsFromEnvironment) {
 }
 
 }  // namespace
-}  // namespace labctl::providers::aws
+}  // namespace labctl::providers

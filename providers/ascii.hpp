@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-// Small ASCII text helpers shared by the HTTP, INI and SigV4 code (header names, INI keys and
-// AWS identifiers are ASCII; no locale is involved).
-namespace labctl::providers::aws::text {
+// Small ASCII text helpers shared by the HTTP transport and the clouds' INI and signing code
+// (header names, INI keys and cloud identifiers are ASCII; no locale is involved).
+namespace labctl::providers::ascii {
 
 [[nodiscard]] inline std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
@@ -37,4 +37,4 @@ namespace labctl::providers::aws::text {
   return url;
 }
 
-}  // namespace labctl::providers::aws::text
+}  // namespace labctl::providers::ascii

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-// Lookups into documents whose inner shape is the caller's (probe inputs, state events): a
-// missing key or a value of the wrong type reads as absent, so no input can crash collect or a
-// view.
-namespace labctl::evidence::fields {
+// Lookups into documents whose inner shape is someone else's (probe inputs, state events, a
+// cloud's answers): a missing key or a value of the wrong type reads as absent, so no input can
+// crash the reader.
+namespace labctl::fields {
 
 // object[key], or null when `object` is not an object or has no such key.
 [[nodiscard]] inline const nlohmann::json& member(const nlohmann::json& object, const char* key) {
@@ -37,4 +37,4 @@ namespace labctl::evidence::fields {
   return value.get<double>();
 }
 
-}  // namespace labctl::evidence::fields
+}  // namespace labctl::fields

@@ -1,4 +1,4 @@
-#include "providers/aws/http_transport.hpp"
+#include "providers/http_transport.hpp"
 
 #include <curl/curl.h>
 
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/env.hpp"
-#include "providers/aws/text.hpp"
+#include "providers/ascii.hpp"
 
-namespace labctl::providers::aws {
+namespace labctl::providers {
 
 namespace {
 
@@ -117,8 +117,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) {
     sink->response.headers.clear();
   } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-    sink->response.headers.emplace_back(std::string(text::trim(line.substr(0, colon))),
-                                        std::string(text::trim(line.substr(colon + 1))));
+    sink->response.headers.emplace_back(std::string(ascii::trim(line.substr(0, colon))),
+                                        std::string(ascii::trim(line.substr(colon + 1))));
   }
   return size * count;
 }
@@ -256,7 +256,7 @@ class CurlTransport final : public HttpTransport {
 
 std::optional<std::string> find_header(const HttpHeaders& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (text::iequals(key, name)) return value;
+    if (ascii::iequals(key, name)) return value;
   }
   return std::nullopt;
 }
@@ -277,8 +277,9 @@ std::shared_ptr<HttpTransport> make_curl_transport(CurlTransportOptions options)
   return std::make_shared<CurlTransport>(std::move(options));
 }
 
-CurlTransportOptions curl_options_from_env(const EnvLookup& env) {
-  return CurlTransportOptions{env("AWS_CA_BUNDLE").value_or("")};
+CurlTransportOptions curl_options_from_env(const EnvLookup& env,
+                                          std::string_view ca_bundle_variable) {
+  return CurlTransportOptions{env(std::string(ca_bundle_variable)).value_or("")};
 }
 
-}  // namespace labctl::providers::aws
+}  // namespace labctl::providers

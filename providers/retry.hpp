@@ -1,11 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <string_view>
 
 #include "core/error.hpp"
-#include "providers/aws/credentials.hpp"
+#include "core/env.hpp"
 
-namespace labctl::providers::aws {
+namespace labctl::providers {
 
 // Capped exponential backoff with full jitter: before retry n (1-based) wait a uniformly random
 // time in [0, min(cap, base * 2^(n-1))]. Full jitter spreads a burst of throttled callers out
@@ -15,7 +16,7 @@ struct RetryPolicy {
   int max_attempts = k_default_max_attempts;  // total tries, including the first
   std::chrono::milliseconds base{200};
   std::chrono::milliseconds cap{20000};
-  // true: retry only throttling, which EC2 answers before doing anything. For mutations whose
+  // true: retry only throttling, which a cloud answers before doing anything. For mutations whose
   // outcome must never be guessed (the provider-action executor): after a timeout, a reset or a
   // 5xx the change may or may not have happened, and resending could apply it twice.
   bool throttling_only = false;
@@ -28,8 +29,10 @@ struct RetryPolicy {
 [[nodiscard]] std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry_number,
                                                       double unit_random);
 
-// The policy with max_attempts from CE_AWS_MAX_ATTEMPTS (an integer 1..20) when set; an error
-// naming the variable when it is not such a number.
-[[nodiscard]] Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env);
+// The policy with max_attempts from the variable `name` (CE_AWS_MAX_ATTEMPTS,
+// CE_AZURE_MAX_ATTEMPTS: an integer 1..20) when set; an error naming the variable when it is
+// not such a number.
+[[nodiscard]] Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env,
+                                                          std::string_view name);
 
-}  // namespace labctl::providers::aws
+}  // namespace labctl::providers

@@ -1,9 +1,10 @@
-#include "providers/aws/retry.hpp"
+#include "providers/retry.hpp"
 
 #include <algorithm>
 #include <charconv>
+#include <string>
 
-namespace labctl::providers::aws {
+namespace labctl::providers {
 
 namespace {
 constexpr int k_max_configurable_attempts = 20;
@@ -24,16 +25,16 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry_num
       static_cast<std::chrono::milliseconds::rep>(static_cast<double>(ceiling.count()) * fraction));
 }
 
-Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env) {
+Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env, std::string_view name) {
   RetryPolicy policy;
-  const auto value = env("CE_AWS_MAX_ATTEMPTS");
+  const auto value = env(std::string(name));
   if (!value || value->empty()) return policy;
   int attempts = 0;
   const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), attempts);
   if (error != std::errc() || end != value->data() + value->size() || attempts < 1 ||
       attempts > k_max_configurable_attempts) {
     return fail(ExitCode::usage,
-                "CE_AWS_MAX_ATTEMPTS=\"" + *value + "\" is not a whole number from 1 to " +
+                std::string(name) + "=\"" + *value + "\" is not a whole number from 1 to " +
                     std::to_string(k_max_configurable_attempts) + " (unset it for the default of " +
                     std::to_string(RetryPolicy::k_default_max_attempts) + ")");
   }
@@ -41,4 +42,4 @@ Expected<RetryPolicy> retry_policy_from_env(const EnvLookup& env) {
   return policy;
 }
 
-}  // namespace labctl::providers::aws
+}  // namespace labctl::providers

@@ -12,7 +12,7 @@
 
 #include "core/env.hpp"
 
-namespace labctl::providers::aws {
+namespace labctl::providers {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
@@ -55,7 +55,7 @@ struct TransportError {
 
 using TransportResult = std::expected<HttpResponse, TransportError>;
 
-// The HTTP seam (one per external system): the EC2 client and the IMDS credential provider talk
+// The HTTP seam (one per external system): the cloud clients and the metadata credential providers talk
 // through it, tests substitute tests/fakes/fake_http_transport.hpp. Implementations are
 // thread-safe: send() may be called from many threads at once.
 class HttpTransport {
@@ -66,13 +66,14 @@ class HttpTransport {
 };
 
 struct CurlTransportOptions {
-  // PEM bundle for TLS verification (AWS_CA_BUNDLE); empty: the system store.
+  // PEM bundle for TLS verification (AWS_CA_BUNDLE, AZURE_CA_BUNDLE); empty: the system store.
   std::string ca_bundle;
 };
 
 // libcurl with one easy handle per thread, reused so connections stay alive between calls.
 [[nodiscard]] std::shared_ptr<HttpTransport> make_curl_transport(CurlTransportOptions options);
-// Options from the environment: AWS_CA_BUNDLE.
-[[nodiscard]] CurlTransportOptions curl_options_from_env(const EnvLookup& env);
+// Options from the environment: the CA bundle named by the variable `ca_bundle_variable`.
+[[nodiscard]] CurlTransportOptions curl_options_from_env(const EnvLookup& env,
+                                                        std::string_view ca_bundle_variable);
 
-}  // namespace labctl::providers::aws
+}  // namespace labctl::providers

@@ -1,0 +1,1 @@
+"""The ARM fake\x27s modules (see ../README.md)."""

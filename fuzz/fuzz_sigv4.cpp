@@ -21,6 +21,8 @@
 namespace {
 
 namespace aws = labctl::providers::aws;
+using labctl::providers::find_header;
+using labctl::providers::HttpHeaders;
 using labctl::fuzz::check;
 
 constexpr const char* k_secret = "CANARY-SECRET-0cc175b9";

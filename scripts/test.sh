@@ -138,14 +138,15 @@ configure_fuzz
 (nice -n 19 cmake --build "$fuzz_build" -j "$(nproc)" --target labctl_fuzz >"$fuzz_log" 2>&1) &
 fuzz_pid=$!
 # The sanitizer suite runs every test once more but these, which run once, in the release suite:
-# - label ec2fake: the Python fake's own tests; no labctl code runs in them.
+# - label ec2fake, and ArmFake.*/AzureCli.*: the Python fakes' own tests (and az against the ARM
+#   fake); no labctl code runs in them.
 # - the scale and kill-point tests (20,000-row plans, SIGKILL at each point of a run): the code
 #   they drive is the code the smaller tests drive under the sanitizers; what they add is size
 #   and timing, and a killed process reports nothing to a sanitizer.
 asan_status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_tests "$root/build-asan" ec2fake \
-  'AwsSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing' \
+  'AwsSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing|^ArmFake|^AzureCli' \
   || asan_status=$?
 wait_for_build "$fuzz_pid" "$fuzz_log" fuzz
 [[ $asan_status == 0 ]] || exit "$asan_status"

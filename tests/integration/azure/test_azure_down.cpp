@@ -97,7 +97,8 @@ TEST_F(AzureDown, UpThenDownLeavesNothing) {
   const auto down = live({"down", "--run-id", run});
   EXPECT_EQ(down.code, 0) << down.err;
   EXPECT_TRUE(tagged(run).empty());
-  for (const auto& row : show(run)["resources"]) {
+  const auto shown = show(run);  // a named document: the loop reads into it
+  for (const auto& row : shown["resources"]) {
     EXPECT_EQ(row.value("state", ""), "deleted") << row.dump();
   }
 }

@@ -21,7 +21,11 @@ Expected<std::string> eni_region(state::Store& store, const std::string& run_id,
   auto rows = store.resources(run_id);
   if (!rows) return std::unexpected(rows.error());
   for (const auto& row : *rows) {
-    if (row.provider == "aws" && row.attrs.value("eniId", "") == eni) return row.region;
+    // The NIC's own row (its cloud id), or the node row that records it (attrs eniId/nicId).
+    if (row.cloud_id == eni || row.attrs.value("eniId", "") == eni ||
+        row.attrs.value("nicId", "") == eni) {
+      return row.region;
+    }
   }
   std::string region = env::get_or("AWS_REGION", env::get_or("AWS_DEFAULT_REGION", ""));
   if (region.empty()) {

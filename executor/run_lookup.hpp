@@ -18,8 +18,9 @@ namespace labctl::executor {
 // `run_id`, or the latest active run when empty: the core lookup every command shares.
 using state::resolve_run;
 
-// `given`, else the region the run recorded for `eni` (its instance row), else AWS_REGION /
-// AWS_DEFAULT_REGION; a usage error naming `command` when none is known.
+// `given`, else the region (location) the run recorded for the NIC `eni` (the row whose cloud
+// id it is, or the node row naming it as eniId/nicId), else AWS_REGION / AWS_DEFAULT_REGION; a
+// usage error naming `command` when none is known.
 [[nodiscard]] Expected<std::string> eni_region(state::Store& store, const std::string& run_id,
                                                const std::string& eni, const std::string& given,
                                                const std::string& command);

@@ -31,7 +31,8 @@ inline constexpr const char* k_forwarding_off = "ensure-forwarding-disabled";
 inline constexpr const char* k_mode_dry_run = "dry-run";
 inline constexpr const char* k_mode_execute = "execute";
 
-// For AWS: nicRef is the ENI id; address the secondary private IPv4 ("" for forwarding actions).
+// nicRef is the NIC the provider names it by: the ENI id on AWS, the ARM resource id on Azure;
+// address the secondary private IPv4 ("" for forwarding actions).
 struct Target {
   std::string nic_ref;
   std::string address;

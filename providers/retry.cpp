@@ -8,6 +8,19 @@ namespace labctl::providers {
 
 namespace {
 constexpr int k_max_configurable_attempts = 20;
+constexpr long long k_day_s = 86400;
+}  // namespace
+
+std::optional<std::chrono::seconds> retry_after(const HttpHeaders& headers) {
+  const auto value = find_header(headers, "Retry-After");
+  if (!value) return std::nullopt;
+  long long seconds = 0;
+  const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), seconds);
+  if (value->empty() || error != std::errc() || end != value->data() + value->size() ||
+      seconds < 0) {
+    return std::nullopt;
+  }
+  return std::chrono::seconds(std::min<long long>(seconds, k_day_s));
 }
 
 std::chrono::milliseconds backoff_ceiling(const RetryPolicy& policy, int retry_number) {

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string_view>
 
 #include "core/error.hpp"
 #include "core/env.hpp"
+#include "providers/http_transport.hpp"
 
 namespace labctl::providers {
 
@@ -28,6 +30,10 @@ struct RetryPolicy {
 // The wait itself for `unit_random` in [0, 1).
 [[nodiscard]] std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry_number,
                                                       double unit_random);
+
+// A Retry-After header as whole seconds (the form ARM and OCI send), capped at a day; absent, an
+// HTTP date or garbage: nullopt (the caller's backoff applies).
+[[nodiscard]] std::optional<std::chrono::seconds> retry_after(const HttpHeaders& headers);
 
 // The policy with max_attempts from the variable `name` (CE_AWS_MAX_ATTEMPTS,
 // CE_AZURE_MAX_ATTEMPTS: an integer 1..20) when set; an error naming the variable when it is

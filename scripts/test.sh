@@ -18,7 +18,7 @@ if [[ "${CI:-}" == true && "$is_root" != true ]]; then
   exit 1
 fi
 
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --tests
 
 # Tests talk only to loopback and to namespaces they create: never to an instance-metadata
 # service, whatever a test forgets to set.
@@ -97,6 +97,7 @@ wait_for_build() {
 run_tests() {
   local build="$1" excluded="$2" excluded_names="$3"
   "$root/tests/integration/evidence/setup-tools.sh" "$build" >/dev/null
+  "$root/tests/fakes/oci/setup-npm.sh" "$build" >/dev/null
   local junit="$build/ctest-junit.xml"
   rm -f "$junit"
   local status=0
@@ -138,15 +139,16 @@ configure_fuzz
 (nice -n 19 cmake --build "$fuzz_build" -j "$(nproc)" --target labctl_fuzz >"$fuzz_log" 2>&1) &
 fuzz_pid=$!
 # The sanitizer suite runs every test once more but these, which run once, in the release suite:
-# - label ec2fake, and ArmFake.*/AzureCli.*: the Python fakes' own tests (and az against the ARM
-#   fake); no labctl code runs in them.
-# - the scale and kill-point tests (20,000-row plans, SIGKILL at each point of a run): the code
-#   they drive is the code the smaller tests drive under the sanitizers; what they add is size
-#   and timing, and a killed process reports nothing to a sanitizer.
+# - labels ec2fake and ocifake, and ArmFake.*/AzureCli.*: the Python fakes' own tests (and az
+#   against the ARM fake, Oracle's SDK against the OCI fake); no labctl code runs in them.
+# - the scale, chaos and kill-point tests (20,000-row plans, randomised endpoint faults over a
+#   whole loop, SIGKILL at each point of a run): the code they drive is the code the smaller
+#   tests drive under the sanitizers; what they add is size and timing, and a killed process
+#   reports nothing to a sanitizer.
 asan_status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_tests "$root/build-asan" ec2fake \
-  'AwsSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing|^ArmFake|^AzureCli' \
+  run_tests "$root/build-asan" 'ec2fake|ocifake' \
+  'aws_chaos_loop|AwsSigkill|AzureSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing|^ArmFake|^AzureCli' \
   || asan_status=$?
 wait_for_build "$fuzz_pid" "$fuzz_log" fuzz
 [[ $asan_status == 0 ]] || exit "$asan_status"

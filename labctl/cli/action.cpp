@@ -66,11 +66,14 @@ void register_action(CLI::App& app, CommandResult& result, const Seams& seams) {
       "plan", "Plan capturing an address on an ENI (dry-run: describes only)");
   plan->add_option("--run-id", options->plan.run_id, "The run (default: the latest active run)")
       ->check(run_id_check());
-  plan->add_option("--eni", options->plan.eni, "The ENI that captures the address")->required();
+  plan->add_option("--eni", options->plan.eni,
+                   "The NIC that captures the address (an ENI id, an Azure NIC's ARM id)")
+      ->required();
   plan->add_option("--address", options->plan.address, "The /32 to capture")->required();
-  plan->add_option("--region", options->plan.region, "Default: the run's region for the ENI");
+  plan->add_option("--region", options->plan.region, "Default: the run's region for the NIC");
   plan->add_option("--seize-from", options->plan.seize_from,
-                   "The ENI holding the address now: a seize with AllowReassignment");
+                   "The NIC holding the address now: a seize (AWS: AllowReassignment; Azure: "
+                   "removed from it first)");
   plan->add_option("--out", options->plan.out, "Write the ActionPlan here instead of stdout");
   plan->callback([options, seams, &result] {
     result.code =
@@ -150,9 +153,10 @@ void register_preflight(CLI::App& app, CommandResult& result, const Seams& seams
       "preflight", "Read-only preflight of an ENI and address before a capture (preflight.json)");
   preflight->add_option("--run-id", options->run_id, "The run (default: the latest active run)")
       ->check(run_id_check());
-  preflight->add_option("--eni", options->eni, "The target ENI")->required();
+  preflight->add_option("--eni", options->eni, "The target NIC (an ENI id, an Azure NIC's ARM id)")
+      ->required();
   preflight->add_option("--address", options->address, "The address to capture")->required();
-  preflight->add_option("--region", options->region, "Default: the run's region for the ENI");
+  preflight->add_option("--region", options->region, "Default: the run's region for the NIC");
   preflight->add_option("--out", options->out,
                         "Default: $CE_STATE_DIR/runs/<run>/preflight.json");
   preflight->callback([options, seams, &result] {

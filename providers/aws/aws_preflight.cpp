@@ -1,12 +1,11 @@
 #include "providers/aws/aws_preflight.hpp"
 
-#include <arpa/inet.h>
-
 #include <array>
 
 #include "core/tags.hpp"
 #include "providers/aws/aws_actions.hpp"
 #include "providers/aws/ec2_client.hpp"
+#include "providers/preflight.hpp"
 
 namespace labctl::providers::aws {
 namespace {
@@ -22,29 +21,6 @@ constexpr std::array<DescribeFilterUse, 4> k_filters{{
     {"DescribeRouteTables", k_vpc_filter},
     {"DescribeRouteTables", k_main_association_filter},
 }};
-
-// True if IPv4 `address` lies in `cidr` ("10.0.1.0/24").
-bool in_cidr(const std::string& address, const std::string& cidr) {
-  const auto slash = cidr.find('/');
-  in_addr a{}, net{};
-  if (slash == std::string::npos || inet_pton(AF_INET, address.c_str(), &a) != 1 ||
-      inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &net) != 1) {
-    return false;
-  }
-  int bits = 0;
-  try {
-    bits = std::stoi(cidr.substr(slash + 1));
-  } catch (const std::exception&) {
-    return false;
-  }
-  if (bits < 0 || bits > 32) return false;
-  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (ntohl(a.s_addr) & mask) == (ntohl(net.s_addr) & mask);
-}
-
-nlohmann::ordered_json check(const std::string& name, bool ok, const std::string& detail) {
-  return {{"name", name}, {"status", ok ? "pass" : "fail"}, {"detail", detail}};
-}
 
 // The instance `instance_id` (the ENI's Attachment.InstanceId) as {id, state}; an empty object
 // when the ENI is detached or the instance no longer describes. Found by the `instance-id`
@@ -117,19 +93,20 @@ Expected<nlohmann::ordered_json> preflight(const std::string& run_id, const Targ
   const auto tag = eni->tags.find(k_tag_run_id);
   const bool ours = tag != eni->tags.end() && tag->second == run_id;
   auto checks = nlohmann::ordered_json::array();
-  checks.push_back(check("eni-is-lab-resource", ours,
-                         ours ? eni->id + " carries " + k_tag_run_id + "=" + run_id
-                              : eni->id + " does not carry " + k_tag_run_id + "=" + run_id));
-  checks.push_back(check("address-not-assigned", !eni->holds(address),
-                         eni->holds(address)
-                             ? address + " is already on " + eni->id + ": the lab is dirty"
-                             : address + " is not on " + eni->id));
-  checks.push_back(check("address-in-subnet", in_cidr(address, cidr),
-                         address + " in " + eni->subnet_id + " (" + cidr + ")"));
-  checks.push_back(check("source-dest-check-recorded", true,
-                         std::string("SourceDestCheck=") +
-                             (eni->source_dest_check ? "true" : "false") +
-                             " (the executor will capture it as priorSourceDestCheck)"));
+  checks.push_back(
+      preflight_check("eni-is-lab-resource", ours,
+                      ours ? eni->id + " carries " + k_tag_run_id + "=" + run_id
+                           : eni->id + " does not carry " + k_tag_run_id + "=" + run_id));
+  checks.push_back(preflight_check(
+      "address-not-assigned", !eni->holds(address),
+      eni->holds(address) ? address + " is already on " + eni->id + ": the lab is dirty"
+                          : address + " is not on " + eni->id));
+  checks.push_back(preflight_check("address-in-subnet", in_cidr(address, cidr),
+                                   address + " in " + eni->subnet_id + " (" + cidr + ")"));
+  checks.push_back(preflight_check("source-dest-check-recorded", true,
+                                   std::string("SourceDestCheck=") +
+                                       (eni->source_dest_check ? "true" : "false") +
+                                       " (the executor will capture it as priorSourceDestCheck)"));
   bool pass = true;
   for (const auto& c : checks) pass = pass && c["status"] == "pass";
   nlohmann::ordered_json tags = nlohmann::ordered_json::object();

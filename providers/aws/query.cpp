@@ -4,15 +4,11 @@
 #include <charconv>
 
 #include "core/json_io.hpp"
+#include "providers/url.hpp"
 
 namespace labctl::providers::aws {
 
 namespace {
-
-bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
 
 std::string join_key(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
@@ -21,20 +17,7 @@ std::string join_key(const std::string& prefix, const std::string& key) {
 }  // namespace
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (unreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0x0F];
-    }
-  }
-  return out;
+  return percent_encode(text, keep_slash ? "/" : "");
 }
 
 QueryParams::QueryParams(std::initializer_list<std::pair<std::string, std::string>> entries)

@@ -11,7 +11,7 @@ namespace labctl::providers::aws {
 
 // RFC 3986 percent-encoding as SigV4 and the EC2 Query API require: unreserved characters
 // (A-Z a-z 0-9 - _ . ~) stay, every other byte becomes %XX with upper-case hex. '/' stays only
-// when `keep_slash` (URI paths).
+// when `keep_slash` (URI paths). providers::percent_encode (providers/url.hpp) with that choice.
 [[nodiscard]] std::string uri_encode(std::string_view text, bool keep_slash = false);
 
 struct Ec2Filter {

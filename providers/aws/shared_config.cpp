@@ -1,11 +1,10 @@
 #include "providers/aws/shared_config.hpp"
 
-#include <cctype>
 #include <fstream>
+#include <iterator>
 #include <string_view>
 #include <utility>
 
-#include "providers/ascii.hpp"
 
 namespace labctl::providers::aws {
 
@@ -34,26 +33,14 @@ SharedFiles shared_files(const EnvLookup& env) {
                      home_file(env, "AWS_CONFIG_FILE", "config")};
 }
 
-std::optional<std::map<std::string, IniSection>> read_ini(const std::filesystem::path& path) {
-  std::ifstream in(path);
+std::optional<IniFile> read_ini(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::map<std::string, IniSection> sections;
-  IniSection* current = nullptr;
-  std::string raw;
-  while (std::getline(in, raw)) {
-    const std::string_view line = ascii::trim(raw);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      current = &sections[std::string(ascii::trim(line.substr(1, line.size() - 2)))];
-      continue;
-    }
-    if (current == nullptr || std::isspace(static_cast<unsigned char>(raw.front()))) continue;
-    const auto equals = line.find('=');
-    if (equals == std::string_view::npos) continue;
-    (*current)[std::string(ascii::trim(line.substr(0, equals)))] =
-        std::string(ascii::trim(line.substr(equals + 1)));
-  }
-  return sections;
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // Lenient, so it never fails: botocore reads what it can of these files.
+  return parse_ini(text, IniDialect{.trim_section_names = true, .skip_indented_settings = true},
+                   path.string())
+      .value_or(IniFile{});
 }
 
 std::optional<IniSection> credentials_section(const SharedFiles& files) {

@@ -1,17 +1,15 @@
 #pragma once
 
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "providers/aws/credentials.hpp"
+#include "providers/ini.hpp"
 
 namespace labctl::providers::aws {
-
-using IniSection = std::map<std::string, std::string>;
 
 // The files and profile the shared-config sources use, after env defaults are applied:
 // AWS_PROFILE ("default"), AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials), AWS_CONFIG_FILE
@@ -24,10 +22,11 @@ struct SharedFiles {
 
 [[nodiscard]] SharedFiles shared_files(const EnvLookup& env);
 
-// Parses AWS's INI dialect: `[section]`, `key = value`, `#`/`;` comments; indented lines (nested
-// settings such as `s3 =` blocks) are ignored. Returns nullopt if the file cannot be read.
-[[nodiscard]] std::optional<std::map<std::string, IniSection>> read_ini(
-    const std::filesystem::path& path);
+// Reads AWS's INI dialect with the shared reader (providers/ini.hpp), leniently as botocore does:
+// `[ section ]` (name trimmed), `key = value`, `#`/`;` comments; indented lines (nested settings
+// such as `s3 =` blocks) and lines that are no setting are skipped, a repeated key's last value
+// wins. Returns nullopt if the file cannot be read.
+[[nodiscard]] std::optional<IniFile> read_ini(const std::filesystem::path& path);
 
 // The profile's section of the credentials file (`[name]`); nullopt if file or section is absent.
 [[nodiscard]] std::optional<IniSection> credentials_section(const SharedFiles& files);

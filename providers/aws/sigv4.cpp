@@ -12,6 +12,7 @@
 
 #include "providers/aws/query.hpp"
 #include "providers/ascii.hpp"
+#include "providers/url.hpp"
 
 namespace labctl::providers::aws {
 
@@ -19,37 +20,12 @@ namespace {
 
 constexpr std::string_view k_algorithm = "AWS4-HMAC-SHA256";
 
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // lower-case, IPv6 in brackets
-  std::string port;  // "" when absent
-  std::string path;
-  std::string query;
-};
-
-Expected<UrlParts> split_url(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return fail(ExitCode::usage, "not an absolute URL: " + std::string(url));
+// The URL's parts (providers/url.hpp); a fragment is never sent, so it is not signed either.
+Expected<UrlParts> signable_url(std::string_view url) {
+  auto parts = split_url(url);
+  if (!parts) {
+    return fail(ExitCode::usage, "aws: cannot sign a request to " + parts.error().message);
   }
-  UrlParts parts;
-  parts.scheme = ascii::lower(url.substr(0, scheme_end));
-  std::string_view rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('#'));
-  const auto authority_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, authority_end);
-  rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  const auto bracket = authority.find(']');
-  const auto colon = authority.find(':', bracket == std::string_view::npos ? 0 : bracket);
-  parts.host = ascii::lower(authority.substr(0, colon));
-  if (colon != std::string_view::npos) parts.port = std::string(authority.substr(colon + 1));
-  if (parts.host.empty()) return fail(ExitCode::usage, "URL has no host: " + std::string(url));
-  const auto question = rest.find('?');
-  parts.path = std::string(rest.substr(0, question));
-  if (question != std::string_view::npos) parts.query = std::string(rest.substr(question + 1));
   return parts;
 }
 
@@ -72,7 +48,7 @@ std::map<std::string, std::vector<std::string>> headers_to_sign(const HttpHeader
 }
 
 // The query as given (it is expected to be encoded already), pairs sorted by key then value.
-std::string canonical_query(const std::string& query) {
+std::string canonical_query(std::string_view query) {
   if (query.empty()) return {};
   std::vector<std::pair<std::string, std::string>> pairs;
   std::string_view rest = query;
@@ -126,24 +102,22 @@ std::string redact_authorization(std::string value) {
 }  // namespace
 
 Expected<std::string> host_from_url(std::string_view url) {
-  auto parts = split_url(url);
+  auto parts = signable_url(url);
   if (!parts) return std::unexpected(parts.error());
-  const bool default_port = parts->port.empty() ||
-                            (parts->scheme == "http" && parts->port == "80") ||
-                            (parts->scheme == "https" && parts->port == "443");
-  return default_port ? parts->host : parts->host + ":" + parts->port;
+  return parts->host_header();
 }
 
 std::string amz_date(SystemTime time) { return format_compact_utc(time); }
 
 Expected<std::string> canonical_request(const std::string& method, const std::string& url,
                                         const HttpHeaders& headers, std::string_view body) {
-  auto parts = split_url(url);
+  auto parts = signable_url(url);
   if (!parts) return std::unexpected(parts.error());
   std::string out = method + "\n";
-  out += (parts->path.empty() ? std::string("/") : uri_encode(parts->path, /*keep_slash=*/true)) +
+  out += (parts->path().empty() ? std::string("/")
+                                : uri_encode(parts->path(), /*keep_slash=*/true)) +
          "\n";
-  out += canonical_query(parts->query) + "\n";
+  out += canonical_query(parts->query()) + "\n";
   for (const auto& [name, values] : headers_to_sign(headers)) {
     out += name + ":";
     for (std::size_t i = 0; i < values.size(); ++i) out += (i == 0 ? "" : ",") + values[i];

@@ -24,7 +24,8 @@ struct SigningScope {
   std::string service;  // "ec2"
 };
 
-// The host header value for `url`: lower-case host, port only when not the scheme's default.
+// The host header value for `url`: lower-case host, port only when not the scheme's default. A
+// URL providers::split_url refuses (providers/url.hpp) is a usage error.
 [[nodiscard]] Expected<std::string> host_from_url(std::string_view url);
 
 // "20261124T091500Z" and "20261124".

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <random>
 #include <set>
 
@@ -45,19 +44,6 @@ bool arm_path(std::string_view path) {
            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                   k_allowed.find(c) != std::string_view::npos;
          });
-}
-
-// Retry-After as whole seconds (the form ARM sends); an HTTP date or garbage: nullopt.
-std::optional<std::chrono::seconds> retry_after(const HttpHeaders& headers) {
-  const auto value = find_header(headers, "Retry-After");
-  if (!value) return std::nullopt;
-  long long seconds = 0;
-  const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), seconds);
-  if (value->empty() || error != std::errc() || end != value->data() + value->size() ||
-      seconds < 0) {
-    return std::nullopt;
-  }
-  return std::chrono::seconds(std::min<long long>(seconds, 86400));
 }
 
 std::chrono::milliseconds poll_interval(const HttpHeaders& headers) {

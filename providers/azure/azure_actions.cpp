@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 #include "core/run_id.hpp"
 #include "core/suggest.hpp"
@@ -18,7 +20,7 @@ namespace labctl::providers::azure {
 namespace {
 
 // An ARM id is at most a few hundred bytes; the contract bounds what it carries further.
-constexpr std::size_t k_max_nic_id = 512;
+constexpr std::size_t k_max_arm_id = 512;
 
 // The properties the 2022-07-01 models mark read-only (_validation readonly): ARM sets them, a
 // client's PUT does not send them.
@@ -35,37 +37,35 @@ bool name_char(char c) {
          c == '_' || c == '.' || c == '(' || c == ')';
 }
 
-// `/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/
-// networkInterfaces/<name>` (fixed segments case-insensitive, as ARM treats them); the names
-// hold only ARM's name characters, so the id cannot reach another path or carry a query.
-bool is_nic_id(std::string_view id) {
-  if (id.size() > k_max_nic_id || !subscription_in_id(id)) return false;
+// True when `id` is "/subscriptions/<guid>/resourceGroups/<name>/" followed by `shape`: "*" a
+// name of ARM's characters (never "." or ".."), any other entry that fixed segment in any case
+// (as ARM treats them). Nothing else: no other path, no query, no extra segment.
+bool arm_id_of_shape(std::string_view id, std::initializer_list<std::string_view> shape) {
+  if (id.size() > k_max_arm_id || id.empty() || id.front() != '/' || !subscription_in_id(id)) {
+    return false;
+  }
   std::vector<std::string_view> parts;
   for (std::size_t start = 1; start <= id.size();) {
     const auto end = std::min(id.find('/', start), id.size());
     parts.push_back(id.substr(start, end - start));
     start = end + 1;
   }
-  if (id.front() != '/' || parts.size() != 8) return false;
+  if (parts.size() != 4 + shape.size()) return false;
   const auto named = [](std::string_view part) {
     return !part.empty() && std::ranges::all_of(part, name_char) && part != "." && part != "..";
   };
-  return ascii::iequals(parts[2], "resourceGroups") && named(parts[3]) &&
-         ascii::iequals(parts[4], "providers") && ascii::iequals(parts[5], "Microsoft.Network") &&
-         ascii::iequals(parts[6], "networkInterfaces") && named(parts[7]);
+  if (!ascii::iequals(parts[2], "resourceGroups") || !named(parts[3])) return false;
+  std::size_t at = 4;
+  for (const auto segment : shape) {
+    const auto part = parts[at++];
+    if (segment == "*" ? !named(part) : !ascii::iequals(part, segment)) return false;
+  }
+  return true;
 }
 
 std::string nic_id_rule() {
   return "an ARM network interface id (/subscriptions/<subscription>/resourceGroups/<group>/"
          "providers/Microsoft.Network/networkInterfaces/<name>)";
-}
-
-// The address as the contract gives it: a dotted quad, or one with /32.
-std::optional<std::string> bare_address(std::string address) {
-  if (address.ends_with("/32")) address.resize(address.size() - 3);
-  in_addr parsed{};
-  if (address.size() > 15 || inet_pton(AF_INET, address.c_str(), &parsed) != 1) return std::nullopt;
-  return address;
 }
 
 // The ipConfiguration labctl adds for `address`: "labctl-10-0-1-50".
@@ -356,6 +356,22 @@ Outcome forwarding_off(const ArmClients& clients, const ActionRequest& request,
 
 }  // namespace
 
+bool is_nic_id(std::string_view id) {
+  return arm_id_of_shape(id, {"providers", "Microsoft.Network", "networkInterfaces", "*"});
+}
+
+bool is_subnet_id(std::string_view id) {
+  return arm_id_of_shape(
+      id, {"providers", "Microsoft.Network", "virtualNetworks", "*", "subnets", "*"});
+}
+
+std::optional<std::string> nic_address(std::string address) {
+  if (address.ends_with("/32")) address.resize(address.size() - 3);
+  in_addr parsed{};
+  if (address.size() > 15 || inet_pton(AF_INET, address.c_str(), &parsed) != 1) return std::nullopt;
+  return address;
+}
+
 bool NicState::holds(const std::string& address) const {
   return primary_ip == address ||
          std::find(secondary_ips.begin(), secondary_ips.end(), address) != secondary_ips.end();
@@ -433,7 +449,7 @@ Outcome perform_azure(const ArmClients& clients, const ActionRequest& request,
   }
   std::string address;
   if (request.action == k_assign || request.action == k_unassign) {
-    auto bare = bare_address(request.target.address);
+    auto bare = nic_address(request.target.address);
     if (!bare) {
       return action_failed(ExitCode::usage,
                            "azure " + request.action + ": target.address '" +

@@ -2,13 +2,16 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/env.hpp"
 #include "core/error.hpp"
+#include "core/state_store.hpp"
 #include "providers/action_contract.hpp"
 #include "providers/azure/arm_client.hpp"
 
@@ -16,6 +19,18 @@
 // interfaces (Microsoft.Network 2022-07-01). Target.nic_ref is the NIC's ARM resource id;
 // Target.address a private IPv4, bare or as a /32.
 namespace labctl::providers::azure {
+
+// `/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Network/
+// networkInterfaces/<name>` (fixed segments case-insensitive, as ARM treats them; at most 512
+// bytes); the names hold only ARM's name characters and are never "." or "..", so the id cannot
+// reach another path or carry a query. is_subnet_id: the same for
+// `.../virtualNetworks/<vnet>/subnets/<name>`.
+[[nodiscard]] bool is_nic_id(std::string_view id);
+[[nodiscard]] bool is_subnet_id(std::string_view id);
+
+// The private IPv4 address of a contract's target.address (a dotted quad, or one with /32),
+// nullopt for anything else.
+[[nodiscard]] std::optional<std::string> nic_address(std::string address);
 
 // A NIC as GET .../networkInterfaces/<name> reports it.
 struct NicState {
@@ -74,7 +89,30 @@ struct ArmClients {
 // writer(live), which retries only throttling (`live` false: both refuse every mutation,
 // whatever the request's mode). A scoped credentials profile (aws's executor-fail fault) does
 // not exist on Azure: refused.
-[[nodiscard]] ActionRunner make_azure_runner(std::shared_ptr<ArmClientFactory> factory,
-                                             bool live);
+[[nodiscard]] ActionRunner make_azure_runner(std::shared_ptr<ArmClientFactory> factory, bool live);
+
+// `preflight` (runbook §4 on Azure, read-only; allowed in dry-run): describes the target NIC
+// and its subnet, and reads every NIC of the subscription (GET .../providers/Microsoft.Network/
+// networkInterfaces, all pages) for an IP configuration in the NIC's virtual network holding
+// target.address. Checks: nic-is-lab-resource (the NIC carries run `run_id`'s
+// routerd.cloudedge.run_id), address-not-assigned (no NIC IP configuration in the run's VNet
+// holds it, the target's included: Azure has no reassignment), address-in-subnet, and
+// forwarding-recorded (what ensure-forwarding-enabled will capture). The document without its
+// collectedAt; usage error for a target that is not a NIC id and an address.
+[[nodiscard]] Expected<nlohmann::ordered_json> preflight(const ArmClient& client,
+                                                         const std::string& run_id,
+                                                         const Target& target);
+
+// `iam-policy --executor` on Azure: a custom role holding exactly what the executor's NIC
+// actions send (NIC read and write, joining the NIC's subnet, reading the operations it waits
+// on), and the scopes to assign it at — each NIC the executor may touch and its subnet, never a
+// resource group or the subscription. The NICs are the run's routers' (VM rows with a router
+// role, attrs.nicId) plus every NIC the run's journal targeted or took an address from; each is
+// described (read-only) and only those carrying the run's routerd.cloudedge.run_id are in the
+// policy (the others are listed under "excluded" with the reason). Usage error for a run
+// without any.
+[[nodiscard]] Expected<nlohmann::ordered_json> executor_role(state::Store& store,
+                                                             const std::string& run_id,
+                                                             const ArmClient& client);
 
 }  // namespace labctl::providers::azure

@@ -117,6 +117,24 @@ class AzureProvider final : public Provider {
     return azure::make_azure_runner(m_clients, live);
   }
 
+  Expected<nlohmann::ordered_json> executor_policy(state::Store& store,
+                                                   const std::string& run_id) override {
+    return shielded("azure iam-policy --executor", [&]() -> Expected<nlohmann::ordered_json> {
+      auto client = client_for_phase(false);
+      if (!client) return std::unexpected(client.error());
+      return azure::executor_role(store, run_id, **client);
+    });
+  }
+
+  Expected<nlohmann::ordered_json> preflight(const std::string& run_id,
+                                             const Target& target) override {
+    return shielded("azure preflight", [&]() -> Expected<nlohmann::ordered_json> {
+      auto client = client_for_phase(false);
+      if (!client) return std::unexpected(client.error());
+      return azure::preflight(**client, run_id, target);
+    });
+  }
+
   Expected<nlohmann::json> provider_state(const RunContext& ctx) override {
     return shielded("azure provider state", [&]() -> Expected<nlohmann::json> {
       auto client = client_for_phase(false);

@@ -10,18 +10,16 @@ its parent process. See README.md.
 """
 import argparse
 import os
-import signal
 import sys
-import threading
-import time
 
 sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ec2fake.engine import Fake  # noqa: E402
+from ec2fake.engine import Fake  # noqa: E402  (first: it puts common/ on sys.path)
 from ec2fake.model import DEFAULT_MODEL_PATH, ServiceModel  # noqa: E402
 from ec2fake.server import FakeServer  # noqa: E402
 from ec2fake.state import Config  # noqa: E402
+from httpfake import serve  # noqa: E402  (sts_fake.py serves through ec2_fake.serve too)
 
 
 def _arguments(argv):
@@ -51,36 +49,6 @@ def _arguments(argv):
     parser.add_argument("--strict-render", action="store_true",
                         help="fail a response whose data has members the output shape lacks")
     return parser.parse_args(argv)
-
-
-def _exit_with_parent(server):
-    """A test killed with SIGKILL must not leave its fake behind: poll for re-parenting."""
-    parent = os.getppid()
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        server.shutdown()
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def serve(server, port_file, keep_orphaned):
-    """Serves until SIGTERM/SIGINT (or the parent's death unless keep_orphaned), after writing
-    the bound port to port_file atomically ("file exists" means "listening"); returns 0. Shared
-    by every fake under tests/fakes/ that runs on FakeServer."""
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown).start())
-    if not keep_orphaned:
-        _exit_with_parent(server)
-    temporary = port_file + ".tmp"
-    with open(temporary, "w", encoding="ascii") as handle:
-        handle.write(f"{server.server_address[1]}\n")
-    os.replace(temporary, port_file)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
 
 
 def main(argv=None):

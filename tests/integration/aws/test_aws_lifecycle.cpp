@@ -155,6 +155,11 @@ struct KillPoint {
   const char* action;
 };
 
+// The call's name, not the parameter's bytes, in test listings (ctest shows GetParam()).
+void PrintTo(const KillPoint& point, std::ostream* out) {
+  *out << (*point.action != '\0' ? point.action : "AfterUp");
+}
+
 class AwsSigkill : public Ec2FakeTest, public ::testing::WithParamInterface<KillPoint> {};
 
 // Given `up` killed with SIGKILL while the fake holds a call, expect `down --run-id` to leave

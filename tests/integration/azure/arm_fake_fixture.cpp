@@ -57,6 +57,29 @@ void ArmFakeTest::TearDown() {
 
 std::filesystem::path ArmFakeTest::ca_bundle() const { return m_fake_dir / "tls" / "ca.pem"; }
 
+std::string ArmFakeTest::write_azure_profile(const std::string& name,
+                                             const std::vector<ProfileNode>& nodes) const {
+  std::string yaml = "name: " + name +
+                     "\n"
+                     "providers: [azure]\n"
+                     "ttl: 1h\n"
+                     "sites:\n"
+                     "  - name: azure\n"
+                     "    provider: azure\n"
+                     "    logical_address: 10.77.60.12\n"
+                     "    nodes:\n";
+  for (const auto& node : nodes) {
+    yaml += "      - {name: " + node.name + ", role: " + node.role + "}\n";
+  }
+  yaml +=
+      "azure:\n"
+      "  region: westeurope\n"
+      "  operator_cidr: 198.51.100.0/24\n";
+  const auto path = tmp.path() / (name + ".yaml");
+  write_text(path, yaml);
+  return path.string();
+}
+
 std::map<std::string, std::string> ArmFakeTest::azure_env() const {
   const std::string unset = "\x01unset";
   return {{"CE_DRY_RUN", "0"},

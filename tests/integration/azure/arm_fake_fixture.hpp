@@ -49,6 +49,17 @@ class ArmFakeTest : public LifecycleTest {
   // The test CA (PEM) the fake's certificate chains to.
   [[nodiscard]] std::filesystem::path ca_bundle() const;
 
+  // One node of the profile's azure site.
+  struct ProfileNode {
+    std::string name;
+    std::string role;
+  };
+  // Writes <tmp>/<name>.yaml, the smallest azure-only profile: one site "azure" (logical address
+  // 10.77.60.12) holding `nodes`, ttl 1h, region westeurope, operator CIDR 198.51.100.0/24.
+  // Returns its path.
+  [[nodiscard]] std::string write_azure_profile(const std::string& name,
+                                                const std::vector<ProfileNode>& nodes) const;
+
   // A raw HTTPS exchange with the fake (for tests of the fake itself and of what labctl's
   // requests look like on the wire): status (0 when no answer), response headers (raw text) and
   // the body parsed as JSON (discarded when it is not JSON).

@@ -22,13 +22,8 @@ class AzureActions : public ArmFakeTest {
     fake_args = {"--op-delay-ms", "20", "--retry-after-s", "0"};
     ArmFakeTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    const auto profile = tmp.path() / "azure-actions.yaml";
-    write_text(profile,
-               "name: azure-actions\nproviders: [azure]\nttl: 1h\nsites:\n"
-               "  - name: azure\n    provider: azure\n    logical_address: 10.77.60.12\n"
-               "    nodes:\n      - {name: azure-router-a, role: router-a}\n"
-               "azure:\n  region: westeurope\n  operator_cidr: 198.51.100.0/24\n");
-    const auto up = live({"up", "--profile", profile.string(), "--ttl", "30m"});
+    const auto profile = write_azure_profile("azure-actions", {{"azure-router-a", "router-a"}});
+    const auto up = live({"up", "--profile", profile, "--ttl", "30m"});
     ASSERT_EQ(up.code, 0) << up.err;
     run_id = up.out.substr(0, up.out.find('\n'));
     resources = show(run_id)["resources"];

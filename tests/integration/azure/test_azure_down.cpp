@@ -74,21 +74,8 @@ class AzureDown : public ArmFakeTest {
 // Given a lab `up` created (one router: the smallest profile), expect `down --run-id` to exit 0
 // with every row deleted and nothing tagged with the run left in the fake.
 TEST_F(AzureDown, UpThenDownLeavesNothing) {
-  const auto profile = tmp.path() / "azure-one.yaml";
-  write_text(profile,
-             "name: azure-one\n"
-             "providers: [azure]\n"
-             "ttl: 1h\n"
-             "sites:\n"
-             "  - name: azure\n"
-             "    provider: azure\n"
-             "    logical_address: 10.77.60.12\n"
-             "    nodes:\n"
-             "      - {name: azure-router, role: router}\n"
-             "azure:\n"
-             "  region: eastus\n"
-             "  operator_cidr: 198.51.100.0/24\n");
-  const auto up = live({"up", "--profile", profile.string(), "--ttl", "1h"});
+  const auto profile = write_azure_profile("azure-one", {{"azure-router", "router"}});
+  const auto up = live({"up", "--profile", profile, "--ttl", "1h"});
   ASSERT_EQ(up.code, 0) << up.err;
   const std::string run = up.out.substr(0, up.out.find('\n'));
   ASSERT_TRUE(looks_like_run_id(run)) << up.out;

@@ -23,12 +23,7 @@ class AzureFaults : public ArmFakeTest {
     fake_args = {"--op-delay-ms", "20"};
     ArmFakeTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    profile = tmp.path() / "azure-faults.yaml";
-    write_text(profile,
-               "name: azure-faults\nproviders: [azure]\nttl: 1h\nsites:\n"
-               "  - name: azure\n    provider: azure\n    logical_address: 10.77.60.12\n"
-               "    nodes:\n      - {name: azure-router-a, role: router-a}\n"
-               "azure:\n  region: westeurope\n  operator_cidr: 198.51.100.0/24\n");
+    profile = write_azure_profile("azure-faults", {{"azure-router-a", "router-a"}});
     const auto up = live({"up", "--profile", profile.string(), "--ttl", "30m"});
     ASSERT_EQ(up.code, 0) << up.err;
     run_id = first_line(up.out);

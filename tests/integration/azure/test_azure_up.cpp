@@ -47,24 +47,10 @@ class AzureUp : public ArmFakeTest {
   [[nodiscard]] virtual std::vector<std::string> extra_fake_args() const { return {}; }
 
   // The smallest lab that proves the point: one azure site, two routers and a client.
-  std::string write_profile() {
-    const auto path = tmp.path() / "azure-lab.yaml";
-    write_text(path,
-               "name: azure-lab\n"
-               "providers: [azure]\n"
-               "ttl: 1h\n"
-               "sites:\n"
-               "  - name: azure\n"
-               "    provider: azure\n"
-               "    logical_address: 10.77.60.12\n"
-               "    nodes:\n"
-               "      - {name: azure-router-a, role: router-a}\n"
-               "      - {name: azure-router-b, role: router-b}\n"
-               "      - {name: azure-client, role: client}\n"
-               "azure:\n"
-               "  region: eastus\n"
-               "  operator_cidr: 198.51.100.0/24\n");
-    return path.string();
+  std::string write_profile() const {
+    return write_azure_profile("azure-lab", {{"azure-router-a", "router-a"},
+                                             {"azure-router-b", "router-b"},
+                                             {"azure-client", "client"}});
   }
 
   // The resources of the types labctl PUTs that the fake holds now.

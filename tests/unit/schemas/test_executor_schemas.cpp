@@ -164,6 +164,44 @@ TEST(ExecutorRequestSchema, StringsAreBoundedAndPrintable) {
   EXPECT_EQ(errors(k_request, request), std::vector<std::string>{});
 }
 
+// Given Azure NIC ids (ARM resource ids, fixed segments in any case) as nicRef and
+// previousHolder, expect them taken; and ids that are not an ARM NIC id of ARM's characters
+// (another type, "..", a query, a control character, no GUID, over 512 bytes) refused at each.
+TEST(ExecutorRequestSchema, TakesArmNicIdsAndNothingLikeThem) {
+  const std::string subscription = "/subscriptions/5f1e0c2a-6b7d-4e8f-9a0b-1c2d3e4f5a6b";
+  const std::string nic = subscription +
+                          "/resourceGroups/labctl-20260601T000000Z-cloudedge-d5/providers/"
+                          "Microsoft.Network/networkInterfaces/azure-router-a-nic";
+  for (const std::string& good :
+       {nic, std::string("/SUBSCRIPTIONS/5F1E0C2A-6B7D-4E8F-9A0B-1C2D3E4F5A6B/resourcegroups/"
+                         "g(1)/providers/microsoft.network/NETWORKINTERFACES/n_1.x")}) {
+    json request = seize_request();
+    request["spec"]["provider"] = "azure";
+    request["spec"]["target"]["nicRef"] = good;
+    request["spec"]["target"]["region"] = "westeurope";
+    request["spec"]["parameters"]["previousHolder"] = good;
+    EXPECT_EQ(errors(k_request, request), std::vector<std::string>{}) << good;
+  }
+  const std::string group = subscription + "/resourceGroups/g/providers/";
+  for (const std::string& bad :
+       {group + "Microsoft.Compute/virtualMachines/vm",
+        subscription + "/resourceGroups/../providers/Microsoft.Network/networkInterfaces/n",
+        group + "Microsoft.Network/networkInterfaces/n?api-version=1",
+        group + "Microsoft.Network/networkInterfaces/n/ipConfigurations/x",
+        group + "Microsoft.Network/networkInterfaces/n\nforged",
+        std::string("/subscriptions/not-a-guid/resourceGroups/g/providers/"
+                    "Microsoft.Network/networkInterfaces/n"),
+        group + "Microsoft.Network/networkInterfaces/" + std::string(400, 'n'),
+        "https://management.azure.com" + group + "Microsoft.Network/networkInterfaces/n"}) {
+    for (const char* pointer : {"/spec/target/nicRef", "/spec/parameters/previousHolder"}) {
+      json request = seize_request();
+      request[json::json_pointer(pointer)] = bad;
+      EXPECT_TRUE(has_error_at(errors(k_request, request), pointer))
+          << pointer << " = " << bad.substr(0, 120);
+    }
+  }
+}
+
 // Expect every schema labctl ships to compile under the validator's pattern rules (no
 // patternProperties, no pattern where a failed length bound would not stop validation), and every
 // string of the request to carry a maxLength.

@@ -3,8 +3,10 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import httpfake  # tests/fakes/common, put on sys.path by this package's __init__
 
 from . import seed
 
@@ -22,8 +24,7 @@ class FakeServer(HTTPServer):
     def __init__(self, address, fake, log_path=None):
         super().__init__(address, Handler)
         self.fake = fake
-        self.log_lock = threading.Lock()
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.request_log = httpfake.RequestLog(log_path)
         self._workers_lock = threading.Lock()
         self._idle_workers = 0
         self._stopping = threading.Event()
@@ -65,23 +66,8 @@ class FakeServer(HTTPServer):
             with self._workers_lock:
                 self._idle_workers += 1
 
-    def log(self, line):
-        if self.log_file:
-            with self.log_lock:
-                self.log_file.write(f"{time.strftime('%H:%M:%S')} {line}\n")
-                self.log_file.flush()
 
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Buffered output, flushed once per response, and no Nagle: separate small writes for
-    # headers and body would otherwise cost a delayed-ACK round (~40 ms) on kept-alive sockets.
-    wbufsize = 64 * 1024
-
-    def setup(self):
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
+class Handler(httpfake.Handler):
     def version_string(self):
         return "AmazonEC2"
 
@@ -91,25 +77,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         self._serve()
 
-    def log_message(self, format, *args):  # noqa: A002  (signature of the base class)
-        self.server.log(format % args)
-
-    def _read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _serve(self):
-        body = self._read_body()
+        body = self.read_body()
         if self.path.startswith("/_fake/"):
             self._control(body)
             return
@@ -124,24 +93,14 @@ class Handler(BaseHTTPRequestHandler):
         self._send(result.status, "text/xml;charset=UTF-8", result.body)
 
     def _send(self, status, content_type, body):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, {"Content-Type": content_type}, body)
 
     def _drop(self, body):
         """Headers promising the whole body, half of it, then a reset connection."""
         head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
         self.wfile.write(head + body[: len(body) // 2])
-        self.wfile.flush()
-        self.close_connection = True
-        try:
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        self.reset_connection()
 
     def _stall(self, body, seconds):
         """Headers promising the body, then silence for `seconds`, then the body (if the client

@@ -16,9 +16,6 @@ namespace labctl::providers::azure {
 
 namespace {
 
-// A list page of a thousand resources is a few MiB; 16 MiB is the documented JSON bound.
-constexpr std::size_t k_max_answer_bytes = json_io::k_max_document_bytes;
-constexpr std::size_t k_max_header_bytes = std::size_t{1} << 20U;
 constexpr std::chrono::seconds k_default_poll{2};
 // Retry-After: 0 (a test fake) polls at this pace; a hostile 0 cannot spin faster.
 constexpr std::chrono::milliseconds k_min_poll{200};
@@ -136,7 +133,6 @@ ArmResult<ArmResponse> ArmClient::send(const ArmRequest& request) const {
 ArmResult<ArmResponse> ArmClient::send_url(const std::string& method, const std::string& url,
                                            const std::string& operation,
                                            const std::optional<nlohmann::json>& body) const {
-  const int max_attempts = std::max(1, m_options.retry.max_attempts);
   bool refreshed = false;
   for (int attempt = 1;; ++attempt) {
     if (auto passed = deadline_error(operation, attempt - 1)) {
@@ -167,7 +163,7 @@ ArmResult<ArmResponse> ArmClient::send_url(const std::string& method, const std:
     http.connect_timeout = m_options.connect_timeout;
     http.total_timeout = m_options.limits.request_timeout;
     http.stall_timeout = m_options.limits.stall_timeout;
-    http.max_response_bytes = k_max_answer_bytes + k_max_header_bytes;
+    http.max_response_bytes = rest::k_max_response_bytes;
     if (const auto at = deadline()) {
       // Never past the deadline: a request sent just before it is cut there (at least 1 ms).
       const auto left =
@@ -212,26 +208,15 @@ ArmResult<ArmResponse> ArmClient::send_url(const std::string& method, const std:
         }
       }
       if (response->status >= 200 && response->status < 300) {
-        ArmResponse out{response->status, std::move(response->headers), nullptr};
-        const bool blank = std::ranges::all_of(
-            response->body, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
-        if (!blank) {
-          // Not the parser's message: it may quote the answer, which may echo anything.
-          auto parsed = json_io::parse(response->body, "azure answer",
-                                       {k_max_answer_bytes, json_io::k_max_depth});
-          if (!parsed) {
-            ArmError malformed =
-                error(ArmErrorKind::bad_answer, operation,
-                      "HTTP " + std::to_string(response->status) + " answer of " +
-                          std::to_string(response->body.size()) +
-                          " bytes is not JSON within the bounds (16 MiB, nesting depth 64)");
-            malformed.http_status = static_cast<int>(response->status);
-            malformed.attempts = attempt;
-            return std::unexpected(std::move(malformed));
-          }
-          out.body = std::move(*parsed);
+        auto parsed = rest::parse_answer(response->status, response->body, "azure answer");
+        if (!parsed) {
+          ArmError malformed =
+              error(ArmErrorKind::bad_answer, operation, std::move(parsed.error()));
+          malformed.http_status = static_cast<int>(response->status);
+          malformed.attempts = attempt;
+          return std::unexpected(std::move(malformed));
         }
-        return out;
+        return ArmResponse{response->status, std::move(response->headers), std::move(*parsed)};
       }
       if (response->status == 401 && !refreshed && m_deps.refresh_token) {
         // An expired or revoked token: one fresh token, one more try.
@@ -248,29 +233,14 @@ ArmResult<ArmResponse> ArmClient::send_url(const std::string& method, const std:
       retryable = response->status == 429 || response->status >= 500;
     }
     failure.attempts = attempt;
-    const bool retry =
-        retryable && (!m_options.retry.throttling_only || failure.kind == ArmErrorKind::throttled);
-    if (!retry || attempt >= max_attempts) return std::unexpected(std::move(failure));
-    auto delay = backoff_delay(m_options.retry, attempt, next_random());
-    if (failure.kind == ArmErrorKind::throttled && response) {
-      if (const auto after = retry_after(response->headers)) {
-        delay = std::min<std::chrono::milliseconds>(*after, m_options.retry.cap);
-      }
+    const bool throttled = failure.kind == ArmErrorKind::throttled;
+    if (!rest::should_retry(m_options.retry, retryable, throttled, attempt)) {
+      return std::unexpected(std::move(failure));
     }
-    if (const auto at = deadline()) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(*at - m_deps.clock->steady_now());
-      delay = std::clamp(left, std::chrono::milliseconds(0), delay);
-    }
-    log::warn("azure.retry",
-              failure.describe() + "; retrying in " + std::to_string(delay.count()) +
-                  " ms (retry " + std::to_string(attempt) + " of " +
-                  std::to_string(max_attempts - 1) + ")",
-              {{"operation", operation},
-               {"kind", std::string(to_string(failure.kind))},
-               {"code", failure.code},
-               {"attempt", attempt},
-               {"delay_ms", delay.count()}});
+    const auto delay = rest::retry_delay(
+        m_options.retry, attempt, rest::unit_random(m_deps.unit_random),
+        throttled && response ? &response->headers : nullptr, deadline(), *m_deps.clock);
+    rest::log_retry("azure.retry", failure, m_options.retry, delay);
     if (!m_deps.clock->sleep_for(delay)) return std::unexpected(std::move(failure));
   }
 }
@@ -472,12 +442,6 @@ ArmError ArmClient::error(ArmErrorKind kind, const std::string& operation,
   out.operation = operation;
   out.message = std::move(message);
   return out;
-}
-
-double ArmClient::next_random() const {
-  if (m_deps.unit_random) return m_deps.unit_random();
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 }  // namespace labctl::providers::azure

@@ -20,6 +20,7 @@
 #include "core/process.hpp"
 #include "providers/deadline.hpp"
 #include "providers/http_transport.hpp"
+#include "providers/json_rest.hpp"
 #include "providers/retry.hpp"
 
 // The Azure Resource Manager client: ARM REST over the shared HTTP seam, bearer tokens from the
@@ -46,15 +47,10 @@ enum class ArmErrorKind {
 
 [[nodiscard]] std::string_view to_string(ArmErrorKind kind);
 
-struct ArmError {
-  ArmErrorKind kind = ArmErrorKind::service;
-  int http_status = 0;  // 0 when no response arrived
-  // "= {}" everywhere: callers may brace-initialise the leading fields only.
-  std::string operation = {};   // "PUT virtualNetworks/labctl-vnet", "GET resourceGroups/r1"
-  std::string code = {};        // error.code, e.g. "InUseSubnetCannotBeDeleted"; "" if none
-  std::string message = {};     // error.message, or the transport's description
-  std::string request_id = {};  // x-ms-request-id
-  int attempts = 1;
+// The fields (providers/json_rest.hpp): operation "PUT virtualNetworks/labctl-vnet", "GET
+// resourceGroups/r1"; code error.code ("InUseSubnetCannotBeDeleted"); message error.message, or
+// the transport's description; request_id the x-ms-request-id header.
+struct ArmError : rest::RestError<ArmErrorKind> {
   // Set when the failure is the credential chain's own error (kind auth, nothing sent): its
   // exit code, ExitCode::usage when no credentials are configured at all.
   std::optional<ExitCode> exit_code = std::nullopt;
@@ -204,7 +200,6 @@ class ArmClient {
   // The timeout error when the deadline has passed (after `attempts` tries); else nullopt.
   [[nodiscard]] std::optional<ArmError> deadline_error(const std::string& operation,
                                                        int attempts) const;
-  [[nodiscard]] double next_random() const;
 
   ArmClientOptions m_options;
   ArmClientDeps m_deps;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <random>
 #include <set>
 
 #include <openssl/evp.h>
@@ -21,16 +20,9 @@ namespace labctl::providers::oci {
 
 namespace {
 
-// The same bounds as the ARM client: a list page is a few MiB; 16 MiB is the JSON bound.
-constexpr std::size_t k_max_answer_bytes = json_io::k_max_document_bytes;
-constexpr std::size_t k_max_header_bytes = std::size_t{1} << 20U;
 constexpr std::size_t k_max_pages = 1000;
 constexpr std::size_t k_max_page_token_bytes = 4096;
 constexpr std::size_t k_max_path_shown = 160;
-// Bounds on what an error keeps of the endpoint's text.
-constexpr std::size_t k_max_code_bytes = 128;
-constexpr std::size_t k_max_message_bytes = 1024;
-constexpr std::size_t k_max_request_id_bytes = 128;
 // OCI accepts retry tokens of up to 64 characters.
 constexpr std::size_t k_max_retry_token_bytes = 64;
 constexpr long long k_day_s = 86400;
@@ -144,49 +136,9 @@ Expected<OciEndpoints> resolve_endpoints(const EnvLookup& env, std::string_view 
                       "https://query" + suffix};
 }
 
-std::string_view to_string(OciErrorKind kind) {
-  switch (kind) {
-    case OciErrorKind::transport:
-      return "transport";
-    case OciErrorKind::timeout:
-      return "timeout";
-    case OciErrorKind::throttled:
-      return "throttled";
-    case OciErrorKind::auth:
-      return "auth";
-    case OciErrorKind::conflict:
-      return "conflict";
-    case OciErrorKind::not_found:
-      return "not_found";
-    case OciErrorKind::refused:
-      return "refused";
-    case OciErrorKind::bad_answer:
-      return "bad_answer";
-    case OciErrorKind::service:
-      break;
-  }
-  return "service";
-}
+std::string_view to_string(OciErrorKind kind) { return rest::kind_name(kind); }
 
-std::string OciError::describe() const {
-  // Printable again here: fields may have been set by code other than the parser.
-  std::string text = "oci " + ::labctl::text::printable(operation, 256);
-  if (http_status != 0) {
-    text +=
-        " (HTTP " + std::to_string(http_status) +
-        (code.empty() ? std::string() : " " + ::labctl::text::printable(code, k_max_code_bytes)) +
-        ")";
-  } else {
-    text += " (" + std::string(to_string(kind)) + ")";
-  }
-  text += ": " + ::labctl::text::printable(message, k_max_message_bytes + 512);
-  if (!request_id.empty()) {
-    text +=
-        " (opc-request-id " + ::labctl::text::printable(request_id, k_max_request_id_bytes) + ")";
-  }
-  if (attempts > 1) text += " after " + std::to_string(attempts) + " attempts";
-  return text;
-}
+std::string OciError::describe() const { return describe_as("oci", "opc-request-id"); }
 
 Error OciError::to_error() const {
   return Error{kind == OciErrorKind::refused ? ExitCode::refused : ExitCode::provider, describe()};
@@ -196,29 +148,11 @@ OciError parse_oci_error(std::string operation, long http_status, const HttpHead
                          std::string_view body) {
   OciError error;
   error.operation = std::move(operation);
-  error.http_status = static_cast<int>(http_status);
-  if (http_status == 429) {
-    error.kind = OciErrorKind::throttled;
-  } else if (http_status == 401 || http_status == 403) {
-    error.kind = OciErrorKind::auth;
-  } else if (http_status == 409) {
-    error.kind = OciErrorKind::conflict;
-  } else if (http_status == 404) {
-    error.kind = OciErrorKind::not_found;
-  } else {
-    error.kind = OciErrorKind::service;
-  }
-  // Ill-formed UTF-8 would make the whole document unparseable: read it repaired (U+FFFD).
-  const auto json =
-      json_io::parse(::labctl::text::to_utf8(body), "oci error answer").value_or(nlohmann::json());
-  error.code = ::labctl::text::printable(fields::text_at(json, "code"), k_max_code_bytes);
-  const std::string message = fields::text_at(json, "message");
-  error.message = message.empty()
-                      ? "no error message in the answer (" + std::to_string(body.size()) + " bytes)"
-                      : ::labctl::text::printable(message, k_max_message_bytes);
-  if (const auto id = find_header(headers, "opc-request-id")) {
-    error.request_id = ::labctl::text::printable(*id, k_max_request_id_bytes);
-  }
+  rest::read_error_answer(
+      error, http_status, headers, body,
+      {"oci error answer", "opc-request-id", [](const nlohmann::json& json) {
+         return rest::ErrorFields{fields::text_at(json, "code"), fields::text_at(json, "message")};
+       }});
   return error;
 }
 
@@ -311,7 +245,6 @@ OciResult<OciResponse> OciClient::send(const OciRequest& request) const {
     body = json_io::dump(*request.body);
   }
 
-  const int max_attempts = std::max(1, m_options.retry.max_attempts);
   for (int attempt = 1;; ++attempt) {
     const auto at = deadline();
     if (at && m_deps.clock->steady_now() >= *at) {
@@ -341,7 +274,7 @@ OciResult<OciResponse> OciClient::send(const OciRequest& request) const {
     http.connect_timeout = m_options.connect_timeout;
     http.total_timeout = m_options.limits.request_timeout;
     http.stall_timeout = m_options.limits.stall_timeout;
-    http.max_response_bytes = k_max_answer_bytes + k_max_header_bytes;
+    http.max_response_bytes = rest::k_max_response_bytes;
     if (at) {
       // Never past the deadline: a request sent just before it is cut there (at least 1 ms).
       const auto left =
@@ -365,26 +298,14 @@ OciResult<OciResponse> OciClient::send(const OciRequest& request) const {
       }
       retryable = cause.kind != TransportErrorKind::transport;
     } else if (response->status >= 200 && response->status < 300) {
-      OciResponse out{response->status, std::move(response->headers), nullptr};
-      const bool blank = std::ranges::all_of(
-          response->body, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
-      if (!blank) {
-        // Not the parser's message: it may quote the answer, which may echo anything.
-        auto parsed = json_io::parse(response->body, "oci answer",
-                                     {k_max_answer_bytes, json_io::k_max_depth});
-        if (!parsed) {
-          OciError malformed =
-              error(OciErrorKind::bad_answer, operation,
-                    "HTTP " + std::to_string(response->status) + " answer of " +
-                        std::to_string(response->body.size()) +
-                        " bytes is not JSON within the bounds (16 MiB, nesting depth 64)");
-          malformed.http_status = static_cast<int>(response->status);
-          malformed.attempts = attempt;
-          return std::unexpected(std::move(malformed));
-        }
-        out.body = std::move(*parsed);
+      auto parsed = rest::parse_answer(response->status, response->body, "oci answer");
+      if (!parsed) {
+        OciError malformed = error(OciErrorKind::bad_answer, operation, std::move(parsed.error()));
+        malformed.http_status = static_cast<int>(response->status);
+        malformed.attempts = attempt;
+        return std::unexpected(std::move(malformed));
       }
-      return out;
+      return OciResponse{response->status, std::move(response->headers), std::move(*parsed)};
     } else {
       // Scrubbed before parsing: a bounded field could otherwise keep part of an echo.
       HttpHeaders headers = response->headers;
@@ -394,29 +315,14 @@ OciResult<OciResponse> OciClient::send(const OciRequest& request) const {
       retryable = response->status == 429 || response->status >= 500;
     }
     failure.attempts = attempt;
-    const bool retry =
-        retryable && (!m_options.retry.throttling_only || failure.kind == OciErrorKind::throttled);
-    if (!retry || attempt >= max_attempts) return std::unexpected(std::move(failure));
-    auto delay = backoff_delay(m_options.retry, attempt, next_random());
-    if (failure.kind == OciErrorKind::throttled && response) {
-      if (const auto after = retry_after(response->headers)) {
-        delay = std::min<std::chrono::milliseconds>(*after, m_options.retry.cap);
-      }
+    const bool throttled = failure.kind == OciErrorKind::throttled;
+    if (!rest::should_retry(m_options.retry, retryable, throttled, attempt)) {
+      return std::unexpected(std::move(failure));
     }
-    if (at) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(*at - m_deps.clock->steady_now());
-      delay = std::clamp(left, std::chrono::milliseconds(0), delay);
-    }
-    log::warn("oci.retry",
-              failure.describe() + "; retrying in " + std::to_string(delay.count()) +
-                  " ms (retry " + std::to_string(attempt) + " of " +
-                  std::to_string(max_attempts - 1) + ")",
-              {{"operation", operation},
-               {"kind", std::string(to_string(failure.kind))},
-               {"code", failure.code},
-               {"attempt", attempt},
-               {"delay_ms", delay.count()}});
+    const auto delay =
+        rest::retry_delay(m_options.retry, attempt, rest::unit_random(m_deps.unit_random),
+                          throttled && response ? &response->headers : nullptr, at, *m_deps.clock);
+    rest::log_retry("oci.retry", failure, m_options.retry, delay);
     if (!m_deps.clock->sleep_for(delay)) return std::unexpected(std::move(failure));
   }
 }
@@ -478,12 +384,6 @@ OciError OciClient::error(OciErrorKind kind, const std::string& operation,
   out.operation = operation;
   out.message = std::move(message);
   return out;
-}
-
-double OciClient::next_random() const {
-  if (m_deps.unit_random) return m_deps.unit_random();
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 std::shared_ptr<OciClientFactory> OciClientFactory::from_env(

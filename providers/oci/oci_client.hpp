@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "providers/deadline.hpp"
 #include "providers/http_transport.hpp"
+#include "providers/json_rest.hpp"
 #include "providers/oci/private_key.hpp"
 #include "providers/retry.hpp"
 
@@ -72,16 +73,11 @@ enum class OciErrorKind {
 
 [[nodiscard]] std::string_view to_string(OciErrorKind kind);
 
-struct OciError {
-  OciErrorKind kind = OciErrorKind::service;
-  int http_status = 0;  // 0 when no response arrived
-  // "= {}" everywhere: callers may brace-initialise the leading fields only.
-  std::string operation = {};   // "POST core /vcns", "DELETE core /subnets/ocid1.subnet..."
-  std::string code = {};        // the answer's "code", e.g. "Conflict", "NotAuthorizedOrNotFound"
-  std::string message = {};     // the answer's "message", or the transport's description
-  std::string request_id = {};  // the opc-request-id header: what Oracle support asks for
-  int attempts = 1;
-
+// The fields (providers/json_rest.hpp): operation "POST core /vcns", "DELETE core
+// /subnets/ocid1.subnet..."; code the answer's "code" ("Conflict", "NotAuthorizedOrNotFound");
+// message the answer's "message", or the transport's description; request_id the
+// opc-request-id header.
+struct OciError : rest::RestError<OciErrorKind> {
   // "oci POST core /vcns (HTTP 409 Conflict): <message> (opc-request-id R) after 3 attempts".
   // Every part printable (text::printable) and bounded.
   [[nodiscard]] std::string describe() const;
@@ -202,7 +198,6 @@ class OciClient {
   [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> deadline() const;
   [[nodiscard]] OciError error(OciErrorKind kind, const std::string& operation,
                                std::string message) const;
-  [[nodiscard]] double next_random() const;
 
   OciClientOptions m_options;
   OciClientDeps m_deps;

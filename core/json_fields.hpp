@@ -30,6 +30,18 @@ namespace labctl::fields {
   return string_at(object, key).value_or("");
 }
 
+// The string at JSON pointer `pointer` ("/properties/ipAddress"), or "" when the path is absent,
+// malformed or leads to something other than a string.
+[[nodiscard]] inline std::string text_at_pointer(const nlohmann::json& document,
+                                                 const std::string& pointer) {
+  try {
+    const auto& value = document.at(nlohmann::json::json_pointer(pointer));
+    return value.is_string() ? value.get<std::string>() : "";
+  } catch (const nlohmann::json::exception&) {
+    return "";
+  }
+}
+
 [[nodiscard]] inline std::optional<double> number_at(const nlohmann::json& object,
                                                      const char* key) {
   const nlohmann::json& value = member(object, key);

@@ -186,6 +186,22 @@ class MapReader {
     }
   }
 
+  // A number in [min, max] (an OCI shape's ocpus, its memory in GB).
+  void read_range(const std::string& key, double& out, double min, double max) {
+    const YAML::Node* value = find(key);
+    if (value == nullptr) return;
+    try {
+      out = value->as<double>();
+    } catch (const YAML::Exception&) {
+      throw ProfileError{at(*value) + key + " must be a number"};
+    }
+    if (!(out >= min && out <= max)) {  // NaN fails too
+      throw ProfileError{at(*value) + key + " " + text::printable(value->Scalar(), 40) +
+                         " is out of range (want " + std::to_string(static_cast<int>(min)) +
+                         ".." + std::to_string(static_cast<int>(max)) + ")"};
+    }
+  }
+
   void read_port(const std::string& key, int& out) {
     read(key, out);
     if (out < 1 || out > 65535) {  // only when given: the default is a valid port
@@ -344,11 +360,20 @@ void read_azure(const YAML::Node& yaml, const fs::path& origin, AzureSettings& a
   r.reject_unknown();
 }
 
-void read_stub(const YAML::Node& yaml, const fs::path& origin, const std::string& where,
-               StubSettings& stub) {
-  MapReader r(yaml, origin, where);
-  r.read("region", stub.region);
-  r.read("shape", stub.shape);
+void read_oci(const YAML::Node& yaml, const fs::path& origin, OciSettings& oci) {
+  MapReader r(yaml, origin, "oci");
+  r.read("region", oci.region);
+  r.read("compartment", oci.compartment);
+  r.read("availability_domain", oci.availability_domain);
+  r.read("shape", oci.shape);
+  r.read_range("ocpus", oci.ocpus, 1, 64);
+  r.read_range("memory_gbs", oci.memory_gbs, 1, 1024);
+  r.read("image", oci.image);
+  r.read_cidr("operator_cidr", oci.operator_cidr);
+  r.read("allow_any_ssh", oci.allow_any_ssh);
+  r.read_cidr("vcn_cidr", oci.vcn_cidr);
+  r.read_cidr("subnet_cidr", oci.subnet_cidr);
+  r.read("ssh_user", oci.ssh_user);
   r.reject_unknown();
 }
 
@@ -464,7 +489,7 @@ Profile read_profile(const YAML::Node& root, const fs::path& origin) {
     }
   }
   if (const auto* aws = r.find("aws")) read_aws(*aws, origin, p.aws);
-  if (const auto* oci = r.find("oci")) read_stub(*oci, origin, "oci", p.oci);
+  if (const auto* oci = r.find("oci")) read_oci(*oci, origin, p.oci);
   if (const auto* azure = r.find("azure")) read_azure(*azure, origin, p.azure);
   if (const auto* onprem = r.find("onprem")) read_onprem(*onprem, origin, p.onprem);
   if (const auto* faults = r.find("node_faults")) read_node_faults(*faults, origin, p.node_faults);

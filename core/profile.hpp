@@ -74,9 +74,21 @@ struct AzureSettings {
   std::string ssh_user = "azureuser";
 };
 
-struct StubSettings {  // oci: only what its dry-run plan prints
-  std::string region;
-  std::string shape;
+// The oci part of a profile (README, "OCI"). A run's lab is one VCN, its subnet, internet
+// gateway, route table and security list, and the instances, in `compartment`.
+struct OciSettings {
+  std::string region;       // e.g. "us-ashburn-1"; must be the credentials' region
+  std::string compartment;  // compartment OCID; empty: the tenancy's root compartment
+  std::string availability_domain;  // empty: the region's first, asked of Identity at up
+  std::string shape = "VM.Standard.E4.Flex";
+  double ocpus = 1;           // shapeConfig of a flexible shape (".Flex"); else unused
+  double memory_gbs = 8;
+  std::string image;          // image OCID; required for a live up
+  std::string operator_cidr;  // SSH ingress source; 0.0.0.0/0 only if allow_any_ssh
+  bool allow_any_ssh = false;
+  std::string vcn_cidr = "10.242.0.0/16";
+  std::string subnet_cidr = "10.242.1.0/24";
+  std::string ssh_user = "opc";
 };
 
 struct OnpremHost {
@@ -126,7 +138,7 @@ struct Profile {
   std::vector<Site> sites;
   std::map<std::string, std::vector<std::string>> matrices;  // name -> site names
   AwsSettings aws;
-  StubSettings oci;
+  OciSettings oci;
   AzureSettings azure;
   OnpremSettings onprem;
   LocalSettings local;

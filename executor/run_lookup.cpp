@@ -21,9 +21,10 @@ Expected<std::string> eni_region(state::Store& store, const std::string& run_id,
   auto rows = store.resources(run_id);
   if (!rows) return std::unexpected(rows.error());
   for (const auto& row : *rows) {
-    // The NIC's own row (its cloud id), or the node row that records it (attrs eniId/nicId).
+    // The NIC's own row (its cloud id), or the node row that records it (attrs eniId/nicId/
+    // vnicId).
     if (row.cloud_id == eni || row.attrs.value("eniId", "") == eni ||
-        row.attrs.value("nicId", "") == eni) {
+        row.attrs.value("nicId", "") == eni || row.attrs.value("vnicId", "") == eni) {
       return row.region;
     }
   }

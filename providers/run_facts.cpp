@@ -82,4 +82,37 @@ std::string tag_problem(const std::map<std::string, std::string>& tags, const Ta
   return missing.empty() ? std::string() : "missing tag(s) " + missing;
 }
 
+Json node_facts(const profile::Profile& profile, const std::string& provider,
+                const std::string& node_name) {
+  for (const auto& site : profile.sites) {
+    if (site.provider != provider) continue;
+    for (const auto& node : site.nodes) {
+      if (node.name == node_name) return {{"site", site.name}, {"role", node.role}};
+    }
+  }
+  return Json::object();
+}
+
+Json machine_attrs(const profile::Profile& profile, const Json& facts, const std::string& name,
+                   const MachineAddresses& addresses, const std::string& ssh_user) {
+  const std::string site = fields::text_at(facts, "site");
+  const std::string role = fields::text_at(facts, "role");
+  const auto* profile_site = profile.find_site(site);
+  Json node{{"site", site},
+            {"role", role},
+            {"logical_address",
+             profile_site ? profile_site->logical_address : addresses.private_ip},
+            {"ssh",
+             {{"host", addresses.public_ip.empty() ? addresses.private_ip : addresses.public_ip},
+              {"port", 22},
+              {"user", ssh_user},
+              {"jump", ""}}}};
+  if (!name.empty()) node["name"] = name;
+  return {{"privateIp", addresses.private_ip},
+          {"publicIp", addresses.public_ip},
+          {addresses.nic_key, addresses.nic_id},
+          {"role", role},
+          {"node", node}};
+}
+
 }  // namespace labctl::providers

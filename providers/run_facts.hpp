@@ -4,7 +4,10 @@
 #include <set>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/state_store.hpp"
 #include "core/tags.hpp"
 
@@ -33,5 +36,28 @@ namespace labctl::providers {
 // of `expected` and the run_id is expected's.
 [[nodiscard]] std::string tag_problem(const std::map<std::string, std::string>& tags,
                                       const Tags& expected);
+
+// The site and role the profile gives node `node_name` of one of `provider`'s sites:
+// {"site", "role"}, or an empty object when there is none. Recorded with a machine's intent row.
+[[nodiscard]] nlohmann::json node_facts(const profile::Profile& profile,
+                                        const std::string& provider,
+                                        const std::string& node_name);
+
+// What a cloud reported of one machine, for machine_attrs().
+struct MachineAddresses {
+  std::string private_ip;
+  std::string public_ip;     // "" when it has none
+  std::string nic_key;       // the attrs key of its network interface: eniId, nicId, vnicId
+  std::string nic_id;
+};
+
+// A cloud machine's attrs as the matrix, deploy and node faults read them — the same shape on
+// every cloud: privateIp, publicIp, <nic_key>, role, and node {name (omitted when empty), site,
+// role, logical_address (the site's, else the private address), ssh {host: the public address,
+// else the private one; port 22; user `ssh_user`; jump ""}}. `facts` is node_facts()'s answer.
+[[nodiscard]] nlohmann::json machine_attrs(const profile::Profile& profile,
+                                           const nlohmann::json& facts, const std::string& name,
+                                           const MachineAddresses& addresses,
+                                           const std::string& ssh_user);
 
 }  // namespace labctl::providers

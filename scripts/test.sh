@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds labctl and runs every test with CTest: once in a normal
-# build (warnings as errors) and once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Installs the dependencies, builds labctl and runs every test once with CTest: under
+# AddressSanitizer + UndefinedBehaviorSanitizer, but for the release-only ones, which run in an
+# optimized build (warnings as errors in both; see the end of this file).
 #
 # A green run means every test ran and passed. As root (CI runs as root) nothing may skip: a
 # test that reports skipped (exit 77, GTEST_SKIP: a missing tool such as ajv, chromium, the aws
@@ -91,19 +92,17 @@ wait_for_build() {
   fi
 }
 
-# run_tests BUILD_DIR EXCLUDED_LABELS EXCLUDED_NAMES: runs every test of a built tree but those
-# carrying a label matching EXCLUDED_LABELS or named by EXCLUDED_NAMES (CTest regexes; ""
-# excludes nothing).
+# run_tests BUILD_DIR SELECT LABELS: runs the tests of a built tree whose labels match LABELS
+# (SELECT --label-regex) or all but those (SELECT --label-exclude); LABELS is a CTest regex.
 run_tests() {
-  local build="$1" excluded="$2" excluded_names="$3"
+  local build="$1" select="$2" labels="$3"
   "$root/tests/integration/evidence/setup-tools.sh" "$build" >/dev/null
   "$root/tests/fakes/oci/setup-npm.sh" "$build" >/dev/null
   local junit="$build/ctest-junit.xml"
   rm -f "$junit"
   local status=0
   (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 --output-junit "$junit" \
-    ${excluded:+--label-exclude "$excluded"} ${excluded_names:+--exclude-regex "$excluded_names"}) \
-    || status=$?
+    "$select" "$labels") || status=$?
   summarize_junit "$junit" "$(basename "$build")" || status=1
   return "$status"
 }
@@ -123,33 +122,35 @@ run_fuzz() {
   "$root/scripts/fuzz.sh" "$fuzz_build" "${LABCTL_FUZZ_SECONDS:-20}"
 }
 
+# Every test runs once. The sanitizer tree (Debug, ASan+UBSan) builds and runs them all but the
+# release-only ones; the optimized tree (RelWithDebInfo, -Werror) builds labctl and the
+# release-only executables (tests/CMakeLists.txt) and runs those, and the fakes' own tests:
+# - labels ec2fake and ocifake: the Python fakes held to botocore, aws, Oracle's SDK; no labctl
+#   code runs in them;
+# - label release-only: the scale, chaos and kill-point tests (20,000-row plans, randomised
+#   endpoint faults over a whole loop, SIGKILL at each point of a run) and the ARM fake held to
+#   az. The code they drive is the code the other tests drive under the sanitizers; what they
+#   add is size and timing, and a killed process reports nothing to a sanitizer.
 # Called plainly, not in an `||` list: set -e then stops at the first failing step (inside an
 # `||` list bash ignores set -e, and a failed build would go on to test stale binaries).
 # Each build after the first runs in the background during the previous suite's tests.
-"$root/scripts/build.sh" "$root/build"
+once_labels='release-only|ec2fake|ocifake'
+"$root/scripts/build.sh" "$root/build" --target labctl --target labctl_release_only
 asan_log="$(mktemp)"; fuzz_log="$(mktemp)"
 build_in_background "$asan_log" "$root/build-asan" \
-  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+  -DLABCTL_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+  -DLABCTL_RELEASE_ONLY_TESTS=OFF
 asan_pid=$background_pid
 release_status=0
-run_tests "$root/build" "" "" || release_status=$?
+run_tests "$root/build" --label-regex "$once_labels" || release_status=$?
 wait_for_build "$asan_pid" "$asan_log" sanitizer
 [[ $release_status == 0 ]] || exit "$release_status"
 configure_fuzz
 (nice -n 19 cmake --build "$fuzz_build" -j "$(nproc)" --target labctl_fuzz >"$fuzz_log" 2>&1) &
 fuzz_pid=$!
-# The sanitizer suite runs every test once more but these, which run once, in the release suite:
-# - labels ec2fake and ocifake, and ArmFake.*/AzureCli.*: the Python fakes' own tests (and az
-#   against the ARM fake, Oracle's SDK against the OCI fake); no labctl code runs in them.
-# - the scale, chaos and kill-point tests (20,000-row plans, randomised endpoint faults over a
-#   whole loop, SIGKILL at each point of a run): the code they drive is the code the smaller
-#   tests drive under the sanitizers; what they add is size and timing, and a killed process
-#   reports nothing to a sanitizer.
 asan_status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_tests "$root/build-asan" 'ec2fake|ocifake' \
-  'aws_chaos_loop|AwsSigkill|AzureSigkill|LargePlanImportsFastAndWhole|ReadsLargePlansAndRefusesThemWhole|AKilledImportLeavesAllOrNothing|^ArmFake|^AzureCli' \
-  || asan_status=$?
+  run_tests "$root/build-asan" --label-exclude "$once_labels" || asan_status=$?
 wait_for_build "$fuzz_pid" "$fuzz_log" fuzz
 [[ $asan_status == 0 ]] || exit "$asan_status"
 run_fuzz

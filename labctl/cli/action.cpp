@@ -63,7 +63,7 @@ void register_action(CLI::App& app, CommandResult& result, const Seams& seams) {
   action->require_subcommand(1);
 
   auto* plan = action->add_subcommand(
-      "plan", "Plan capturing an address on an ENI (dry-run: describes only)");
+      "plan", "Plan capturing an address on a NIC (dry-run: describes only)");
   plan->add_option("--run-id", options->plan.run_id, "The run (default: the latest active run)")
       ->check(run_id_check());
   plan->add_option("--eni", options->plan.eni,

@@ -12,6 +12,7 @@
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
 #include "providers/aws/created_id.hpp"
+#include "providers/run_facts.hpp"
 
 namespace labctl::providers::aws {
 namespace {
@@ -194,16 +195,6 @@ Expected<void> record_attached(const RunContext& ctx, const state::ResourceRecor
   return ctx.store.record_intents(fresh);
 }
 
-// The site and role the profile gives a node (recorded with the instance's intent).
-nlohmann::json node_facts(const profile::Profile& profile, const std::string& node_name) {
-  for (const auto& site : profile.sites) {
-    for (const auto& node : site.nodes) {
-      if (node.name == node_name) return {{"site", site.name}, {"role", node.role}};
-    }
-  }
-  return nlohmann::json::object();
-}
-
 // Polls the run's instances (tag filter, paged) until every one recorded in state is running;
 // then records addresses, ENIs and the node description the matrix reads.
 Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
@@ -260,25 +251,11 @@ Expected<void> wait_running(const RunContext& ctx, const Ec2Client& client,
       }
       for (const auto& [id, row] : wanted) {
         const auto instance = seen.at(id);
-        const std::string site = row->attrs.value("site", "");
-        const std::string role = row->attrs.value("role", "");
-        const auto* profile_site = ctx.profile.find_site(site);
-        const std::string public_ip = text_at(instance, "ipAddress");
-        const std::string private_ip = text_at(instance, "privateIpAddress");
-        nlohmann::json attrs{
-            {"privateIp", private_ip},
-            {"publicIp", public_ip},
-            {"eniId", text_at(instance, "networkInterfaceSet/item/networkInterfaceId")},
-            {"role", role},
-            {"node",
-             {{"site", site},
-              {"role", role},
-              {"logical_address", profile_site ? profile_site->logical_address : private_ip},
-              {"ssh",
-               {{"host", public_ip.empty() ? private_ip : public_ip},
-                {"port", 22},
-                {"user", ctx.profile.aws.ssh_user},
-                {"jump", ""}}}}}};
+        const nlohmann::json attrs = machine_attrs(
+            ctx.profile, row->attrs, "",
+            {text_at(instance, "privateIpAddress"), text_at(instance, "ipAddress"), "eniId",
+             text_at(instance, "networkInterfaceSet/item/networkInterfaceId")},
+            ctx.profile.aws.ssh_user);
         if (auto merged = ctx.store.merge_attrs(row->id, attrs); !merged) return merged;
       }
       log::info("aws.running", "aws: " + std::to_string(running) + " instance(s) running");
@@ -342,7 +319,9 @@ Expected<void> apply_plan(const RunContext& ctx, const Plan& plan, Ec2ClientFact
     row.name = op.resource_name;
     row.region = op.region;
     row.request = params_json(*params);
-    if (op.resource_kind == "instance") row.attrs = node_facts(ctx.profile, op.resource_name);
+    if (op.resource_kind == "instance") {
+      row.attrs = node_facts(ctx.profile, "aws", op.resource_name);
+    }
     auto id = ctx.store.record_intent(row);
     if (!id) return std::unexpected(id.error());
     log::info("aws.send", "aws: " + op.action + " (" + op.region + ") " + op.resource_name);

@@ -1,10 +1,9 @@
-#include <arpa/inet.h>
-
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "providers/aws/aws_ops.hpp"
 #include "providers/aws/aws_resources.hpp"
+#include "providers/ipv4.hpp"
 #include "providers/run_facts.hpp"
 
 namespace labctl::providers::aws {
@@ -89,7 +88,7 @@ Expected<nlohmann::json> node_fault_on_router(const RunContext& ctx, const Fault
   // The address EC2 reports now (a stopped and started instance gets a new public IP).
   std::string address = text_at(instance.node, "ipAddress");
   if (address.empty()) address = text_at(instance.node, "privateIpAddress");
-  if (in_addr parsed{}; inet_pton(AF_INET, address.c_str(), &parsed) != 1) {
+  if (!is_ipv4(address)) {
     return fail(ExitCode::provider, "failover: instance " + row->cloud_id +
                                         " has no usable IPv4 address (EC2 answered \"" +
                                         text::printable(address, 64) + "\")");

@@ -1,7 +1,5 @@
 #include "providers/azure/azure_actions.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <initializer_list>
 #include <mutex>
@@ -15,6 +13,7 @@
 #include "providers/ascii.hpp"
 #include "providers/azure/arm_view.hpp"
 #include "providers/azure/credentials.hpp"
+#include "providers/nic_action.hpp"
 
 namespace labctl::providers::azure {
 namespace {
@@ -365,13 +364,6 @@ bool is_subnet_id(std::string_view id) {
       id, {"providers", "Microsoft.Network", "virtualNetworks", "*", "subnets", "*"});
 }
 
-std::optional<std::string> nic_address(std::string address) {
-  if (address.ends_with("/32")) address.resize(address.size() - 3);
-  in_addr parsed{};
-  if (address.size() > 15 || inet_pton(AF_INET, address.c_str(), &parsed) != 1) return std::nullopt;
-  return address;
-}
-
 bool NicState::holds(const std::string& address) const {
   return primary_ip == address ||
          std::find(secondary_ips.begin(), secondary_ips.end(), address) != secondary_ips.end();
@@ -442,53 +434,19 @@ nlohmann::json nic_put_body(const nlohmann::json& resource) {
 
 Outcome perform_azure(const ArmClients& clients, const ActionRequest& request,
                       const std::string& run_id) {
-  if (!is_nic_id(request.target.nic_ref)) {
-    return action_failed(ExitCode::usage, "azure " + request.action + ": target.nicRef '" +
-                                              text::printable(request.target.nic_ref, 200) +
-                                              "' is not " + nic_id_rule());
-  }
-  std::string address;
-  if (request.action == k_assign || request.action == k_unassign) {
-    auto bare = nic_address(request.target.address);
-    if (!bare) {
-      return action_failed(ExitCode::usage,
-                           "azure " + request.action + ": target.address '" +
-                               text::printable(request.target.address, 64) +
-                               "' is not a private IPv4 address (a.b.c.d or a.b.c.d/32)");
-    }
-    address = *bare;
-  }
-  auto before = describe_nic(clients.reader, request.target.nic_ref);
-  if (!before) {
-    const bool mutating = request.mode == k_mode_execute;
-    return action_failed(
-        mutating ? ExitCode::refused : before.error().code,
-        (mutating ? "hard stop: the state before the action cannot be described: " : "") +
-            before.error().message);
-  }
-  if (auto stop = action_tag_fence(before->id, before->tags, run_id)) return *stop;
-  if (request.action == k_assign) return assign(clients, request, *before, run_id, address);
-  if (request.action == k_unassign) return unassign(clients, request, *before, address);
-  if (request.action == k_forwarding_on) return forwarding_on(clients, request, *before);
-  return forwarding_off(clients, request, *before);
+  return perform_nic_action(
+      "azure", request, run_id, is_nic_id(request.target.nic_ref), nic_id_rule(), clients.reader,
+      describe_nic,
+      [&](const auto& before, const std::string& address) {
+        if (request.action == k_assign) return assign(clients, request, before, run_id, address);
+        if (request.action == k_unassign) return unassign(clients, request, before, address);
+        if (request.action == k_forwarding_on) return forwarding_on(clients, request, before);
+        return forwarding_off(clients, request, before);
+      });
 }
 
 ActionRunner make_azure_runner(std::shared_ptr<ArmClientFactory> factory, bool live) {
-  return [factory = std::move(factory), live](const ActionRequest& request,
-                                              const std::string& run_id,
-                                              const std::string& credentials_profile) -> Outcome {
-    if (!credentials_profile.empty()) {
-      return action_failed(ExitCode::usage,
-                           "provider azure has no credentials profiles: cannot run " +
-                               request.action + " as '" + text::printable(credentials_profile, 64) +
-                               "' (the executor-fail fault's scoped identity is aws's)");
-    }
-    auto reader = factory->client(live);
-    if (!reader) return action_failed(reader.error().code, reader.error().message);
-    auto writer = factory->writer(live);
-    if (!writer) return action_failed(writer.error().code, writer.error().message);
-    return perform_azure({**reader, **writer}, request, run_id);
-  };
+  return nic_action_runner<ArmClients>("azure", std::move(factory), live, &perform_azure);
 }
 
 }  // namespace labctl::providers::azure

@@ -28,10 +28,6 @@ namespace labctl::providers::azure {
 [[nodiscard]] bool is_nic_id(std::string_view id);
 [[nodiscard]] bool is_subnet_id(std::string_view id);
 
-// The private IPv4 address of a contract's target.address (a dotted quad, or one with /32),
-// nullopt for anything else.
-[[nodiscard]] std::optional<std::string> nic_address(std::string address);
-
 // A NIC as GET .../networkInterfaces/<name> reports it.
 struct NicState {
   std::string id;

@@ -1,17 +1,15 @@
-#include <arpa/inet.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 
-#include "core/atomic_file.hpp"
 #include "core/interrupt.hpp"
+#include "core/json_fields.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "providers/azure/azure_ops.hpp"
 #include "providers/azure/azure_resources.hpp"
-#include "providers/azure/ssh_key.hpp"
+#include "providers/ipv4.hpp"
+#include "providers/run_facts.hpp"
+#include "providers/run_key.hpp"
 
 namespace labctl::providers::azure {
 // Named inside the anonymous namespace: unity builds put several files of this folder in one
@@ -32,22 +30,6 @@ std::string path_of(const Operation& op) { return op.params.value("path", ""); }
 std::string api_of(const Operation& op) { return op.params.value("api-version", ""); }
 std::string what(const Operation& op) { return op.resource_kind + " " + op.resource_name; }
 
-// The string at JSON pointer `pointer` in an endpoint's answer; "" when absent or not a string
-// (an answer is hostile: its shape is never assumed).
-std::string text_at(const nlohmann::json& json, const std::string& pointer) {
-  try {
-    const auto& value = json.at(nlohmann::json::json_pointer(pointer));
-    return value.is_string() ? value.get<std::string>() : "";
-  } catch (const nlohmann::json::exception&) {
-    return "";
-  }
-}
-
-bool is_ipv4(const std::string& text) {
-  in_addr address{};
-  return !text.empty() && ::inet_pton(AF_INET, text.c_str(), &address) == 1;
-}
-
 // The plan's body with the run's public key in place of "{{ssh_public_key}}".
 nlohmann::json with_public_key(const nlohmann::ordered_json& planned, const std::string& key) {
   nlohmann::json body = nlohmann::json::parse(planned.dump());
@@ -61,52 +43,16 @@ nlohmann::json with_public_key(const nlohmann::ordered_json& planned, const std:
   return body;
 }
 
-// The run's SSH public key. One key per run serves every cloud of it (deploy, the matrix and
-// node faults read one key file from the run's "ssh" meta): when another provider of the run
-// recorded one already, its public half is given to the VMs; otherwise a fresh RSA 3072 pair is
-// made, its private key written 0600 into <state>/runs/<run-id>/azure/ (0700) and recorded as
-// the run's "ssh" meta {key_file, user}.
-Expected<std::string> run_public_key(const RunContext& ctx) {
-  auto meta = ctx.store.get_meta(ctx.run.run_id, "ssh");
-  if (!meta) return std::unexpected(meta.error());
-  if (*meta && (*meta)->is_object() && (**meta).contains("key_file") &&
-      (**meta)["key_file"].is_string() && !(**meta)["key_file"].get<std::string>().empty()) {
-    const std::string file = (**meta)["key_file"].get<std::string>();
-    auto text = read_file(file, 64 * 1024);
-    if (!text) return std::unexpected(text.error());
-    return public_key_of(*text, "the run's SSH key " + file);
-  }
-  auto pair = generate_ssh_key("labctl-" + ctx.run.run_id);
-  if (!pair) return std::unexpected(pair.error());
-  const auto run_dir = ctx.store.dir() / "runs" / ctx.run.run_id;
-  const auto dir = run_dir / "azure";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(run_dir.c_str(), 0700);
-  ::chmod(dir.c_str(), 0700);
-  const auto path = dir / ("labctl-" + ctx.run.run_id + ".pem");
-  if (auto written = write_file_atomic(path, pair->private_pem, 0600); !written) {
-    return std::unexpected(written.error());
-  }
-  if (auto set = ctx.store.set_meta(
-          ctx.run.run_id, "ssh",
-          nlohmann::json{{"key_file", path.string()}, {"user", ctx.profile.azure.ssh_user}});
-      !set) {
-    return std::unexpected(set.error());
-  }
-  return pair->public_openssh;
-}
-
 // The created resource's ARM id from a PUT's final answer: it must be the path labctl sent
 // (ARM ids are case-insensitive), and the resource Succeeded.
 Expected<std::string> created_id(const Operation& op, const ArmResponse& response) {
-  const std::string id = text_at(response.body, "/id");
+  const std::string id = fields::text_at_pointer(response.body, "/id");
   if (!same_id(id, path_of(op))) {
     return fail(ExitCode::provider, "azure: PUT " + what(op) + ": the answer names resource \"" +
                                         text::printable(id, 200) + "\", not " + path_of(op) +
                                         "; check CE_AZURE_ARM_ENDPOINT");
   }
-  const std::string state = text_at(response.body, "/properties/provisioningState");
+  const std::string state = fields::text_at_pointer(response.body, "/properties/provisioningState");
   if (state != "Succeeded") {
     return fail(ExitCode::provider,
                 "azure: " + what(op) + " ended in provisioningState \"" +
@@ -115,18 +61,6 @@ Expected<std::string> created_id(const Operation& op, const ArmResponse& respons
                     "then labctl down");
   }
   return id;
-}
-
-// The site and role the profile gives a node (recorded with the VM's intent).
-nlohmann::json node_facts(const profile::Profile& profile, const std::string& node_name) {
-  for (const auto& site : profile.sites) {
-    for (const auto& node : site.nodes) {
-      if (site.provider == "azure" && node.name == node_name) {
-        return {{"site", site.name}, {"role", node.role}};
-      }
-    }
-  }
-  return nlohmann::json::object();
 }
 
 const Operation* op_at(const Plan& plan, const std::string& path) {
@@ -171,7 +105,8 @@ Expected<void> record_addresses(const RunContext& ctx, const Plan& plan, const A
     auto nic = get(client, nic_path, api_of(*nic_op));
     if (!nic) return std::unexpected(nic.error().to_error());
     const std::string private_ip =
-        text_at(nic->body, "/properties/ipConfigurations/0/properties/privateIPAddress");
+        fields::text_at_pointer(nic->body,
+                                "/properties/ipConfigurations/0/properties/privateIPAddress");
     if (!is_ipv4(private_ip)) {
       return fail(ExitCode::provider, "azure: NIC " + nic_op->resource_name +
                                           " reports no valid private address (\"" +
@@ -179,31 +114,16 @@ Expected<void> record_addresses(const RunContext& ctx, const Plan& plan, const A
     }
     auto pip = get(client, pip_path, api_of(*nic_op));
     if (!pip) return std::unexpected(pip.error().to_error());
-    std::string public_ip = text_at(pip->body, "/properties/ipAddress");
+    std::string public_ip = fields::text_at_pointer(pip->body, "/properties/ipAddress");
     if (!public_ip.empty() && !is_ipv4(public_ip)) {
       log::warn("azure.address", "azure: ignoring malformed public address \"" +
                                      text::printable(public_ip, 60) + "\" of " + pip_path);
       public_ip.clear();
     }
-    const auto facts = node_facts(ctx.profile, made.op->resource_name);
-    const std::string site = facts.value("site", "");
-    const std::string role = facts.value("role", "");
-    const auto* profile_site = ctx.profile.find_site(site);
-    const nlohmann::json attrs{
-        {"privateIp", private_ip},
-        {"publicIp", public_ip},
-        {"nicId", nic_path},
-        {"role", role},
-        {"node",
-         {{"name", made.op->resource_name},
-          {"site", site},
-          {"role", role},
-          {"logical_address", profile_site ? profile_site->logical_address : private_ip},
-          {"ssh",
-           {{"host", public_ip.empty() ? private_ip : public_ip},
-            {"port", 22},
-            {"user", ctx.profile.azure.ssh_user},
-            {"jump", ""}}}}}};
+    const nlohmann::json attrs =
+        machine_attrs(ctx.profile, node_facts(ctx.profile, "azure", made.op->resource_name),
+                      made.op->resource_name, {private_ip, public_ip, "nicId", nic_path},
+                      ctx.profile.azure.ssh_user);
     if (auto merged = ctx.store.merge_attrs(made.row_id, attrs); !merged) return merged;
   }
   return {};
@@ -263,7 +183,7 @@ Expected<void> apply_lab(const RunContext& ctx, const Plan& plan, const ArmClien
     return fail(ExitCode::refused, "azure: up is a dry run here; nothing was sent (set "
                                    "CE_DRY_RUN=0 to create the lab)");
   }
-  auto public_key = run_public_key(ctx);
+  auto public_key = run_public_key(ctx, "azure", ctx.profile.azure.ssh_user);
   if (!public_key) return std::unexpected(public_key.error());
 
   const auto total = static_cast<std::size_t>(std::ranges::count_if(
@@ -288,7 +208,9 @@ Expected<void> apply_lab(const RunContext& ctx, const Plan& plan, const ArmClien
                    {"path", request.path},
                    {"api-version", request.api_version},
                    {"body", *request.body}};
-    if (op.resource_kind == "virtualMachine") row.attrs = node_facts(ctx.profile, op.resource_name);
+    if (op.resource_kind == "virtualMachine") {
+      row.attrs = node_facts(ctx.profile, "azure", op.resource_name);
+    }
     auto row_id = ctx.store.record_intent(row);
     if (!row_id) return std::unexpected(row_id.error());
 

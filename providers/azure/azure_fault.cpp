@@ -1,5 +1,3 @@
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <optional>
 #include <string_view>
@@ -10,6 +8,7 @@
 #include "providers/azure/arm_view.hpp"
 #include "providers/azure/azure_ops.hpp"
 #include "providers/azure/azure_resources.hpp"
+#include "providers/ipv4.hpp"
 #include "providers/run_facts.hpp"
 
 namespace labctl::providers::azure {
@@ -146,7 +145,7 @@ Expected<nlohmann::json> node_fault_on_router(const RunContext& ctx, const Fault
   // The address ARM reports now (a dynamic public IP changes when the VM is deallocated).
   auto address = fault_vm_address(client, *vm);
   if (!address) return std::unexpected(address.error());
-  if (in_addr parsed{}; inet_pton(AF_INET, address->c_str(), &parsed) != 1) {
+  if (!is_ipv4(*address)) {
     return fail(ExitCode::provider, "failover: VM " + row->cloud_id +
                                         " has no usable IPv4 address (ARM answered \"" +
                                         text::printable(*address, 64) + "\")");

@@ -62,7 +62,7 @@ Expected<nlohmann::ordered_json> preflight(const ArmClient& client, const std::s
                                      "resourceGroups/<g>/providers/Microsoft.Network/"
                                      "networkInterfaces/<name>)");
   }
-  const auto address = nic_address(target.address);
+  const auto address = single_address(target.address);
   if (!address) {
     return fail(ExitCode::usage, "preflight: --address '" + text::printable(target.address, 64) +
                                      "' is not a private IPv4 address (a.b.c.d or a.b.c.d/32)");

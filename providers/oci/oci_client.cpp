@@ -397,15 +397,25 @@ OciClientFactory::OciClientFactory(EnvLookup env, std::shared_ptr<Clock> clock,
     : m_env(std::move(env)), m_clock(std::move(clock)), m_transport(std::move(transport)) {}
 
 Expected<std::shared_ptr<OciClient>> OciClientFactory::client(bool live) {
+  return make_client(live, false);
+}
+
+Expected<std::shared_ptr<OciClient>> OciClientFactory::writer(bool live) {
+  return make_client(live, true);
+}
+
+Expected<std::shared_ptr<OciClient>> OciClientFactory::make_client(bool live, bool writer) {
   const std::lock_guard lock(m_mutex);
   if (m_error) return std::unexpected(*m_error);
-  if (auto found = m_clients.find(live); found != m_clients.end()) return found->second;
+  const auto key = std::pair{live, writer};
+  if (auto found = m_clients.find(key); found != m_clients.end()) return found->second;
   const auto failed = [this](const Error& error) {
     m_error = error;
     return std::unexpected(error);
   };
   auto retry = retry_policy_from_env(m_env, "CE_OCI_MAX_ATTEMPTS");
   if (!retry) return failed(retry.error());
+  retry->throttling_only = writer;
   auto limits = oci_limits_from_env(m_env);
   if (!limits) return failed(limits.error());
   auto credentials = resolve_credentials(m_env);
@@ -417,11 +427,18 @@ Expected<std::shared_ptr<OciClient>> OciClientFactory::client(bool live) {
   options.live = live;
   options.retry = *retry;
   options.limits = *limits;
+  m_account = Account{credentials->tenancy, credentials->region};
   OciClientDeps deps{m_transport, OciSigner{credentials->key_id(), credentials->key}, m_clock,
                      nullptr, m_deadline};
   auto client = std::make_shared<OciClient>(std::move(options), std::move(deps));
-  m_clients[live] = client;
+  m_clients[key] = client;
   return client;
+}
+
+Expected<OciClientFactory::Account> OciClientFactory::account() {
+  if (auto built = client(false); !built) return std::unexpected(built.error());
+  const std::lock_guard lock(m_mutex);
+  return m_account;
 }
 
 void OciClientFactory::start_phase() {

@@ -226,10 +226,27 @@ class OciClientFactory {
   // too: its reads are signed.
   [[nodiscard]] Expected<std::shared_ptr<OciClient>> client(bool live);
 
+  // The same client, except that it retries nothing but throttling (RetryPolicy::
+  // throttling_only): the provider actions' mutations go through it, since a PUT or DELETE
+  // without a clear answer (a reset, a timeout, a 5xx) may have been applied, and resending it
+  // would be a blind retry of an ambiguous result (runbook §8).
+  [[nodiscard]] Expected<std::shared_ptr<OciClient>> writer(bool live);
+
+  // The tenancy and region of the credentials the clients sign with (the janitor searches the
+  // tenancy; a lab's region must be this one: the endpoints are regional). Builds the dry
+  // client if none exists yet, so it fails as client() does.
+  struct Account {
+    std::string tenancy;
+    std::string region;
+  };
+  [[nodiscard]] Expected<Account> account();
+
   // Starts a phase (every client stops sending limits().command_timeout from now) / bounds all
   // remaining OCI work of the process by limits().janitor_timeout (first call wins).
   void start_phase();
   void start_janitor();
+
+  [[nodiscard]] Clock& clock() const { return *m_clock; }
 
  private:
   EnvLookup m_env;
@@ -237,9 +254,12 @@ class OciClientFactory {
   std::shared_ptr<HttpTransport> m_transport;
   std::shared_ptr<CloudDeadline> m_deadline =
       std::make_shared<CloudDeadline>("OCI", "CE_OCI_COMMAND_TIMEOUT");
+  [[nodiscard]] Expected<std::shared_ptr<OciClient>> make_client(bool live, bool writer);
+
   std::mutex m_mutex;
-  std::map<bool, std::shared_ptr<OciClient>> m_clients;  // by live
+  std::map<std::pair<bool, bool>, std::shared_ptr<OciClient>> m_clients;  // (live, writer)
   std::optional<Error> m_error;
+  Account m_account;
 };
 
 }  // namespace labctl::providers::oci

@@ -6,8 +6,8 @@
 #include "providers/aws/aws_provider.hpp"
 #include "providers/azure/azure_provider.hpp"
 #include "providers/local/local_provider.hpp"
+#include "providers/oci/oci_provider.hpp"
 #include "providers/onprem/onprem_provider.hpp"
-#include "providers/stub_provider.hpp"
 #include "providers/testfs/testfs_provider.hpp"
 
 namespace labctl::providers {
@@ -29,7 +29,9 @@ std::unique_ptr<Provider> make_aws(const ProviderSeams& seams) {
   return make_aws_provider(seams.aws_clients, seams.seams.env, seams.seams.clock,
                            seams.seams.processes);
 }
-std::unique_ptr<Provider> make_oci(const ProviderSeams&) { return make_stub_provider("oci"); }
+std::unique_ptr<Provider> make_oci(const ProviderSeams& seams) {
+  return make_oci_provider(seams.oci_clients, seams.seams.env);
+}
 std::unique_ptr<Provider> make_azure(const ProviderSeams& seams) {
   return make_azure_provider(seams.azure_clients, seams.seams.env);
 }
@@ -83,7 +85,9 @@ std::vector<std::string> discoverable_names() {
 ProviderSeams provider_seams(Seams seams) {
   auto clients = aws::Ec2ClientFactories::from_env(seams.env, seams.clock, seams.processes);
   auto azure_clients = azure::ArmClientFactory::from_env(seams.env, seams.clock);
-  return ProviderSeams{std::move(seams), std::move(clients), std::move(azure_clients)};
+  auto oci_clients = oci::OciClientFactory::from_env(seams.env, seams.clock);
+  return ProviderSeams{std::move(seams), std::move(clients), std::move(azure_clients),
+                       std::move(oci_clients)};
 }
 
 Expected<std::unique_ptr<Provider>> make_provider(std::string_view name,

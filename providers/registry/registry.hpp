@@ -16,6 +16,9 @@ class Ec2ClientFactories;
 namespace labctl::providers::azure {
 class ArmClientFactory;
 }  // namespace labctl::providers::azure
+namespace labctl::providers::oci {
+class OciClientFactory;
+}  // namespace labctl::providers::oci
 
 // The registry: the one place that lists the providers labctl has and builds them. Only this
 // folder includes a provider's folder; everything else holds a Provider, and code below the
@@ -37,9 +40,10 @@ struct ProviderSeams {
   Seams seams;
   std::shared_ptr<aws::Ec2ClientFactories> aws_clients;  // EC2 client factories, dry and live
   std::shared_ptr<azure::ArmClientFactory> azure_clients;  // ARM clients, dry and live
+  std::shared_ptr<oci::OciClientFactory> oci_clients;      // OCI clients, dry and live
 };
 
-// The production ProviderSeams over `seams`: EC2 and ARM clients built on first use from
+// The production ProviderSeams over `seams`: EC2, ARM and OCI clients built on first use from
 // seams.env and seams.clock (curl transport).
 [[nodiscard]] ProviderSeams provider_seams(Seams seams);
 

@@ -1,4 +1,3 @@
-#include <csignal>
 #include <sys/stat.h>
 
 #include "tests/integration/aws/ec2_fake_fixture.hpp"
@@ -76,28 +75,50 @@ TEST_F(Ec2FakeTest, UpAndDownProviderProfile) {
   }
 }
 
-// Given the full profile live without an Azure subscription, expect up to stop before any
-// provider sends anything (exit 2, naming the fix).
+// Given the full profile live, OCI configured (credentials, and an image in a copy of the
+// profile; its endpoint refuses connections) but no Azure subscription, expect up to stop
+// before any provider sends anything (exit 2, naming the fix).
 TEST_F(Ec2FakeTest, FullProfileWithoutAzureSubscriptionSendsNothing) {
-  const auto up = live({"up", "--profile", "full", "--ttl", "1h"});
+  std::string yaml = read_text(std::string(LABCTL_SOURCE_DIR) + "/profiles/full.yaml");
+  const std::string oci_block = "\noci:\n";
+  ASSERT_NE(yaml.find(oci_block), std::string::npos);
+  yaml.insert(yaml.find(oci_block) + oci_block.size(),
+              "  image: ocid1.image.oc1.iad.aaaaaaaafullprofileimage\n");
+  const auto profile = tmp.path() / "full.yaml";
+  write_text(profile, yaml);
+  const auto up = live(
+      {"up", "--profile", profile.string(), "--ttl", "1h"},
+      {{"OCI_CLI_USER", "ocid1.user.oc1..aaaaaaaafullprofileuser"},
+       {"OCI_CLI_TENANCY", "ocid1.tenancy.oc1..aaaaaaaafullprofiletenancy"},
+       {"OCI_CLI_FINGERPRINT", "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34"},
+       {"OCI_CLI_KEY_FILE", std::string(LABCTL_SOURCE_DIR) +
+                                "/tests/unit/providers/oci/data/oracle_docs_example_key.pem"},
+       {"OCI_CLI_REGION", "us-ashburn-1"},
+       {"CE_OCI_ENDPOINT", "https://127.0.0.1:9"}});
   EXPECT_EQ(up.code, 2) << up.err;
   EXPECT_NE(up.err.find("AZURE_SUBSCRIPTION_ID"), std::string::npos) << up.err;
   EXPECT_EQ(calls("RunInstances"), 0u);
 }
 
-// Given the full profile live (an Azure subscription set, so every plan is made), expect aws to
-// come up, the oci stub to fail (exit 3) before azure is reached, and the guard to tear the aws
-// part down again.
-TEST_F(Ec2FakeTest, FullProfileStubFailureTearsDownAws) {
-  const auto up = live({"up", "--profile", "full", "--ttl", "1h"},
-                       {{"AZURE_SUBSCRIPTION_ID", "5f1e0c2a-6b7d-4e8f-9a0b-1c2d3e4f5a6b"}});
+// Given the full profile's aws and onprem sites live, the onprem hosts unreachable (a copy of
+// the profile points them at a closed loopback port), expect aws to come up, onprem to fail
+// (exit 3) verifying its first host, and the guard to tear the aws part down again.
+TEST_F(Ec2FakeTest, FullProfileLaterProviderFailureTearsDownAws) {
+  std::string yaml = read_text(std::string(LABCTL_SOURCE_DIR) + "/profiles/full.yaml");
+  for (const std::string host : {"onprem-router.lab.example", "onprem-client.lab.example"}) {
+    ASSERT_NE(yaml.find("host: " + host), std::string::npos) << host;
+    yaml.replace(yaml.find("host: " + host), 6 + host.size(), "host: 127.0.0.1, port: 9");
+  }
+  const auto profile = tmp.path() / "full.yaml";
+  write_text(profile, yaml);
+  const auto up = live({"up", "--profile", profile.string(), "--provider", "aws,onprem",
+                        "--ttl", "1h"});
   EXPECT_EQ(up.code, 3) << up.err;
-  EXPECT_NE(up.err.find("provider oci: not implemented (stub); use CE_DRY_RUN=1"),
-            std::string::npos)
+  EXPECT_NE(up.err.find("provider onprem: cannot verify host onprem-router"), std::string::npos)
       << up.err;
   const auto runs = nlohmann::json::parse(labctl({"runs", "list", "--json"}).out);
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0]["status"], "down");
+  EXPECT_EQ(runs[0]["status"], "down") << up.err;
   EXPECT_EQ(tagged(runs[0]["runId"]), std::vector<std::string>{});
   EXPECT_GE(calls("RunInstances"), 3u);
 }
@@ -148,53 +169,6 @@ TEST_F(Ec2FakeTest, ThrottlingStormCompletes) {
   EXPECT_EQ(live({"down", "--run-id", first_line(up.out)}).code, 0);
   EXPECT_EQ(tagged(first_line(up.out)), std::vector<std::string>{});
 }
-
-// The call the fake has carried out but not yet answered when labctl is killed; empty: kill
-// right after `up` finished.
-struct KillPoint {
-  const char* action;
-};
-
-// The call's name, not the parameter's bytes, in test listings (ctest shows GetParam()).
-void PrintTo(const KillPoint& point, std::ostream* out) {
-  *out << (*point.action != '\0' ? point.action : "AfterUp");
-}
-
-class AwsSigkill : public Ec2FakeTest, public ::testing::WithParamInterface<KillPoint> {};
-
-// Given `up` killed with SIGKILL while the fake holds a call, expect `down --run-id` to leave
-// zero resources in the fake.
-TEST_P(AwsSigkill, DownRunIdCleansEverything) {
-  const std::string action = GetParam().action;
-  if (!action.empty()) {
-    fake_post("/_fake/faults", {{"action", action}, {"kind", "hang"}, {"count", 1},
-                                {"hang_seconds", 20}, {"when", "after"}});
-  }
-  auto up = spawn_live({"up", "--profile", "provider", "--provider", "aws"});
-  if (action.empty()) {
-    ASSERT_EQ(up->wait(), 0) << up->err();
-  } else {
-    ASSERT_TRUE(eventually([&] { return calls(action) >= 1; }, std::chrono::seconds(60)))
-        << up->err();
-  }
-  up->signal(SIGKILL);
-  (void)up->wait();
-  fake_post("/_fake/faults/clear", nlohmann::json::object());
-  const auto runs = nlohmann::json::parse(labctl({"runs", "list", "--json"}).out);
-  ASSERT_EQ(runs.size(), 1u);
-  const std::string run_id = runs[0]["runId"];
-  const auto down = live({"down", "--run-id", run_id});
-  EXPECT_EQ(down.code, 0) << down.err;
-  EXPECT_EQ(tagged(run_id), std::vector<std::string>{});
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Points, AwsSigkill,
-    ::testing::Values(KillPoint{"CreateKeyPair"},        // after the key pair
-                      KillPoint{"CreateSecurityGroup"},  // after the SG
-                      KillPoint{"RunInstances"},         // during RunInstances
-                      KillPoint{"DescribeInstances"},    // during the wait
-                      KillPoint{""}));                   // just after up
 
 // An expired lab of the `provider` profile that only its tags know of (another machine's
 // leak): up with a 1 s TTL, the state directory removed, the TTL passed.

@@ -2,16 +2,9 @@
 // runs the profile's drain command over SSH on the active router and records the event. The
 // EC2 fake stands in for EC2; a network namespace holding the router's public IP, with a real
 // sshd, stands in for the instance.
-#include <unistd.h>
-
-#include <chrono>
-#include <csignal>
-#include <sstream>
-#include <thread>
-
-#include "core/process.hpp"
 #include "core/time.hpp"
 #include "tests/integration/aws/ec2_fake_fixture.hpp"
+#include "tests/support/instance_stand_in.hpp"
 
 namespace labctl::testing {
 namespace {
@@ -21,140 +14,12 @@ using Json = nlohmann::json;
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-bool executable(const char* path) { return ::access(path, X_OK) == 0; }
-
 bool looks_like_rfc3339(const std::string& text) { return parse_rfc3339(text).has_value(); }
-
-// iproute2's ip, for a child started with execv (no PATH lookup); "" when missing.
-std::string ip_path() {
-  for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
-    if (executable(path)) return path;
-  }
-  return "";
-}
-
-// Runs `argv` (20 s limit); the result whatever the exit.
-Expected<ProcessResult> run_quietly(const std::vector<std::string>& argv) {
-  ProcessRequest request;
-  request.argv = argv;
-  request.timeout = std::chrono::seconds(20);
-  return system_process_runner()->run(request);
-}
-
-ProcessResult must_run(const std::vector<std::string>& argv) {
-  auto result = run_quietly(argv);
-  std::string line;
-  for (const auto& arg : argv) line += arg + " ";
-  if (!result) throw std::runtime_error(line + ": " + result.error().message);
-  if (result->exit_code != 0) {
-    throw std::runtime_error(line + "exited " + std::to_string(result->exit_code) + ": " +
-                             result->err);
-  }
-  return *result;
-}
-
-// A stand-in for one EC2 instance: a network namespace whose eth0 holds `address` (the
-// instance's public IP, from the fake's 198.18.0.0/15), a veth to this namespace with a /32 route
-// to it (nothing else in this namespace's routing changes), and a real sshd listening on it with
-// its own host key and `authorized_key` allowed for root. tests/integration/matrix/netns_lab
-// builds its hosts at fixed addresses behind a hub namespace, where the EC2 fake on this
-// namespace's loopback is out of reach; this one needs the address the fake chose.
-class InstanceStandIn {
- public:
-  InstanceStandIn(const fs::path& dir, std::string address, const std::string& authorized_key)
-      : m_dir(dir), m_address(std::move(address)) {
-    const std::string id = std::to_string(::getpid());
-    m_ns = "lnf" + id;
-    m_veth = "lnf" + id + "h";
-    // The near end's address: the far one's neighbour in its /24 (both in 198.18.0.0/15).
-    const auto dot = m_address.rfind('.');
-    const int last = std::stoi(m_address.substr(dot + 1));
-    m_near = m_address.substr(0, dot + 1) + std::to_string(last == 1 ? 2 : last - 1);
-    try {
-      build(authorized_key);
-    } catch (...) {
-      teardown();
-      throw;
-    }
-  }
-  ~InstanceStandIn() { teardown(); }
-  InstanceStandIn(const InstanceStandIn&) = delete;
-  InstanceStandIn& operator=(const InstanceStandIn&) = delete;
-
-  // The known_hosts line that names the stand-in's address with its host key.
-  [[nodiscard]] std::string known_hosts_line() const {
-    std::string pub = read_text(m_dir / "host_key.pub");
-    pub = pub.substr(0, pub.rfind(' '));
-    return m_address + " " + pub + "\n";
-  }
-
- private:
-  void build(const std::string& authorized_key) {
-    std::ignore = run_quietly({"ip", "netns", "del", m_ns});
-    must_run({"ip", "netns", "add", m_ns});
-    must_run({"ip", "link", "add", m_veth, "type", "veth", "peer", "name", "eth0", "netns", m_ns});
-    must_run({"ip", "addr", "add", m_near, "peer", m_address + "/32", "dev", m_veth});
-    must_run({"ip", "link", "set", m_veth, "up"});
-    must_run({"ip", "-n", m_ns, "addr", "add", m_address, "peer", m_near + "/32", "dev", "eth0"});
-    must_run({"ip", "-n", m_ns, "link", "set", "eth0", "up"});
-    must_run({"ip", "-n", m_ns, "link", "set", "lo", "up"});
-    const fs::path key = m_dir / "host_key";
-    must_run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "stand-in", "-f", key.string()});
-    write_text(m_dir / "authorized_keys", authorized_key);
-    write_text(m_dir / "sshd_config",
-               "ListenAddress " + m_address + "\nPort 22\nHostKey " + key.string() +
-                   "\nPidFile " + (m_dir / "sshd.pid").string() + "\nAuthorizedKeysFile " +
-                   (m_dir / "authorized_keys").string() +
-                   "\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-                   "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
-                   "LogLevel ERROR\nSetEnv SHLVL=1\n");
-    m_sshd = std::make_unique<Spawned>(
-        std::vector<std::string>{ip_path(), "netns", "exec", m_ns, "/usr/sbin/sshd", "-D", "-e", "-f",
-                                 (m_dir / "sshd_config").string()},
-        std::map<std::string, std::string>{}, m_dir);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!must_run({"ip", "netns", "exec", m_ns, "ss", "-Hltn", "sport", "=", ":22"})
-               .out.empty()) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw std::runtime_error("the stand-in's sshd did not start listening on " + m_address);
-  }
-
-  // Stops the sshd we started (and any session child in the namespace), then removes the
-  // namespace, which takes the veth pair and its route with it.
-  void teardown() noexcept {
-    m_sshd.reset();
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      const auto pids = run_quietly({"ip", "netns", "pids", m_ns});
-      if (!pids || pids->out.empty()) break;
-      std::istringstream words(pids->out);
-      for (pid_t pid = 0; words >> pid;) ::kill(pid, attempt < 10 ? SIGTERM : SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::ignore = run_quietly({"ip", "netns", "del", m_ns});
-  }
-
-  fs::path m_dir;
-  std::string m_address;
-  std::string m_near;
-  std::string m_ns;
-  std::string m_veth;
-  std::unique_ptr<Spawned> m_sshd;
-};
 
 class AwsNodeFaults : public Ec2FakeTest {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "a namespace with sshd needs root";
-    for (const char* tool : {"/usr/sbin/sshd", "/usr/bin/ssh-keygen"}) {
-      if (!executable(tool)) {
-        GTEST_SKIP() << "missing " << tool;
-      }
-    }
-    if (ip_path().empty()) GTEST_SKIP() << "missing ip (iproute2)";
+    if (const auto why = InstanceStandIn::unavailable(); !why.empty()) GTEST_SKIP() << why;
     Ec2FakeTest::SetUp();
     mark = tmp.path() / "drained";
     restored = tmp.path() / "restored";

@@ -14,8 +14,9 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 // Given the full profile in dry mode, expect only the run-id on stdout, the AWS plan (with
-// tags in the create calls) and the Azure plan (ARM requests, the subscription a placeholder
-// when none is configured) on stderr, and the run listed.
+// tags in the create calls), the OCI plan (Core requests, the compartment a placeholder without
+// credentials) and the Azure plan (ARM requests, the subscription a placeholder when none is
+// configured) on stderr, no stub notice, and the run listed.
 TEST_F(LifecycleTest, DryUpFullPrintsRunIdAndPlanAndIsListed) {
   const auto up = labctl({"up", "--profile", "full", "--scenario", "my scen/ario!"});
   ASSERT_EQ(up.code, 0) << up.err;
@@ -26,10 +27,12 @@ TEST_F(LifecycleTest, DryUpFullPrintsRunIdAndPlanAndIsListed) {
   for (const char* fragment :
        {"[dry] would send aws #", "CreateKeyPair", "CreateSecurityGroup", "RunInstances",
         "TagSpecification.1.Tag.1.Key=routerd.cloudedge.run_id", "ClientToken=labctl-",
-        "provider oci: STUB", "would send azure #1 PUT", "path=/subscriptions/{{subscription}}/",
+        "would send oci #1 POST", "path=/vcns", "\"compartmentId\":\"{{compartment}}\"",
+        "would send azure #1 PUT", "path=/subscriptions/{{subscription}}/",
         "api-version=2022-09-01", "ssh-verify", "nothing was sent"}) {
     EXPECT_NE(up.err.find(fragment), std::string::npos) << fragment << "\n" << up.err;
   }
+  EXPECT_EQ(up.err.find("STUB"), std::string::npos) << up.err;
   const auto list = labctl({"runs", "list"});
   EXPECT_EQ(list.code, 0);
   EXPECT_NE(list.out.find(out[0]), std::string::npos) << list.out;

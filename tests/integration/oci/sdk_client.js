@@ -2,8 +2,10 @@
 // pointed at the OCI fake: it signs with its own signer, serialises with its own models and
 // parses the fake's answers. Prints one JSON object of what it saw; exits 1 on any SDK error.
 // Environment: OCI_FAKE_ENDPOINT, OCI_FAKE_KEY_FILE, OCI_FAKE_TENANCY, OCI_FAKE_USER,
-// OCI_FAKE_FINGERPRINT, OCI_FAKE_COMPARTMENT, OCI_FAKE_RUN_ID; NODE_PATH holds the packages and
-// NODE_EXTRA_CA_CERTS the fake's test CA.
+// OCI_FAKE_FINGERPRINT, OCI_FAKE_COMPARTMENT, OCI_FAKE_RUN_ID; optional OCI_FAKE_PASSPHRASE (the
+// key file's pass phrase, for an encrypted key) and OCI_FAKE_CREATE ("0": the SDK creates nothing,
+// createdVcn is null, so what it lists is only what others made); NODE_PATH holds the packages
+// and NODE_EXTRA_CA_CERTS the fake's test CA.
 "use strict";
 const fs = require("fs");
 const common = require("oci-common");
@@ -21,7 +23,8 @@ async function main() {
   common.CircuitBreaker.EnableGlobalCircuitBreaker = false;
   const provider = new common.SimpleAuthenticationDetailsProvider(
     env("OCI_FAKE_TENANCY"), env("OCI_FAKE_USER"), env("OCI_FAKE_FINGERPRINT"),
-    fs.readFileSync(env("OCI_FAKE_KEY_FILE"), "utf8"), null, common.Region.US_ASHBURN_1);
+    fs.readFileSync(env("OCI_FAKE_KEY_FILE"), "utf8"), process.env.OCI_FAKE_PASSPHRASE || null,
+    common.Region.US_ASHBURN_1);
   const configuration = {
     retryConfiguration: { terminationStrategy: new common.MaxAttemptsTerminationStrategy(1) },
   };
@@ -39,12 +42,15 @@ async function main() {
   const out = {};
 
   // A create through the SDK: a signed POST with a body, a retry token, freeform tags.
-  const created = await clients.network.createVcn({
-    createVcnDetails: { compartmentId, cidrBlocks: ["10.77.0.0/16"], displayName: "sdk-vcn",
-                        freeformTags: { "routerd.cloudedge.run_id": runId } },
-    opcRetryToken: `sdk-${runId}`,
-  });
-  out.createdVcn = created.vcn.id;
+  out.createdVcn = null;
+  if (process.env.OCI_FAKE_CREATE !== "0") {
+    const created = await clients.network.createVcn({
+      createVcnDetails: { compartmentId, cidrBlocks: ["10.77.0.0/16"], displayName: "sdk-vcn",
+                          freeformTags: { "routerd.cloudedge.run_id": runId } },
+      opcRetryToken: `sdk-${runId}`,
+    });
+    out.createdVcn = created.vcn.id;
+  }
 
   // Every VCN, one per page, following opc-next-page.
   out.vcns = [];

@@ -5,23 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "core/json_io.hpp"
+#include "tests/unit/executor/contract_documents.hpp"
 
 namespace labctl::providers {
 namespace {
 
-nlohmann::json request_document() {
-  return {{"apiVersion", k_api_version},
-          {"kind", "ExecuteActionRequest"},
-          {"spec",
-           {{"action", "assign-secondary-ip"},
-            {"provider", "aws"},
-            {"target", {{"nicRef", "eni-0abc123"}, {"address", "10.0.1.50"},
-                        {"region", "us-east-1"}}},
-            {"parameters", {{"allowReassignment", true}, {"ownershipEpoch", 2}}},
-            {"mode", "execute"},
-            {"idempotencyKey", "k1"},
-            {"context", {{"runId", "20260601T030000Z-cloudedge-d5"}}}}}};
-}
+using test_documents::plan_of;
+using test_documents::request_document;
 
 // Given the runbook's request, expect every field parsed and a round trip to the same document.
 TEST(Contract, ParsesTheRunbooksRequestAndRoundTrips) {
@@ -137,36 +127,6 @@ TEST(Contract, ReadRequestRefusesHostileText) {
   EXPECT_TRUE(read_request(json_io::dump(request_document()), "stdin"));
 }
 
-nlohmann::json plan_of(std::size_t rows) {
-  nlohmann::json actions = nlohmann::json::array();
-  for (std::size_t i = 0; i < rows; ++i) {
-    auto request = request_document();
-    request["spec"]["idempotencyKey"] = "k" + std::to_string(i);
-    actions.push_back(request);
-  }
-  return {{"apiVersion", k_api_version},
-          {"kind", "ActionPlan"},
-          {"runId", "20260601T030000Z-cloudedge-d5"},
-          {"actions", actions}};
-}
-
-// Given a 20,000-row plan, expect it read whole (the schema is compiled once; its speed is not
-// asserted here: a wall-clock bound flakes under ASan on two cores); given the same plan with
-// only its last row bad, expect the whole plan refused, naming that row.
-TEST(Contract, ReadsLargePlansAndRefusesThemWhole) {
-  auto plan = plan_of(20000);
-  const auto read = read_plan(json_io::dump(plan, 2), "plan.json");
-  ASSERT_TRUE(read) << read.error().message;
-  EXPECT_EQ(read->actions.size(), 20000U);
-  EXPECT_EQ(read->run_id, "20260601T030000Z-cloudedge-d5");
-  EXPECT_EQ(read->actions.back().idempotency_key, "k19999");
-
-  plan["actions"].back()["spec"]["parameters"]["ownershipEpoch"] = "1";
-  const auto bad = read_plan(json_io::dump(plan), "plan.json");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, ExitCode::usage);
-  EXPECT_NE(bad.error().message.find("actions[19999]"), std::string::npos);
-}
 
 // Given a plan envelope that is not the one `labctl action plan` writes, expect a usage error.
 TEST(Contract, PlanEnvelopeIsClosed) {

@@ -202,6 +202,39 @@ TEST(ExecutorRequestSchema, TakesArmNicIdsAndNothingLikeThem) {
   }
 }
 
+// Given OCI VNIC OCIDs (with a region, without one, with a future segment, 255 bytes) as nicRef
+// and previousHolder, expect them taken; and anything else OCID-like (another type, upper case,
+// a '/', '?', '%', space or control byte, an empty realm or unique part, two future
+// parts, 256 bytes) refused, as providers/oci/oci_resources.hpp's is_ocid_of reads them.
+TEST(ExecutorRequestSchema, TakesOciVnicOcidsAndNothingLikeThem) {
+  const std::string vnic = "ocid1.vnic.oc1.iad.abuwcljr" + std::string(52, 'a');
+  const std::string longest = "ocid1.vnic.oc1.iad." + std::string(255 - 19, 'a');
+  for (const std::string& good : {vnic, std::string("ocid1.vnic.oc1..aaaa1234"),
+                                  std::string("ocid1.vnic.oc2.us-gov-1.fut-1.a-b"), longest}) {
+    json request = seize_request();
+    request["spec"]["provider"] = "oci";
+    request["spec"]["target"]["nicRef"] = good;
+    request["spec"]["target"]["region"] = "us-ashburn-1";
+    request["spec"]["parameters"]["previousHolder"] = good;
+    EXPECT_EQ(errors(k_request, request), std::vector<std::string>{}) << good.substr(0, 60);
+  }
+  for (const std::string& bad :
+       {std::string("ocid1.instance.oc1.iad.aaaa"), std::string("ocid1.vnic.oc1.iad.AAAA"),
+        std::string("ocid1.vnic.oc1.iad.aa/../x"), std::string("ocid1.vnic.oc1.iad.aa?x=1"),
+        std::string("ocid1.vnic.oc1.iad.a%2f"), std::string("ocid1.vnic.oc1.iad.a b"),
+        std::string("ocid1.vnic.oc1.iad.a\nforged"), std::string("ocid1.vnic..iad.aaaa"),
+        std::string("ocid1.vnic.oc1.iad."), std::string("ocid1.vnic.oc1"), longest + "a",
+        std::string("ocid1.vnic.oc1.iad.f1.f2.aaaa"),
+        "ocid1.vnic.oc1.iad." + std::string(400, 'a')}) {
+    for (const char* pointer : {"/spec/target/nicRef", "/spec/parameters/previousHolder"}) {
+      json request = seize_request();
+      request[json::json_pointer(pointer)] = bad;
+      EXPECT_TRUE(has_error_at(errors(k_request, request), pointer))
+          << pointer << " = " << bad.substr(0, 60);
+    }
+  }
+}
+
 // Expect every schema labctl ships to compile under the validator's pattern rules (no
 // patternProperties, no pattern where a failed length bound would not stop validation), and every
 // string of the request to carry a maxLength.

@@ -47,7 +47,9 @@ class Handler(jsonfake.Handler):
         if headers.get("opc-retry-token"):
             entry["retry_token"] = headers["opc-retry-token"][:64]
         fake.record(entry)
-        if self.path_fault(path, entry):
+        # Hang and reset match "METHOD /path" (a path substring still matches; "PUT /20160918/
+        # instances/" holds the update of an instance and not its GETs).
+        if self.path_fault(f"{self.command} {path}", entry):
             return
         self.log_body(entry, body)
         try:

@@ -23,7 +23,8 @@ constexpr const char* k_product_dirs[] = {"core",     "ssh",      "providers", "
 // String literals in the product that look like variable names but are not read from the
 // environment, each with its reason.
 const std::set<std::string> k_not_env = {
-    "RUN_ID",  // labctl/cli/checks.cpp: the CLI11 type name of a run-id value
+    "RUN_ID",      // labctl/cli/checks.cpp: the CLI11 type name of a run-id value
+    "CIDR_BLOCK",  // providers/oci/oci_plan.cpp: an OCI rule's source/destination type
 };
 
 // The variable names `source` reads, as the table spells them. Every read in labctl goes through

@@ -1,6 +1,6 @@
 // The azure part of `up` as a plan (providers/azure/azure_plan.cpp): the exact ARM requests in
 // order, the profile's values checked before any of them, and the run's SSH key helper
-// (providers/azure/ssh_key.hpp). No network.
+// (providers/ssh_key.hpp). No network.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -11,7 +11,7 @@
 #include "core/state_store.hpp"
 #include "core/tags.hpp"
 #include "providers/azure/azure_ops.hpp"
-#include "providers/azure/ssh_key.hpp"
+#include "providers/ssh_key.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/support/temp_dir.hpp"
 

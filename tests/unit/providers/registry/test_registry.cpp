@@ -11,7 +11,7 @@ using Names = std::vector<std::string>;
 ProviderSeams quiet_seams() {
   return ProviderSeams{Seams{[](const std::string&) { return std::optional<std::string>{}; },
                              nullptr, nullptr},
-                       nullptr, nullptr};
+                       nullptr, nullptr, nullptr};
 }
 
 TEST(Registry, KnownNamesOfferEveryProviderButTestOnes) {

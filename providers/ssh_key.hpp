@@ -5,16 +5,17 @@
 
 #include "core/error.hpp"
 
-// The SSH key pair of a run's Azure VMs. Azure takes the public half as OpenSSH text in the VM's
-// osProfile; labctl keeps the private half in the run's directory (the run's "ssh" meta).
-namespace labctl::providers::azure {
+// The SSH key pair of a run's cloud machines. Azure and OCI take the public half as OpenSSH text
+// (the VM's osProfile, the instance's ssh_authorized_keys metadata); labctl keeps the private
+// half in the run's directory (the run's "ssh" meta, providers/run_key.hpp).
+namespace labctl::providers {
 
 struct SshKeyPair {
   std::string private_pem;     // a secret: written 0600, never logged
   std::string public_openssh;  // "ssh-rsa AAAA... <comment>"
 };
 
-// A fresh RSA 3072 key pair (Azure's Linux VMs take ssh-rsa). The private key is traditional
+// A fresh RSA 3072 key pair (Azure's Linux VMs take only ssh-rsa). The private key is traditional
 // PEM ("BEGIN RSA PRIVATE KEY"), which OpenSSH reads.
 [[nodiscard]] Expected<SshKeyPair> generate_ssh_key(const std::string& comment);
 

@@ -1,4 +1,4 @@
-#include "providers/azure/ssh_key.hpp"
+#include "providers/ssh_key.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-namespace labctl::providers::azure {
+namespace labctl::providers {
 namespace {
 
 using Bytes = std::vector<unsigned char>;
@@ -168,4 +168,4 @@ Expected<std::string> public_key_of(std::string_view private_key, const std::str
                                    "public half cannot be given to the Azure VMs");
 }
 
-}  // namespace labctl::providers::azure
+}  // namespace labctl::providers

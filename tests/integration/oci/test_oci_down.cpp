@@ -173,7 +173,9 @@ TEST_F(OciDown, DownByRunIdFromStateRemovesEverything) {
       EXPECT_EQ(entry.value("query", ""), "preserveBootVolume=false") << entry.dump();
     }
   }
-  for (const auto& row : show(run)["resources"]) {
+  // The document is kept: a loop over show(run)["resources"] would read a destroyed temporary.
+  const auto shown = show(run);
+  for (const auto& row : shown["resources"]) {
     EXPECT_EQ(row.value("state", ""), "deleted") << row.dump();
   }
 }

@@ -9,3 +9,6 @@ find_package(SQLite3 REQUIRED)
 find_package(pugixml REQUIRED CONFIG)
 find_package(valijson REQUIRED CONFIG)
 find_package(Threads REQUIRED)
+# libpq (libpq-dev): the PostgreSQL state store (CE_STATE_URL).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 
 #include "core/json_io.hpp"
-#include "core/sqlite_util.hpp"
+#include "core/db.hpp"
 #include "core/time.hpp"
 
 namespace labctl::journal {
@@ -79,22 +81,79 @@ void bind_content(Statement& s, int first, const ActionRow& row) {
   }
 }
 
+// The journal's status of every key of `rows` it holds (key -> status), read a few hundred keys
+// per query: one round trip per row would dominate a large import on a networked database.
+Expected<std::map<std::string, std::string>> statuses_of(state::Database& db,
+                                                        const std::vector<ActionRow>& rows) {
+  constexpr std::size_t k_keys_per_query = 500;
+  std::map<std::string, std::string> statuses;
+  for (std::size_t first = 0; first < rows.size(); first += k_keys_per_query) {
+    const std::size_t count = std::min(k_keys_per_query, rows.size() - first);
+    std::string sql = "SELECT idempotency_key, status FROM action_executions WHERE "
+                      "idempotency_key IN (?";
+    for (std::size_t i = 1; i < count; ++i) sql += ",?";
+    sql += ")";
+    Statement s(db, sql);
+    for (std::size_t i = 0; i < count; ++i) {
+      s.bind(static_cast<int>(i + 1), rows[first + i].idempotency_key);
+    }
+    while (true) {
+      auto more = s.step();
+      if (!more) return std::unexpected(more.error());
+      if (!*more) break;
+      statuses[s.text(0)] = s.text(1);
+    }
+  }
+  return statuses;
+}
+
+// Inserts `rows` as pending, in order, a hundred rows per INSERT (one statement prepared for
+// the full chunks, one for the rest).
+Expected<void> insert_pending(state::Database& db, const std::vector<const ActionRow*>& rows,
+                              const std::string& now) {
+  constexpr std::size_t k_rows_per_insert = 100;
+  constexpr int k_columns_bound = 15;
+  const auto sql_for = [](std::size_t count) {
+    std::string sql =
+        "INSERT INTO action_executions (idempotency_key, source, run_id, provider, "
+        "provider_ref, action, target_json, parameters_json, undo_json, observed_json, "
+        "risk_level, address, epoch, status, approved_by, approved_at, executed_at, "
+        "result_message, error, created_at, updated_at) VALUES ";
+    for (std::size_t i = 0; i < count; ++i) {
+      sql += i == 0 ? "" : ",";
+      sql += "(?,?,?,?,?,?,?,?,?,?,?,?,?,'pending','','','','','',?,?)";
+    }
+    return sql;
+  };
+  std::unique_ptr<Statement> full;
+  for (std::size_t first = 0; first < rows.size(); first += k_rows_per_insert) {
+    const std::size_t count = std::min(k_rows_per_insert, rows.size() - first);
+    std::unique_ptr<Statement> rest;
+    if (count == k_rows_per_insert && !full) full = std::make_unique<Statement>(db, sql_for(count));
+    if (count != k_rows_per_insert) rest = std::make_unique<Statement>(db, sql_for(count));
+    Statement& s = count == k_rows_per_insert ? *full : *rest;
+    s.reset();
+    for (std::size_t i = 0; i < count; ++i) {
+      const int base = static_cast<int>(i) * k_columns_bound;
+      const ActionRow& row = *rows[first + i];
+      s.bind(base + 1, row.idempotency_key);
+      bind_content(s, base + 2, row);
+      s.bind(base + 14, now).bind(base + 15, now);
+    }
+    TRY(s.run());
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<std::vector<ImportOutcome>> import_actions(state::Store& store,
                                                    const std::vector<ActionRow>& rows) {
-  state::Transaction tx(store.handle());
+  state::Transaction tx(store.db());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
-  // Three statements prepared once for the whole batch.
-  Statement status_of(store.handle(),
-                      "SELECT status FROM action_executions WHERE idempotency_key = ?");
-  Statement insert(store.handle(),
-                   "INSERT INTO action_executions (idempotency_key, source, run_id, provider, "
-                   "provider_ref, action, target_json, parameters_json, undo_json, observed_json, "
-                   "risk_level, address, epoch, status, approved_by, approved_at, executed_at, "
-                   "result_message, error, created_at, updated_at) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending','','','','','',?,?)");
-  Statement reset(store.handle(),
+  auto known = statuses_of(store.db(), rows);
+  if (!known) return std::unexpected(known.error());
+  Statement reset(store.db(),
                   "UPDATE action_executions SET source=?, run_id=?, provider=?, provider_ref=?, "
                   "action=?, target_json=?, parameters_json=?, undo_json=?, observed_json=?, "
                   "risk_level=?, address=?, epoch=?, status='pending', approved_by='', "
@@ -103,28 +162,25 @@ Expected<std::vector<ImportOutcome>> import_actions(state::Store& store,
   const std::string now = now_text();
   std::vector<ImportOutcome> outcomes;
   outcomes.reserve(rows.size());
+  std::vector<const ActionRow*> fresh;  // inserted below, in this order (ids follow it)
   for (const ActionRow& row : rows) {
-    status_of.reset();
-    status_of.bind(1, row.idempotency_key);
-    auto found = status_of.step();
-    if (!found) return std::unexpected(found.error());
-    const std::string status = *found ? status_of.text(0) : "";
-    if (!*found) {
-      insert.reset();
-      insert.bind(1, row.idempotency_key);
-      bind_content(insert, 2, row);
-      insert.bind(14, now).bind(15, now);
-      if (auto done = insert.run(); !done) return std::unexpected(done.error());
+    auto [status, inserted_now] = known->try_emplace(row.idempotency_key, k_pending);
+    if (inserted_now) {
+      fresh.push_back(&row);
       outcomes.push_back(ImportOutcome::inserted);
-    } else if (status == k_failed || status == k_skipped) {
+    } else if (status->second == k_failed || status->second == k_skipped) {
       reset.reset();
       bind_content(reset, 1, row);
       reset.bind(13, now).bind(14, row.idempotency_key);
       if (auto done = reset.run(); !done) return std::unexpected(done.error());
+      status->second = k_pending;
       outcomes.push_back(ImportOutcome::reset);
     } else {
       outcomes.push_back(ImportOutcome::duplicate);
     }
+  }
+  if (auto inserted = insert_pending(store.db(), fresh, now); !inserted) {
+    return std::unexpected(inserted.error());
   }
   if (auto committed = tx.commit(); !committed) return std::unexpected(committed.error());
   return outcomes;
@@ -137,7 +193,7 @@ Expected<ImportOutcome> import_action(state::Store& store, const ActionRow& row)
 }
 
 Expected<std::optional<ActionRow>> find(state::Store& store, const std::string& key) {
-  Statement s(store.handle(), (std::string("SELECT ") + k_columns +
+  Statement s(store.db(), (std::string("SELECT ") + k_columns +
                                " FROM action_executions WHERE idempotency_key = ?")
                                   .c_str());
   s.bind(1, key);
@@ -148,7 +204,7 @@ Expected<std::optional<ActionRow>> find(state::Store& store, const std::string& 
 }
 
 Expected<std::vector<ActionRow>> list(state::Store& store, const std::string& run_id) {
-  Statement s(store.handle(),
+  Statement s(store.db(),
               (std::string("SELECT ") + k_columns +
                " FROM action_executions WHERE ? = '' OR run_id = ? ORDER BY id")
                   .c_str());
@@ -158,12 +214,12 @@ Expected<std::vector<ActionRow>> list(state::Store& store, const std::string& ru
 
 Expected<bool> transition(state::Store& store, const std::string& key,
                           const std::vector<std::string>& from, const std::string& to) {
-  state::Transaction tx(store.handle());
+  state::Transaction tx(store.db());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
   auto row = find(store, key);
   if (!row) return std::unexpected(row.error());
   if (!*row || std::find(from.begin(), from.end(), (*row)->status) == from.end()) return false;
-  Statement s(store.handle(),
+  Statement s(store.db(),
               "UPDATE action_executions SET status=?, updated_at=? WHERE idempotency_key=?");
   s.bind(1, to).bind(2, now_text()).bind(3, key);
   if (auto done = s.run(); !done) return std::unexpected(done.error());
@@ -173,19 +229,19 @@ Expected<bool> transition(state::Store& store, const std::string& key,
 
 Expected<bool> approve(state::Store& store, const std::string& key, const std::string& by) {
   const std::string now = now_text();
-  Statement s(store.handle(),
+  Statement s(store.db(),
               "UPDATE action_executions SET status='approved', approved_by=?, approved_at=?, "
               "updated_at=? WHERE idempotency_key=? AND status='pending'");
   s.bind(1, by).bind(2, now).bind(3, now).bind(4, key);
   if (auto done = s.run(); !done) return std::unexpected(done.error());
-  return sqlite3_changes(store.handle()) == 1;
+  return s.changes() == 1;
 }
 
 Expected<void> record_result(state::Store& store, const std::string& key,
                              const std::string& status, const std::string& message,
                              const nlohmann::json& observed, const std::string& error) {
   const std::string now = now_text();
-  Statement s(store.handle(),
+  Statement s(store.db(),
               "UPDATE action_executions SET status=?, result_message=?, observed_json=?, error=?, "
               "executed_at=?, updated_at=? WHERE idempotency_key=?");
   s.bind(1, status).bind(2, message).bind(3, json_io::dump(observed)).bind(4, error);
@@ -195,7 +251,7 @@ Expected<void> record_result(state::Store& store, const std::string& key,
 
 Expected<std::optional<long long>> current_epoch(state::Store& store, const std::string& run_id,
                                                  const std::string& address) {
-  Statement s(store.handle(),
+  Statement s(store.db(),
               "SELECT MAX(epoch) FROM action_executions WHERE run_id=? AND address=? AND "
               "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
               "epoch IS NOT NULL");
@@ -208,7 +264,7 @@ Expected<std::optional<long long>> current_epoch(state::Store& store, const std:
 
 Expected<std::map<std::string, long long>> current_epochs(state::Store& store,
                                                          const std::string& run_id) {
-  Statement s(store.handle(),
+  Statement s(store.db(),
               "SELECT address, MAX(epoch) FROM action_executions WHERE run_id=? AND "
               "status IN ('succeeded','rolledBack') AND action='assign-secondary-ip' AND "
               "epoch IS NOT NULL GROUP BY address");

@@ -223,7 +223,7 @@ Expected<CollectOutcome> collect(const CollectOptions& options, ProcessRunner& p
   Inputs inputs;
   TRY_ASSIGN(inputs, load_inputs(options));
 
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   // No state, no active run and an unknown --run-id are all fine: the evidence then comes from
   // the given files alone.

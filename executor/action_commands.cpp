@@ -170,7 +170,7 @@ Expected<ExitCode> run_action_undo(const std::string& key,
 }
 
 Expected<std::vector<journal::ActionRow>> action_rows(const std::string& run_id) {
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   if (!*store) return std::vector<journal::ActionRow>{};
   return journal::list(**store, run_id);

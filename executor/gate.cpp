@@ -6,7 +6,7 @@
 
 #include "core/json_io.hpp"
 #include "core/log.hpp"
-#include "core/sqlite_util.hpp"
+#include "core/db.hpp"
 #include "core/suggest.hpp"
 #include "core/time.hpp"
 
@@ -112,7 +112,7 @@ Expected<std::vector<ActionRequest>> plan_capture(state::Store& store,
   const std::string key = key_for(target.run_id, providers::k_forwarding_on, target.eni, "", epoch);
   ActionRequest forwarding{providers::k_forwarding_on, target.provider, "", where,
                            nlohmann::json::object(), providers::k_mode_dry_run, key,
-                           {{"runId", target.run_id}}};
+                           {{"runId", target.run_id}}, {}};
   ActionRequest capture = forwarding;
   capture.action = providers::k_assign;
   capture.target.address = target.address;
@@ -205,7 +205,7 @@ Expected<std::vector<ImportReport>> Gate::import(const std::string& run_id,
   }
 
   // One transaction: the whole plan is journaled, or (killed, or an error) none of it.
-  state::Transaction tx(m_store.handle());
+  state::Transaction tx(m_store.db());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
   auto outcomes = journal::import_actions(m_store, rows);
   if (!outcomes) return std::unexpected(outcomes.error());
@@ -274,14 +274,32 @@ Expected<Outcome> Gate::run_row(const journal::ActionRow& row) {
                                      " with the scoped-down credentials profile '" + identity +
                                      "' (failover --fault executor-fail)");
   }
-  if (auto claimed = journal::transition(m_store, row.idempotency_key, {journal::k_approved},
-                                         journal::k_running);
-      !claimed || !*claimed) {
+  {
+    // The claim and the check that this process still holds the run's lease, in one write
+    // transaction: a machine that took the run over cannot slip in between.
+    state::Transaction tx(m_store.db());
+    TRY(tx.begin());
+    TRY(m_store.check_lease_held(row.run_id));
+    auto claimed = journal::transition(m_store, row.idempotency_key, {journal::k_approved},
+                                       journal::k_running);
     if (!claimed) return std::unexpected(claimed.error());
-    return fail(ExitCode::refused, "action " + row.idempotency_key +
-                                       " is no longer approved (another process claimed it)");
+    if (!*claimed) {
+      return fail(ExitCode::refused, "action " + row.idempotency_key +
+                                         " is no longer approved (another process claimed it)");
+    }
+    TRY(tx.commit());
   }
-  auto outcome = run(request_of(row, providers::k_mode_execute), row.run_id, identity);
+  auto request = request_of(row, providers::k_mode_execute);
+  // Checked again between the provider's describe and its mutation: the call may have been
+  // slow, or this process paused, long enough for another machine to take the run over or
+  // capture the address anew.
+  request.before_mutation = [this, &row]() -> std::optional<std::string> {
+    if (auto held = m_store.check_lease_held(row.run_id); !held) return held.error().message;
+    auto fenced = fence_reason(row);
+    if (!fenced) return "the ownership epoch cannot be checked: " + fenced.error().message;
+    return *fenced;
+  };
+  auto outcome = run(request, row.run_id, identity);
   if (!identity.empty()) outcome.result.observed["identity"] = "scoped:" + identity;
   if (auto recorded = journal::record_result(m_store, row.idempotency_key, outcome.result.status,
                                              outcome.result.message, outcome.result.observed,
@@ -316,7 +334,8 @@ Expected<Outcome> Gate::execute(const std::string& key, bool approved) {
   }
   if (row.status == journal::k_running) {
     // The caller holds the run's lease, so no live process is executing this row: the one that
-    // claimed it died mid-call. Whether the mutation reached EC2 is unknown — an ambiguous
+    // claimed it died mid-call (or was silent past its lease time, and its mutation fence
+    // stops it before it sends anything if it wakes up). Whether the mutation reached EC2 is unknown — an ambiguous
     // result, recorded as failed and never retried blindly.
     const std::string why = "hard stop: ambiguous result: the process executing " + key +
                             " died before recording its outcome; describe the ENI (labctl "

@@ -5,7 +5,7 @@
 namespace labctl::executor {
 
 Expected<std::unique_ptr<state::Store>> open_state(const std::string& command) {
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   if (!*store) {
     return fail(ExitCode::usage, command + ": no state in " + env::state_dir().string() +

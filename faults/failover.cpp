@@ -169,7 +169,7 @@ Expected<ExitCode> run_failover(const FailoverOptions& options, const Seams& sea
 
   // Dry or live, the fault is for a run: a dry run checks and names the same run a live one
   // would act on.
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   if (!*store) return fail(ExitCode::usage, "failover: no state in " + env::state_dir().string() +
                                                 "; run `labctl up` first");

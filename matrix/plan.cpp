@@ -143,13 +143,13 @@ Expected<int> parse_positive(const std::string& text, const std::string& what) {
 Expected<std::optional<RunContext>> find_run(const SmokeOptions& options, const EnvLookup& env) {
   const bool sites_given = options.sites || first_set(env, {"CE_MATRIX_SITES"});
   if (options.run_id.empty() && sites_given) return std::nullopt;
-  const std::filesystem::path dir = state_dir(env);
-  auto store = state::Store::open_existing(dir);
+  auto store = state::Store::open_existing(env);
   if (!store) return std::unexpected(store.error());
   if (!*store) {
     if (options.run_id.empty()) return std::nullopt;
     return fail(ExitCode::usage, "smoke: --run-id " + options.run_id + ": no state database in " +
-                                     dir.string() + " (set CE_STATE_DIR to where `labctl up` ran)");
+                                     state_dir(env).string() +
+                                     " (set CE_STATE_DIR to where `labctl up` ran)");
   }
   auto run = state::find_run_or_latest(**store, options.run_id, "smoke",
                                        state::MissingRun::none_if_no_id);

@@ -197,6 +197,13 @@ Outcome action_failed(ExitCode code, const std::string& message, nlohmann::json 
           code};
 }
 
+std::optional<Outcome> mutation_fence(const ActionRequest& request) {
+  if (!request.before_mutation || request.mode != k_mode_execute) return std::nullopt;
+  auto reason = request.before_mutation();
+  if (!reason) return std::nullopt;
+  return action_failed(ExitCode::refused, "hard stop: " + *reason + "; nothing was sent");
+}
+
 std::optional<Outcome> action_tag_fence(const std::string& resource_id,
                                         const std::map<std::string, std::string>& tags,
                                         const std::string& run_id) {

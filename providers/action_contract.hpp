@@ -48,6 +48,11 @@ struct ActionRequest {
   std::string mode = k_mode_dry_run;
   std::string idempotency_key;
   nlohmann::json context = nlohmann::json::object();  // allowlisted: runId, ...
+  // Asked after the prior state is described and just before the action's mutating step: a
+  // reason stops the action as a hard stop with nothing sent. The executor's gate sets it in
+  // execute mode (this process still holds the run's lease — no machine took the run over
+  // while this one was silent — and a capture's epoch is still current); empty: no check.
+  std::function<std::optional<std::string>()> before_mutation;
 };
 
 struct ActionResult {
@@ -80,6 +85,9 @@ struct Outcome {
     const std::string& run_id);
 [[nodiscard]] Outcome action_ambiguous(const std::string& what, std::string_view noun,
                                        const nlohmann::json& observed);
+// The hard stop `request.before_mutation` asks for, if any (every provider's actions ask it
+// between their describe and their step).
+[[nodiscard]] std::optional<Outcome> mutation_fence(const ActionRequest& request);
 
 // Performs one request against its provider, read-only in dry-run mode. `run_id` is the run
 // whose tags the target must carry (empty: some lab run's). `credentials_profile` non-empty:

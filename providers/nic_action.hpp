@@ -12,7 +12,7 @@
 // What the NIC actions of the clouds that describe a NIC and then change it (azure's network
 // interfaces, oci's VNICs) share around their own steps: the request's shape checks, the prior
 // state described before anything else — in execute mode a prior state that cannot be described
-// is a hard stop —, the tag fence; and the runner made of a client factory's reader and its
+// is a hard stop —, the tag fence, the executor's mutation fence; and the runner made of a client factory's reader and its
 // throttling-only writer. Each cloud brings its NIC id rule, its describe and its steps.
 namespace labctl::providers {
 
@@ -50,6 +50,7 @@ template <class Reader, class Describe, class Step>
             before.error().message);
   }
   if (auto stop = action_tag_fence(before->id, before->tags, run_id)) return *stop;
+  if (auto stop = mutation_fence(request)) return *stop;
   return step(*before, address);
 }
 

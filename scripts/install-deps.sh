@@ -20,7 +20,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # libraries (headers)
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libssh-dev libcurl4-openssl-dev libssl-dev
-  libsqlite3-dev libpugixml-dev libvalijson-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libpugixml-dev libvalijson-dev libgtest-dev libgmock-dev libpq-dev
   # the local lab, the SSH matrix, and demo.sh's JSON reading
   iproute2 iputils-ping nftables keepalived openssh-server openssh-client procps psmisc python3
 )
@@ -34,6 +34,8 @@ if [ "$tests" = true ]; then
     groff-base zsh fish
     # libFuzzer: clang 14/16 cannot compile our C++23; clang-19 can
     clang-19 libclang-rt-19-dev
+    # a real PostgreSQL 15 server per test process for the state-on-PostgreSQL tests
+    postgresql
   )
   # node/npm (ajv-cli in the evidence tests): Debian's, unless the machine already has them.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

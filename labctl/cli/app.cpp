@@ -46,6 +46,7 @@ void register_commands(CLI::App& app, CommandResult& result, const Seams& seams)
   register_evidence(app, result, seams);
   register_down(app, result, seams);
   register_runs(app, result, seams);
+  register_state(app, result);
   register_iam_policy(app, result, seams);
   register_action(app, result, seams);
   register_executor(app, result, seams);

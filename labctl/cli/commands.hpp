@@ -20,6 +20,7 @@ struct CommandResult {
 void register_up(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_down(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_runs(CLI::App& app, CommandResult& result, const Seams& seams);
+void register_state(CLI::App& app, CommandResult& result);
 void register_deploy(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_smoke(CLI::App& app, CommandResult& result, const Seams& seams);
 void register_failover(CLI::App& app, CommandResult& result, const Seams& seams);

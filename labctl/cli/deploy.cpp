@@ -37,7 +37,7 @@ ExitCode run_deploy(const DeployOptions& options, const Seams& seams) {
                           "deploy: --build must be a file (an archive or a binary), not a "
                           "directory: " + options.build});
   }
-  auto store = value_or_throw(state::Store::open_existing(env::state_dir()));
+  auto store = value_or_throw(state::Store::open_existing(env::process()));
   if (!store) {
     throw ErrorException({ExitCode::usage, "deploy: no state in " + env::state_dir().string() +
                                                "; bring a run up with `labctl up` first"});

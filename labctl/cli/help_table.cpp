@@ -22,6 +22,14 @@ constexpr EnvVar k_env[] = {
     {"CE_LOG_FORMAT", "*", "stderr format: human or json (NDJSON events); --log-format wins."},
     {"CE_STATE_DIR", "*",
      "The state database's directory (default ${XDG_STATE_HOME:-$HOME/.local/state}/labctl)."},
+    {"CE_STATE_URL", "*",
+     "postgresql://user@host:port/db (libpq; PGHOST, PGPASSFILE, sslmode... apply): a state a "
+     "team shares instead of CE_STATE_DIR's state.db."},
+    {"PGPASSWORD", "*", "libpq's password for CE_STATE_URL; never logged (prefer PGPASSFILE)."},
+    {"CE_MACHINE", "*", "This machine's name in runs and leases (default: the host name)."},
+    {"CE_LEASE_SECONDS", "*",
+     "How long a run's lease holder may miss its heartbeat before another labctl takes the run "
+     "over (default 60, 3..86400)."},
     {"XDG_STATE_HOME", "*", "Base of the default state directory when CE_STATE_DIR is unset."},
     {"HOME", "*", "Base of the default state directory, ~/.ssh/known_hosts and the ~/.aws files."},
     {"NO_COLOR", "*",
@@ -222,7 +230,8 @@ void add_env_footers(CLI::App& app) {
       if (var.commands == "*" || !reads(var, command)) continue;
       footer += "  " + std::string(var.name) + "\n      " + std::string(var.text) + "\n";
     }
-    footer += "  Every command: CE_LOG_FORMAT, CE_STATE_DIR (then XDG_STATE_HOME, HOME).";
+    footer += "  Every command: CE_LOG_FORMAT, CE_STATE_DIR (then XDG_STATE_HOME, HOME), "
+              "CE_STATE_URL, CE_MACHINE, CE_LEASE_SECONDS.";
     sub->footer(footer);
     // Subcommands (runs list, evidence collect) read what their command reads.
     for (CLI::App* child : sub->get_subcommands([](CLI::App*) { return true; })) {

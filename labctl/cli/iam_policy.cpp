@@ -53,7 +53,7 @@ void register_iam_policy(CLI::App& app, CommandResult& result, const Seams& seam
       throw ErrorException(Error{ExitCode::usage, "iam-policy: --profile is required"});
     }
     const auto profile = value_or_throw(providers::load_profile(options->profile));
-    const auto store = value_or_throw(state::Store::open(env::state_dir()));
+    const auto store = value_or_throw(state::Store::open(env::process()));
     const auto provider = value_or_throw(
         providers::make_provider(options->provider, providers::provider_seams(seams)));
     const auto policy = value_or_throw(provider->least_privilege_policy(profile, *store));

@@ -40,7 +40,7 @@ nlohmann::ordered_json run_json(const state::RunRecord& run, const std::string& 
           {"profile", run.profile},       {"scenario", run.scenario},
           {"providers", run.providers},   {"providerOrder", run.provider_order},
           {"owner", run.owner},           {"startedBy", owner},
-          {"purpose", run.purpose},
+          {"machine", run.machine},       {"purpose", run.purpose},
           {"ttl", run.ttl_text},          {"ttlSeconds", run.ttl_seconds},
           {"ttlExpiresAt", run.ttl_expires_at}, {"createdAt", run.created_at},
           {"updatedAt", run.updated_at},  {"dryRun", run.dry_run}};
@@ -109,7 +109,7 @@ nlohmann::ordered_json nodes_json(const std::vector<state::ResourceRecord>& reso
 }
 
 std::unique_ptr<state::Store> open_store_or_null() {
-  return value_or_throw(state::Store::open_existing(env::state_dir()));
+  return value_or_throw(state::Store::open_existing(env::process()));
 }
 
 void list_runs(const RunsOptions& options, SystemTime now) {
@@ -122,13 +122,13 @@ void list_runs(const RunsOptions& options, SystemTime now) {
     std::cout << json_io::dump(out) << '\n';
     return;
   }
-  const std::vector<std::string> header{"RUN ID", "STATUS",     "OWNER",    "AGE",
+  const std::vector<std::string> header{"RUN ID",     "STATUS",  "OWNER",    "MACHINE", "AGE",
                                         "EXPIRES IN", "PROFILE", "PROVIDERS"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& run : runs) {
     rows.push_back({run.run_id, shown_status(run), started_by(*store, run),
-                    age(run.created_at, now), expires_in(run, now), run.profile,
-                    join(run.providers, ",")});
+                    run.machine.empty() ? "-" : run.machine, age(run.created_at, now),
+                    expires_in(run, now), run.profile, join(run.providers, ",")});
   }
   print_table(header, rows);
 }
@@ -138,9 +138,9 @@ void show_run(const RunsOptions& options) {
   std::optional<state::RunRecord> run;
   if (store) run = value_or_throw(store->find_run(options.run_id));
   if (!run) {
+    const auto where = value_or_throw(state::StateLocation::from(env::process())).describe();
     throw ErrorException({ExitCode::usage, "runs show: no run " + options.run_id + " in " +
-                                               env::state_dir().string() +
-                                               " (see labctl runs list)"});
+                                               where + " (see labctl runs list)"});
   }
   const auto resources = value_or_throw(store->resources(run->run_id));
   const auto events = value_or_throw(store->events(run->run_id));
@@ -204,7 +204,9 @@ void register_runs(CLI::App& app, CommandResult& result, const Seams& seams) {
   auto* runs = app.add_subcommand("runs", "List and inspect runs in the state database");
   runs->require_subcommand(1);
   auto* list = runs->add_subcommand(
-      "list", "List runs, newest first: status (planned for a dry run), owner, age, expires in");
+      "list",
+      "List runs, newest first: status (planned for a dry run), owner, the machine that started "
+      "it, age, expires in");
   add_output_flags(*list, options);
   list->callback([options, &result, clock = seams.clock] {
     list_runs(*options, clock->now());

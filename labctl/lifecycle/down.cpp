@@ -13,7 +13,7 @@
 #include "core/shield.hpp"
 #include "core/run_id.hpp"
 #include "core/run_lookup.hpp"
-#include "core/sqlite_util.hpp"
+#include "core/db.hpp"
 #include "core/state_store.hpp"
 #include "core/suggest.hpp"
 #include "providers/provider.hpp"
@@ -62,6 +62,23 @@ std::vector<std::string> providers_holding(const providers::ProviderSeams& seams
   return found_in;
 }
 
+// Why `run` cannot be torn down from `machine`: some of its providers keep their resources on
+// the machine that recorded the run (a shared state lists other machines' runs); nullopt when
+// it can.
+std::optional<std::string> held_on_another_machine(const state::RunRecord& run,
+                                                   const std::string& machine) {
+  if (run.machine.empty() || run.machine == machine || run.status == state::k_run_down) {
+    return std::nullopt;
+  }
+  for (const auto& name : run.providers) {
+    if (providers::machine_local(name)) {
+      return "run " + run.run_id + "'s " + name + " resources live on machine " + run.machine +
+             ", not on " + machine + "; run `labctl down --run-id " + run.run_id + "` there";
+    }
+  }
+  return std::nullopt;
+}
+
 // Leases, re-reads and tears down one run. A run another process holds is skipped (nullopt
 // error-free) when `skip_if_held`, so two janitors never tear down the same run twice.
 // A run the state records as down is torn down again only when `recheck_leak` and a fresh
@@ -84,6 +101,15 @@ Expected<void> down_one(const providers::ProviderSeams& seams, state::Store& sto
   auto run = store.find_run(run_id);
   if (!run) return std::unexpected(run.error());
   if (!*run) return fail(ExitCode::provider, "down: run " + run_id + " vanished from state");
+  if (auto elsewhere = held_on_another_machine(**run, store.location().machine)) {
+    if (skip_if_held) {
+      log::info("down.skip", "down: skipping " + run_id + ": " + *elsewhere);
+      outcome.add({.run_id = run_id, .result = "skipped"});
+      return {};
+    }
+    outcome.add({.run_id = run_id, .result = "failed"});
+    return fail(ExitCode::refused, "down: " + *elsewhere);
+  }
   if ((*run)->status == state::k_run_down) {
     const auto leaked_in = recheck_leak ? providers_holding(seams, run_id) : std::vector<std::string>{};
     if (leaked_in.empty()) {
@@ -126,7 +152,7 @@ Expected<bool> adopt_run(const providers::ProviderSeams& seams, state::Store& st
                          const std::string& run_id,
                          const FoundRun& found) {
   // One transaction: a run with hundreds of found resources is recorded in one write.
-  state::Transaction tx(store.handle());
+  state::Transaction tx(store.db());
   if (auto begun = tx.begin(); !begun) return std::unexpected(begun.error());
   auto existing = store.find_run(run_id);
   if (!existing) return std::unexpected(existing.error());
@@ -214,7 +240,7 @@ std::vector<Error> teardown_concurrently(const providers::ProviderSeams& seams,
         run_id = run_ids[next++];
       }
       auto done = shielded("down --expired: run " + run_id, [&]() -> Expected<void> {
-        auto store = state::Store::open(env::state_dir());
+        auto store = state::Store::open(env::process());
         if (!store) return std::unexpected(store.error());
         return down_one(seams, **store, run_id, dry, true, found_by_tag.contains(run_id),
                         outcome, adopted.contains(run_id));
@@ -238,14 +264,14 @@ Expected<void> down_expired(const providers::ProviderSeams& seams, bool dry,
   if (!parallelism) return std::unexpected(parallelism.error());
   std::vector<Error> errors;
   auto discovered = discover_expired(seams, errors);
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   if (!*store && discovered.empty()) {
     log::info("down.expired", "down --expired: no state and no expired lab found; nothing to do");
     return errors.empty() ? Expected<void>{} : std::unexpected(errors.front());
   }
   if (!*store) {
-    store = state::Store::open(env::state_dir());
+    store = state::Store::open(env::process());
     if (!store) return std::unexpected(store.error());
   }
   std::set<std::string> targets;
@@ -323,7 +349,7 @@ Expected<void> run_down(const DownOptions& options, const providers::ProviderSea
   if (!options.run_id && !options.force) {
     return fail(ExitCode::usage, "down: provide --run-id <id>, or --expired, or --force");
   }
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   std::string run_id;
   if (options.run_id) {
@@ -359,7 +385,7 @@ Expected<void> run_down(const DownOptions& options, const providers::ProviderSea
     outcome.add({.run_id = run_id, .result = "planned"});
     return {};
   }
-  store = state::Store::open(env::state_dir());
+  store = state::Store::open(env::process());
   if (!store) return std::unexpected(store.error());
   if (auto recorded = adopt_run(seams, **store, run_id, FoundRun{providers_found, "", {}}); !recorded) {
     return std::unexpected(recorded.error());

@@ -32,7 +32,7 @@ Expected<nlohmann::json> judge_one(const std::string& name, const state::RunReco
 Expected<std::optional<nlohmann::json>> judge_provider_states(const std::string& run_id,
                                                               const Seams& seams) {
   if (env::dry_run()) return std::optional<nlohmann::json>();
-  auto store = state::Store::open_existing(env::state_dir());
+  auto store = state::Store::open_existing(env::process());
   if (!store) return std::unexpected(store.error());
   if (!*store) return std::optional<nlohmann::json>();
   auto run = state::find_run_or_latest(**store, run_id, "evidence", state::MissingRun::none);

@@ -195,7 +195,7 @@ Expected<PermissionReport> check_up_permissions(const UpOptions& options,
     return fail(ExitCode::usage, "up --check-permissions: the run has no aws part (give "
                                  "--provider aws or a profile listing aws)");
   }
-  auto store = state::Store::open(env::state_dir());
+  auto store = state::Store::open(env::process());
   if (!store) return std::unexpected(store.error());
   const state::RunRecord run = new_run(options, *validated, clock);  // a check: never inserted
   auto provider = providers::make_provider("aws", seams);
@@ -218,7 +218,7 @@ Expected<std::string> run_up(const UpOptions& options, const providers::Provider
   const std::string& ttl_text = validated->ttl_text;
 
   // 2. Record the run.
-  auto store = state::Store::open(env::state_dir());
+  auto store = state::Store::open(env::process());
   if (!store) return std::unexpected(store.error());
   state::RunRecord run = new_run(options, *validated, clock);
   auto id = (*store)->insert_run(run);

@@ -221,6 +221,7 @@ Outcome perform_aws(const Ec2Clients& clients, const ActionRequest& request,
             before.error().message);
   }
   if (auto stop = action_tag_fence(before->id, before->tags, run_id)) return *stop;
+  if (auto stop = mutation_fence(request)) return *stop;
   if (request.action == k_assign) return assign(clients, request, *before);
   if (request.action == k_unassign) return unassign(clients, request, *before);
   if (request.action == k_forwarding_on) return forwarding_on(clients, request, *before);

@@ -23,6 +23,7 @@ struct Entry {
   bool test_only;  // a lifecycle-test provider: asked for by name, never offered
   int cost_rank;   // cost-optimized / slow-first: lower comes first
   int speed_rank;  // fast-first: lower comes first
+  bool machine_local;  // its resources live on the machine that made them (namespaces, pids)
 };
 
 std::unique_ptr<Provider> make_aws(const ProviderSeams& seams) {
@@ -48,12 +49,12 @@ std::unique_ptr<Provider> make_testfs(const ProviderSeams& seams) {
 // The one table of built-in providers. `testfs` is a lifecycle-test provider (files in a
 // directory); it is not listed in known_names() and must be asked for by name.
 constexpr Entry k_providers[] = {
-    {"aws", make_aws, false, 3, 1},
-    {"oci", make_oci, false, 2, 3},
-    {"azure", make_azure, false, 4, 2},
-    {"onprem", make_onprem, false, 1, 4},
-    {"local", make_local, false, 0, 0},
-    {"testfs", make_testfs, true, k_unranked, k_unranked},
+    {"aws", make_aws, false, 3, 1, false},
+    {"oci", make_oci, false, 2, 3, false},
+    {"azure", make_azure, false, 4, 2, false},
+    {"onprem", make_onprem, false, 1, 4, false},
+    {"local", make_local, false, 0, 0, true},
+    {"testfs", make_testfs, true, k_unranked, k_unranked, false},
 };
 
 int rank_of(const std::string& name, int Entry::* rank) {
@@ -74,6 +75,13 @@ const std::vector<std::string>& known_names() {
     return offered;
   }();
   return names;
+}
+
+bool machine_local(std::string_view name) {
+  for (const auto& entry : k_providers) {
+    if (name == entry.name) return entry.machine_local;
+  }
+  return false;
 }
 
 std::vector<std::string> discoverable_names() {

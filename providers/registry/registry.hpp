@@ -32,6 +32,10 @@ namespace labctl::providers {
 // discover expired resources.
 [[nodiscard]] std::vector<std::string> discoverable_names();
 
+// True for a provider whose resources live on the machine that made them (the local lab's
+// namespaces and processes): only that machine can tear them down, whatever state it shares.
+[[nodiscard]] bool machine_local(std::string_view name);
+
 // What every provider is built with: the process edges (environment, clock, child processes)
 // and the cloud clients. labctl/ builds one per command (provider_seams) and hands that same
 // one to each make_provider of the command, so its providers share clients and deadlines (the

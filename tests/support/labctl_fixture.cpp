@@ -20,8 +20,19 @@ void LifecycleTest::write_testfs_profile(int nodes) {
   write_text(profile_path, yaml);
 }
 
+void StoreLifecycleTest::SetUp() {
+  LifecycleTest::SetUp();
+  std::string why;
+  auto url = state_url_for(GetParam(), &why);
+  if (!url) GTEST_SKIP() << "no PostgreSQL server: " << why;
+  state_url = *url;
+}
+
 std::map<std::string, std::string> LifecycleTest::base_env() const {
   return {{"CE_STATE_DIR", state_dir.string()},
+          {"CE_STATE_URL", state_url.empty() ? std::string("\x01unset") : state_url},
+          {"CE_MACHINE", "\x01unset"},
+          {"CE_LEASE_SECONDS", "\x01unset"},
           {"LABCTL_TESTFS_DIR", testfs_dir.string()},
           {"LABCTL_PROFILE_DIR", std::string(LABCTL_SOURCE_DIR) + "/profiles"},
           {"CE_DRY_RUN", "\x01unset"},

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/spawn.hpp"
+#include "tests/support/store_kind.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace labctl::testing {
@@ -29,6 +30,16 @@ class LifecycleTest : public TempDirTest {
   std::filesystem::path state_dir;
   std::filesystem::path testfs_dir;
   std::filesystem::path profile_path;
+  // CE_STATE_URL of every labctl this test runs: "" (unset: SQLite in state_dir) unless the
+  // test runs on PostgreSQL (StoreLifecycleTest).
+  std::string state_url;
+};
+
+// LifecycleTest on each store: INSTANTIATE_TEST_SUITE_P(Stores, Suite, k_both_stores,
+// store_kind_name) over a `using Suite = StoreLifecycleTest;`.
+class StoreLifecycleTest : public LifecycleTest, public ::testing::WithParamInterface<StoreKind> {
+ protected:
+  void SetUp() override;
 };
 
 // The run-id line pattern of the evidence schema.

@@ -1,6 +1,6 @@
 #include "tests/integration/aws/executor_fixture.hpp"
 
-#include <sqlite3.h>
+#include "core/state_store.hpp"
 
 namespace labctl::testing {
 namespace {
@@ -28,6 +28,30 @@ CommandOutput ExecutorTest::run_stdin(const std::vector<std::string>& args,
   auto out = live_stdin(args, input, std::move(extra));
   transcript += out.out + out.err;
   return out;
+}
+
+std::unique_ptr<Spawned> ExecutorTest::spawn_run(const std::vector<std::string>& args,
+                                                 std::map<std::string, std::string> extra) const {
+  for (const auto& [k, v] : run_env) extra.try_emplace(k, v);
+  for (const auto& [k, v] : aws_env()) extra.try_emplace(k, v);
+  return spawn(args, std::move(extra));
+}
+
+std::map<std::string, std::string> ExecutorTest::machine_env(const std::string& name) const {
+  EXPECT_FALSE(state_url.empty())
+      << "machine " << name << ": machines share state only through CE_STATE_URL (PostgreSQL)";
+  const auto dir = tmp.path() / name;
+  std::filesystem::create_directories(dir);
+  return {{"CE_STATE_DIR", dir.string()}, {"CE_MACHINE", name}};
+}
+
+void StoreExecutorTest::SetUp() {
+  ExecutorTest::SetUp();
+  if (IsSkipped() || HasFatalFailure()) return;
+  std::string why;
+  auto url = state_url_for(GetParam(), &why);
+  if (!url) GTEST_SKIP() << "no PostgreSQL server: " << why;
+  state_url = *url;
 }
 
 ExecutorTest::Lab ExecutorTest::up_lab() {
@@ -153,27 +177,24 @@ nlohmann::json ExecutorTest::journal_row(const std::string& key) {
 }
 
 std::size_t ExecutorTest::journal_count(const std::string& run_id) const {
-  sqlite3* db = nullptr;
-  const auto path = state_dir / "state.db";
-  std::size_t count = 0;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM action_executions WHERE run_id = ?", -1,
-                           &statement, nullptr) == SQLITE_OK) {
-      sqlite3_bind_text(statement, 1, run_id.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(statement) == SQLITE_ROW) {
-        count = static_cast<std::size_t>(sqlite3_column_int64(statement, 0));
-      } else {
-        ADD_FAILURE() << "counting journal rows: " << sqlite3_errmsg(db);
-      }
-    }
-    sqlite3_finalize(statement);
-  } else {
-    ADD_FAILURE() << "cannot open " << path;
+  auto location = state::StateLocation::local(state_dir);
+  location.url = state_url;
+  auto store = state::Store::open_existing(location);
+  if (!store || !*store) {
+    ADD_FAILURE() << "counting journal rows: cannot open the state " << location.describe()
+                  << ": " << (store ? "no state.db yet" : store.error().message);
+    return 0;
   }
-  sqlite3_close(db);
-  return count;
+  state::Statement count((*store)->db(),
+                         "SELECT COUNT(*) FROM action_executions WHERE run_id = ?");
+  count.bind(1, run_id);
+  const auto row = count.step();
+  if (!row || !*row) {
+    ADD_FAILURE() << "counting journal rows in " << location.describe() << ": "
+                  << (row ? "no result row" : row.error().message);
+    return 0;
+  }
+  return static_cast<std::size_t>(count.integer(0));
 }
 
 nlohmann::json ExecutorTest::eni(const std::string& eni_id) const {

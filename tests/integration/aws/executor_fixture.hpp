@@ -35,6 +35,13 @@ class ExecutorTest : public Ec2FakeTest {
                     std::map<std::string, std::string> extra = {});
   CommandOutput run_stdin(const std::vector<std::string>& args, const std::string& input,
                           std::map<std::string, std::string> extra = {});
+  // spawn_live() with run_env and `extra` (`extra` wins); not in the transcript.
+  [[nodiscard]] std::unique_ptr<Spawned> spawn_run(
+      const std::vector<std::string>& args, std::map<std::string, std::string> extra = {}) const;
+  // The environment that makes a labctl one machine of a team: its own CE_STATE_DIR (created
+  // under tmp) and CE_MACHINE `name`, sharing the test's CE_STATE_URL (so only meaningful, and
+  // only accepted, on PostgreSQL). Set it as run_env, or pass it as `extra`.
+  [[nodiscard]] std::map<std::string, std::string> machine_env(const std::string& name) const;
 
   // `up --profile provider --provider aws` and the ENIs of its instance rows.
   [[nodiscard]] Lab up_lab();
@@ -67,8 +74,8 @@ class ExecutorTest : public Ec2FakeTest {
   // The journal as `action list --json` / `action show --json` give it.
   [[nodiscard]] nlohmann::json journal_rows(const std::string& run_id);
   [[nodiscard]] nlohmann::json journal_row(const std::string& key);
-  // The number of journal rows of `run_id`, read from state.db directly (read-only): cheap for
-  // journals of 100,000 rows.
+  // The number of journal rows of `run_id`, counted in the test's state database (state.db, or
+  // state_url's PostgreSQL database) without labctl: cheap for journals of 100,000 rows.
   [[nodiscard]] std::size_t journal_count(const std::string& run_id) const;
 
   // The fake's view of one ENI (us-east-1): its describe document plus "tags".
@@ -91,6 +98,16 @@ class ExecutorTest : public Ec2FakeTest {
 
  private:
   int m_plans = 0;
+};
+
+// ExecutorTest on each store: TEST_P(StoreExecutorTest, ...) with
+// INSTANTIATE_TEST_SUITE_P(Stores, StoreExecutorTest, k_both_stores, store_kind_name); a suite
+// derived from it may instantiate Values(StoreKind::postgresql) only (cross-machine tests). A
+// PostgreSQL case runs on a fresh database every labctl of the test shares (LifecycleTest's
+// state_url, CE_STATE_URL).
+class StoreExecutorTest : public ExecutorTest, public ::testing::WithParamInterface<StoreKind> {
+ protected:
+  void SetUp() override;
 };
 
 [[nodiscard]] bool contains(const std::string& text, const std::string& part);

@@ -23,10 +23,13 @@ TEST_F(RunsTest, ListShowsOwnerAgeExpiresInAndPlanned) {
   const auto list = labctl({"runs", "list"});
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_TRUE(std::regex_search(
-      list.out, std::regex(R"(^RUN ID +STATUS +OWNER +AGE +EXPIRES IN +PROFILE +PROVIDERS *\n)")))
+      list.out,
+      std::regex(R"(^RUN ID +STATUS +OWNER +MACHINE +AGE +EXPIRES IN +PROFILE +PROVIDERS *\n)")))
       << list.out;
-  const std::regex dry_row(first_line(dry.out) + R"( +planned +tester@\S+ +\d+s +1h59m +\S+ +testfs)");
-  const std::regex live_row(first_line(live.out) + R"( +up +tester@\S+ +\d+s +1h59m +\S+ +testfs)");
+  const std::regex dry_row(first_line(dry.out) +
+                           R"( +planned +tester@\S+ +\S+ +\d+s +1h59m +\S+ +testfs)");
+  const std::regex live_row(first_line(live.out) +
+                            R"( +up +tester@\S+ +\S+ +\d+s +1h59m +\S+ +testfs)");
   EXPECT_TRUE(std::regex_search(list.out, dry_row)) << list.out;
   EXPECT_TRUE(std::regex_search(list.out, live_row)) << list.out;
   EXPECT_EQ(labctl({"down", "--run-id", first_line(live.out)}, k_live).code, 0);
@@ -68,6 +71,37 @@ TEST_F(RunsTest, ShowJsonListsNodes) {
     EXPECT_TRUE(node.contains("site") && node["addresses"].is_object()) << node;
   }
   EXPECT_EQ(labctl({"down", "--run-id", run_id}, k_live).code, 0);
+}
+
+// Given runs started as CE_MACHINE=team-box-1 and as this host, expect `runs list` to show each
+// one's machine in MACHINE and "machine" (--json), and `runs show` to include it.
+TEST_F(RunsTest, ListAndShowTheMachineThatStartedEachRun) {
+  const auto team = labctl({"up", "--profile", profile_path.string()},
+                           {{"CE_MACHINE", "team-box-1"}});
+  ASSERT_EQ(team.code, 0) << team.err;
+  const auto here = labctl({"up", "--profile", profile_path.string()});
+  ASSERT_EQ(here.code, 0) << here.err;
+  const auto list = labctl({"runs", "list"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("^RUN ID +STATUS +OWNER +MACHINE ")))
+      << list.out;
+  EXPECT_TRUE(std::regex_search(
+      list.out, std::regex(first_line(team.out) + R"( +planned +\S+ +team-box-1 +\d+s )")))
+      << list.out;
+  const auto runs = nlohmann::json::parse(labctl({"runs", "list", "--json"}).out);
+  ASSERT_EQ(runs.size(), 2u) << runs;
+  for (const auto& run : runs) {
+    const bool is_team = run["runId"] == first_line(team.out);
+    if (is_team) {
+      EXPECT_EQ(run["machine"], "team-box-1") << run;
+    } else {
+      EXPECT_NE(run["machine"], "team-box-1") << run;
+      EXPECT_FALSE(run["machine"].get<std::string>().empty()) << run;
+    }
+  }
+  EXPECT_EQ(show(first_line(team.out))["machine"], "team-box-1");
+  const auto shown = labctl({"runs", "show", first_line(team.out)});
+  EXPECT_TRUE(std::regex_search(shown.out, std::regex(R"(\nmachine +team-box-1\n)"))) << shown.out;
 }
 
 }  // namespace

@@ -10,7 +10,18 @@ const std::map<std::string, std::string> k_live{{"CE_DRY_RUN", "0"}};
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-TEST_F(LifecycleTest, DownIsIdempotent) {
+// How many times the run was torn down: its "down" events.
+int down_events(const nlohmann::json& run) {
+  int downs = 0;
+  for (const auto& event : run["events"]) downs += event["kind"] == "down" ? 1 : 0;
+  return downs;
+}
+
+// The lifecycle, leases and the janitor on each state store: SQLite in the state directory, and
+// a PostgreSQL database (CE_STATE_URL).
+using DownTest = StoreLifecycleTest;
+
+TEST_P(DownTest, DownIsIdempotent) {
   const auto unknown = labctl({"down", "--run-id", "20260101T000000Z-cloudedge-nothing"}, k_live);
   EXPECT_EQ(unknown.code, 0) << unknown.err;
   EXPECT_NE(unknown.err.find("nothing to do"), std::string::npos);
@@ -33,7 +44,7 @@ TEST_F(LifecycleTest, DownIsIdempotent) {
   EXPECT_EQ(nlohmann::json::parse(again.out)["runs"][0]["result"], "already-down") << again.out;
 }
 
-TEST_F(LifecycleTest, DryDownChangesNothing) {
+TEST_P(DownTest, DryDownChangesNothing) {
   const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
   const std::string run_id = first_line(up.out);
   const auto dry = labctl({"down", "--run-id", run_id});
@@ -49,7 +60,7 @@ TEST_F(LifecycleTest, DryDownChangesNothing) {
 
 // Given a resource whose delete fails, expect exit 3 (stdout's result says failed), the run
 // down_failed with the failure kept in state, and the next `down` to retry and finish.
-TEST_F(LifecycleTest, FailedDeletesStayInStateAndAreRetried) {
+TEST_P(DownTest, FailedDeletesStayInStateAndAreRetried) {
   const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
   const std::string run_id = first_line(up.out);
   const auto failed = labctl({"down", "--run-id", run_id},
@@ -66,7 +77,7 @@ TEST_F(LifecycleTest, FailedDeletesStayInStateAndAreRetried) {
   EXPECT_EQ(show(run_id)["status"], "down");
 }
 
-TEST_F(LifecycleTest, ForceTakesTheLatestActiveRun) {
+TEST_P(DownTest, ForceTakesTheLatestActiveRun) {
   const auto none = labctl({"down", "--force"}, k_live);
   EXPECT_EQ(none.code, 0);
   EXPECT_NE(none.err.find("no active run"), std::string::npos) << none.err;
@@ -75,7 +86,9 @@ TEST_F(LifecycleTest, ForceTakesTheLatestActiveRun) {
   EXPECT_EQ(show(first_line(up.out))["status"], "down");
 }
 
-TEST_F(LifecycleTest, ExpiredWithNoStateIsANoOp) {
+// Given no state yet (no state.db; an empty PostgreSQL database), expect the janitor to do
+// nothing and create no SQLite file.
+TEST_P(DownTest, ExpiredWithNoStateIsANoOp) {
   const auto out = labctl({"down", "--expired"}, k_live);
   EXPECT_EQ(out.code, 0) << out.err;
   EXPECT_FALSE(std::filesystem::exists(state_dir / "state.db"));
@@ -111,7 +124,7 @@ TEST_F(LifecycleTest, JanitorWithoutAwsCredentialsSaysSoInOneLine) {
 }
 
 // Given one run past its TTL and one within it, expect the janitor to remove only the first.
-TEST_F(LifecycleTest, ExpiredRemovesOnlyExpiredRuns) {
+TEST_P(DownTest, ExpiredRemovesOnlyExpiredRuns) {
   const auto short_run = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
   const auto long_run = labctl({"up", "--profile", profile_path.string(), "--ttl", "1h"}, k_live);
   ASSERT_EQ(short_run.code, 0);
@@ -126,7 +139,8 @@ TEST_F(LifecycleTest, ExpiredRemovesOnlyExpiredRuns) {
 }
 
 // Given resources of an expired run and an EMPTY state directory (another machine's leak),
-// expect the janitor to find them by their tags and remove them.
+// expect the janitor to find them by their tags and remove them. SQLite only: there the state
+// directory is the state (the shared database's case is tests/integration/state_pg).
 TEST_F(LifecycleTest, ExpiredFindsLeaksByTagWithoutState) {
   const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
   ASSERT_EQ(up.code, 0);
@@ -141,7 +155,7 @@ TEST_F(LifecycleTest, ExpiredFindsLeaksByTagWithoutState) {
 // Given a run recorded as down whose resource reappears (a leak teardown could not see), expect
 // the janitor to find it by tag and tear the run down again, once; and a janitor whose tag scan
 // finds nothing to leave a down run alone.
-TEST_F(LifecycleTest, JanitorTearsDownALeakOfADownRunOnlyWhileItExists) {
+TEST_P(DownTest, JanitorTearsDownALeakOfADownRunOnlyWhileItExists) {
   const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
   ASSERT_EQ(up.code, 0) << up.err;
   const std::string run_id = first_line(up.out);
@@ -160,21 +174,15 @@ TEST_F(LifecycleTest, JanitorTearsDownALeakOfADownRunOnlyWhileItExists) {
   EXPECT_NE(janitor.err.find("is recorded as down but testfs still holds"), std::string::npos)
       << janitor.err;
   EXPECT_FALSE(std::filesystem::exists(leaked));
-  const auto count_downs = [&] {
-    const auto run = show(run_id);  // a named copy: iterating a temporary's member dangles
-    int downs = 0;
-    for (const auto& event : run["events"]) downs += event["kind"] == "down" ? 1 : 0;
-    return downs;
-  };
-  EXPECT_EQ(count_downs(), 2);
+  EXPECT_EQ(down_events(show(run_id)), 2);
   EXPECT_EQ(show(run_id)["status"], "down");
   EXPECT_EQ(labctl({"down", "--expired"}, k_live).code, 0);
-  EXPECT_EQ(count_downs(), 2);
+  EXPECT_EQ(down_events(show(run_id)), 2);
 }
 
 // Given two janitors and an `up` racing, expect every process to succeed, every expired run
 // torn down exactly once, and the new run untouched.
-TEST_F(LifecycleTest, ConcurrentJanitorsAndUpNeverCorruptOrDoubleTeardown) {
+TEST_P(DownTest, ConcurrentJanitorsAndUpNeverCorruptOrDoubleTeardown) {
   std::vector<std::string> expired;
   for (int i = 0; i < 4; ++i) {
     const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
@@ -191,13 +199,13 @@ TEST_F(LifecycleTest, ConcurrentJanitorsAndUpNeverCorruptOrDoubleTeardown) {
   for (const auto& run_id : expired) {
     const auto run = show(run_id);
     EXPECT_EQ(run["status"], "down") << run_id;
-    int downs = 0;
-    for (const auto& event : run["events"]) downs += event["kind"] == "down" ? 1 : 0;
-    EXPECT_EQ(downs, 1) << run_id << " was torn down " << downs << " times";
+    EXPECT_EQ(down_events(run), 1) << run_id << " was torn down more or less than once";
   }
   EXPECT_EQ(testfs_files(first_line(fresh->out())), 3u);
   EXPECT_EQ(show(first_line(fresh->out()))["status"], "up");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, DownTest, k_both_stores, store_kind_name);
 
 }  // namespace
 }  // namespace labctl::testing

@@ -114,8 +114,11 @@ TEST_F(LifecycleTest, DryRunValuesOnlyZeroIsLive) {
   EXPECT_EQ(testfs_files(lines(live.out).at(0)), 3u);
 }
 
+// Run-ids are taken in the state store's write transaction: on each store.
+using ConcurrentUp = StoreLifecycleTest;
+
 // Given many `up`s in the same second from separate processes, expect distinct run-ids.
-TEST_F(LifecycleTest, RunIdsAreUniqueAcrossConcurrentProcesses) {
+TEST_P(ConcurrentUp, RunIdsAreUniqueAcrossConcurrentProcesses) {
   std::vector<std::unique_ptr<Spawned>> ups;
   for (int i = 0; i < 6; ++i) ups.push_back(spawn({"up", "--profile", "full", "--scenario", "same"}));
   std::set<std::string> ids;
@@ -128,6 +131,8 @@ TEST_F(LifecycleTest, RunIdsAreUniqueAcrossConcurrentProcesses) {
   }
   EXPECT_EQ(ids.size(), 6u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ConcurrentUp, k_both_stores, store_kind_name);
 
 TEST_F(LifecycleTest, JsonLogFormatIsNdjson) {
   const auto up = labctl({"--log-format", "json", "up", "--profile", "full"});

@@ -16,28 +16,31 @@ std::string only_run_dir(const std::filesystem::path& testfs_dir) {
   return "";
 }
 
-class GuardSignal : public LifecycleTest, public ::testing::WithParamInterface<int> {};
+// The guard, the lease and recovery after SIGKILL on each state store: SQLite in the state
+// directory, and a PostgreSQL database (CE_STATE_URL), where the signals also land in the
+// client's socket calls.
+using GuardTest = StoreLifecycleTest;
 
-// Given an `up` blocked after creating 2 of 3 resources, expect SIGINT/SIGTERM/SIGHUP to tear
-// down both, mark the run down, and exit 128+signal.
-TEST_P(GuardSignal, TearsDownAndExitsWithSignalCode) {
-  const int signo = GetParam();
-  auto up = spawn({"up", "--profile", profile_path.string()}, k_live_blocking);
-  ASSERT_TRUE(eventually([&] { return testfs_files() == 2; })) << up->err();
-  const std::string run_id = only_run_dir(testfs_dir);
-  up->signal(signo);
-  EXPECT_EQ(up->wait(), 128 + signo) << up->err();
-  EXPECT_EQ(testfs_files(), 0u);
-  EXPECT_EQ(up->out(), "") << "no run-id for a failed up";
-  EXPECT_NE(up->err().find("tearing down " + run_id), std::string::npos) << up->err();
-  const auto run = show(run_id);
-  EXPECT_EQ(run["status"], "down");
-  for (const auto& r : run["resources"]) EXPECT_EQ(r["state"], "deleted");
+// Given an `up` blocked after creating 2 of 3 resources, expect each of SIGINT/SIGTERM/SIGHUP to
+// tear down both, mark the run down, and exit 128+signal.
+TEST_P(GuardTest, EachSignalTearsDownAndExitsWithItsCode) {
+  for (const int signo : {SIGINT, SIGTERM, SIGHUP}) {
+    SCOPED_TRACE("signal " + std::to_string(signo));
+    auto up = spawn({"up", "--profile", profile_path.string()}, k_live_blocking);
+    ASSERT_TRUE(eventually([&] { return testfs_files() == 2; })) << up->err();
+    const std::string run_id = only_run_dir(testfs_dir);
+    up->signal(signo);
+    EXPECT_EQ(up->wait(), 128 + signo) << up->err();
+    ASSERT_EQ(testfs_files(), 0u);
+    EXPECT_EQ(up->out(), "") << "no run-id for a failed up";
+    EXPECT_NE(up->err().find("tearing down " + run_id), std::string::npos) << up->err();
+    const auto run = show(run_id);
+    EXPECT_EQ(run["status"], "down");
+    for (const auto& r : run["resources"]) EXPECT_EQ(r["state"], "deleted");
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Signals, GuardSignal, ::testing::Values(SIGINT, SIGTERM, SIGHUP));
-
-TEST_F(LifecycleTest, SecondSignalDuringTeardownDoesNotAbortIt) {
+TEST_P(GuardTest, SecondSignalDuringTeardownDoesNotAbortIt) {
   auto up = spawn({"up", "--profile", profile_path.string()}, k_live_blocking);
   ASSERT_TRUE(eventually([&] { return testfs_files() == 2; }));
   up->signal(SIGINT);
@@ -51,7 +54,7 @@ TEST_F(LifecycleTest, SecondSignalDuringTeardownDoesNotAbortIt) {
   EXPECT_NE(up->err().find("is down"), std::string::npos) << up->err();
 }
 
-TEST_F(LifecycleTest, KeepLeavesThePartialLabAndSaysHowToRemoveIt) {
+TEST_P(GuardTest, KeepLeavesThePartialLabAndSaysHowToRemoveIt) {
   auto up = spawn({"up", "--profile", profile_path.string(), "--keep"}, k_live_blocking);
   ASSERT_TRUE(eventually([&] { return testfs_files() == 2; }));
   const std::string run_id = only_run_dir(testfs_dir);
@@ -65,7 +68,7 @@ TEST_F(LifecycleTest, KeepLeavesThePartialLabAndSaysHowToRemoveIt) {
   EXPECT_EQ(testfs_files(), 0u);
 }
 
-TEST_F(LifecycleTest, ProviderFailureTearsDownWithTheFailureCode) {
+TEST_P(GuardTest, ProviderFailureTearsDownWithTheFailureCode) {
   const auto up = labctl({"up", "--profile", profile_path.string()},
                          {{"CE_DRY_RUN", "0"}, {"LABCTL_TESTFS_FAIL_AFTER", "2"}});
   EXPECT_EQ(up.code, 3) << up.err;
@@ -75,7 +78,7 @@ TEST_F(LifecycleTest, ProviderFailureTearsDownWithTheFailureCode) {
 
 // Given an `up` killed with SIGKILL (no guard can run), expect `down --run-id` to remove
 // everything the state recorded.
-TEST_F(LifecycleTest, AfterSigkillDownRunIdRemovesEverything) {
+TEST_P(GuardTest, AfterSigkillDownRunIdRemovesEverything) {
   auto up = spawn({"up", "--profile", profile_path.string()}, k_live_blocking);
   ASSERT_TRUE(eventually([&] { return testfs_files() == 2; }));
   const std::string run_id = only_run_dir(testfs_dir);
@@ -91,7 +94,7 @@ TEST_F(LifecycleTest, AfterSigkillDownRunIdRemovesEverything) {
 
 // Given a run being operated by a live `up`, expect `down` of that run to be refused (exit 4)
 // with the holder's pid.
-TEST_F(LifecycleTest, LeaseStopsASecondProcessOnTheSameRun) {
+TEST_P(GuardTest, LeaseStopsASecondProcessOnTheSameRun) {
   auto up = spawn({"up", "--profile", profile_path.string()}, k_live_blocking);
   ASSERT_TRUE(eventually([&] { return testfs_files() == 2; }));
   const std::string run_id = only_run_dir(testfs_dir);
@@ -101,6 +104,8 @@ TEST_F(LifecycleTest, LeaseStopsASecondProcessOnTheSameRun) {
   up->signal(SIGTERM);
   EXPECT_EQ(up->wait(), 143);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, GuardTest, k_both_stores, store_kind_name);
 
 }  // namespace
 }  // namespace labctl::testing

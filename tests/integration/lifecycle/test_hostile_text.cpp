@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "core/text.hpp"
 #include "tests/support/labctl_fixture.hpp"
@@ -14,29 +15,42 @@ const std::map<std::string, std::string> k_live{{"CE_DRY_RUN", "0"}};
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-class HostileFailureText : public LifecycleTest,
-                           public ::testing::WithParamInterface<std::string> {};
+// The teardown paths on each state store: SQLite, and PostgreSQL, whose text columns take only
+// valid UTF-8.
+using HostileText = StoreLifecycleTest;
 
-// Given a provider failure whose message holds ill-formed UTF-8 or control bytes, expect the
+// Provider failure messages that are not clean text, by byte class.
+const std::array<std::pair<const char*, std::string>, 5> k_hostile_messages{{
+    {"never_utf8", ": \xff\xfe denied"},
+    {"overlong", ": \xc0\xaf overlong"},
+    {"surrogate", ": \xed\xa0\x80 surrogate"},
+    {"terminal_escapes", ": \x1b[2J\x1b[31mred\r\nforged line"},
+    {"truncated", ": cut \xe2\x82"},
+}};
+
+// Given provider failures whose messages hold ill-formed UTF-8 or control bytes, expect the
 // guard to tear everything down (no leak), exit 3, and state/stderr to stay readable.
-TEST_P(HostileFailureText, GuardStillTearsDown) {
+TEST_P(HostileText, GuardStillTearsDown) {
   auto env = k_live;
   env["LABCTL_TESTFS_FAIL_AFTER"] = "2";
-  env["LABCTL_TESTFS_FAIL_MESSAGE"] = GetParam();
-  for (const char* format : {"human", "json"}) {
-    env["CE_LOG_FORMAT"] = format;
-    const auto up = labctl({"up", "--profile", profile_path.string()}, env);
-    EXPECT_EQ(up.code, 3) << format << ": " << up.err;
-    EXPECT_NE(up.err.find("injected failure"), std::string::npos) << up.err;
-    EXPECT_EQ(up.err.find("unexpected failure"), std::string::npos) << up.err;
-    EXPECT_EQ(up.err.find("terminate called"), std::string::npos) << up.err;
-    EXPECT_EQ(testfs_files(), 0u) << format;
+  for (const auto& [byte_class, message] : k_hostile_messages) {
+    SCOPED_TRACE(byte_class);
+    env["LABCTL_TESTFS_FAIL_MESSAGE"] = message;
+    for (const char* format : {"human", "json"}) {
+      env["CE_LOG_FORMAT"] = format;
+      const auto up = labctl({"up", "--profile", profile_path.string()}, env);
+      EXPECT_EQ(up.code, 3) << format << ": " << up.err;
+      EXPECT_NE(up.err.find("injected failure"), std::string::npos) << up.err;
+      EXPECT_EQ(up.err.find("unexpected failure"), std::string::npos) << up.err;
+      EXPECT_EQ(up.err.find("terminate called"), std::string::npos) << up.err;
+      EXPECT_EQ(testfs_files(), 0u) << format;
+    }
   }
   const auto runs = labctl({"runs", "list", "--json"});
   ASSERT_EQ(runs.code, 0) << runs.err;
   EXPECT_TRUE(text::is_valid_utf8(runs.out));
   const auto list = nlohmann::json::parse(runs.out);
-  ASSERT_EQ(list.size(), 2u);
+  ASSERT_EQ(list.size(), 2 * k_hostile_messages.size());
   for (const auto& run : list) {
     EXPECT_EQ(run["status"], "down") << run.dump();
     const auto shown = labctl({"runs", "show", run["runId"].get<std::string>(), "--json"});
@@ -45,24 +59,9 @@ TEST_P(HostileFailureText, GuardStillTearsDown) {
   }
 }
 
-// Readable test names: the parameters themselves are not printable.
-std::string byte_class_name(const ::testing::TestParamInfo<std::string>& info) {
-  constexpr std::array<const char*, 5> k_names{"never_utf8", "overlong", "surrogate",
-                                               "terminal_escapes", "truncated"};
-  return k_names.at(info.index);
-}
-
-INSTANTIATE_TEST_SUITE_P(Bytes, HostileFailureText,
-                         ::testing::Values(std::string(": \xff\xfe denied"),
-                                           std::string(": \xc0\xaf overlong"),
-                                           std::string(": \xed\xa0\x80 surrogate"),
-                                           std::string(": \x1b[2J\x1b[31mred\r\nforged line"),
-                                           std::string(": cut \xe2\x82")),
-                         byte_class_name);
-
 // Given a provider whose delete throws (bytes that are not UTF-8 in the exception), expect
 // `down` to exit 3 without aborting, keep the run down_failed, and a later `down` to finish.
-TEST_F(LifecycleTest, ThrowingTeardownIsAFailureNotACrash) {
+TEST_P(HostileText, ThrowingTeardownIsAFailureNotACrash) {
   const auto up = labctl({"up", "--profile", profile_path.string()}, k_live);
   ASSERT_EQ(up.code, 0) << up.err;
   const std::string run_id = first_line(up.out);
@@ -83,7 +82,7 @@ TEST_F(LifecycleTest, ThrowingTeardownIsAFailureNotACrash) {
 // Given expired runs whose teardown throws inside the janitor's worker threads, expect no
 // abort (an exception escaping a std::jthread is std::terminate), exit 3 naming the runs, and a
 // later janitor to remove them.
-TEST_F(LifecycleTest, ThrowingTeardownDoesNotAbortTheJanitor) {
+TEST_P(HostileText, ThrowingTeardownDoesNotAbortTheJanitor) {
   std::vector<std::string> run_ids;
   for (int i = 0; i < 3; ++i) {
     const auto up = labctl({"up", "--profile", profile_path.string(), "--ttl", "1s"}, k_live);
@@ -120,6 +119,8 @@ TEST_F(LifecycleTest, JanitorParallelismIsValidated) {
   env["CE_JANITOR_PARALLELISM"] = "4";
   EXPECT_EQ(labctl({"down", "--expired"}, env).code, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, HostileText, k_both_stores, store_kind_name);
 
 }  // namespace
 }  // namespace labctl::testing

@@ -1,19 +1,19 @@
 #include "core/action_journal.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <optional>
 
-#include "core/sqlite_util.hpp"
-
-#include "tests/support/temp_dir.hpp"
+#include "core/db.hpp"
+#include "tests/unit/core/store_test.hpp"
 
 namespace labctl::journal {
 namespace {
 
-using labctl::testing::TempDirTest;
+using labctl::testing::k_both_stores;
+using labctl::testing::race;
+using labctl::testing::store_kind_name;
 
 ActionRow capture(const std::string& key, const std::string& address, long long epoch) {
   ActionRow row;
@@ -30,24 +30,43 @@ ActionRow capture(const std::string& key, const std::string& address, long long 
   return row;
 }
 
-class JournalTest : public TempDirTest {
+// The journal's guarantees, on each store.
+class JournalTest : public labctl::testing::StoreTest {
  protected:
-  void SetUp() override {
-    TempDirTest::SetUp();
-    auto opened = state::Store::open(tmp.path() / "state");
-    ASSERT_TRUE(opened) << opened.error().message;
-    store = std::move(*opened);
-  }
   std::string status_of(const std::string& key) {
     auto row = find(*store, key);
     EXPECT_TRUE(row && *row);
     return row && *row ? (*row)->status : "";
   }
-  std::unique_ptr<state::Store> store;
+
+  // `n` Stores on the test's database, each with its own connection: n processes or machines.
+  std::vector<std::unique_ptr<state::Store>> open_stores(int n) {
+    std::vector<std::unique_ptr<state::Store>> stores;
+    for (int i = 0; i < n; ++i) stores.push_back(open_as("machine-" + std::to_string(i)));
+    return stores;
+  }
+
+  // The index of the one result that is true; fails the test on an error or on no or several
+  // true results.
+  static std::size_t only_winner(const std::vector<Expected<bool>>& results) {
+    std::size_t winners = 0;
+    std::size_t winner = results.size();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      EXPECT_TRUE(results[i]) << i << ": " << results[i].error().message;
+      if (results[i] && *results[i]) {
+        ++winners;
+        winner = i;
+      }
+    }
+    EXPECT_EQ(winners, 1u);
+    return winner;
+  }
+
+  static constexpr int k_racers = 8;
 };
 
 // Given a new key, then the same key again while pending, expect inserted then duplicate.
-TEST_F(JournalTest, ImportInsertsPendingAndCountsARepeatAsDuplicate) {
+TEST_P(JournalTest, ImportInsertsPendingAndCountsARepeatAsDuplicate) {
   const auto row = capture("k1", "10.0.0.5", 1);
   EXPECT_EQ(import_action(*store, row).value(), ImportOutcome::inserted);
   EXPECT_EQ(status_of("k1"), k_pending);
@@ -56,7 +75,7 @@ TEST_F(JournalTest, ImportInsertsPendingAndCountsARepeatAsDuplicate) {
 
 // Given failed and skipped keys, expect a re-import to reset them to pending (clearing the
 // result), and a succeeded key to stay untouched.
-TEST_F(JournalTest, ReimportResetsFailedAndSkippedButNeverSucceeded) {
+TEST_P(JournalTest, ReimportResetsFailedAndSkippedButNeverSucceeded) {
   for (const auto* status : {k_failed, k_skipped, k_succeeded}) {
     const std::string key = std::string("k-") + status;
     ASSERT_TRUE(import_action(*store, capture(key, "10.0.0.5", 1)));
@@ -77,7 +96,7 @@ TEST_F(JournalTest, ReimportResetsFailedAndSkippedButNeverSucceeded) {
 
 // Given a batch of 20,000 new rows, one key repeated and one key already failed, expect every
 // outcome in order, in a few seconds (one transaction, statements prepared once).
-TEST_F(JournalTest, BatchImportKeepsOrderAndIsFast) {
+TEST_P(JournalTest, BatchImportKeepsOrderAndIsFast) {
   ASSERT_TRUE(import_action(*store, capture("old", "10.0.0.5", 1)));
   ASSERT_TRUE(record_result(*store, "old", k_failed, "m", {}, "e"));
   std::vector<ActionRow> rows;
@@ -99,9 +118,9 @@ TEST_F(JournalTest, BatchImportKeepsOrderAndIsFast) {
 
 // Given a batch inside a caller's transaction that is never committed (a killed import), expect
 // none of its rows in the journal.
-TEST_F(JournalTest, BatchImportInsideAnAbandonedTransactionLeavesNothing) {
+TEST_P(JournalTest, BatchImportInsideAnAbandonedTransactionLeavesNothing) {
   {
-    state::Transaction tx(store->handle());
+    state::Transaction tx(store->db());
     ASSERT_TRUE(tx.begin());
     std::vector<ActionRow> rows;
     for (int i = 0; i < 100; ++i) rows.push_back(capture("k" + std::to_string(i), "10.0.0.5", 1));
@@ -113,7 +132,7 @@ TEST_F(JournalTest, BatchImportInsideAnAbandonedTransactionLeavesNothing) {
 
 // Given parameters and observed facts holding bytes that are not UTF-8 (an outside message),
 // expect them stored (replaced by U+FFFD) instead of an exception half-way through a write.
-TEST_F(JournalTest, NonUtf8JsonIsStoredNotThrown) {
+TEST_P(JournalTest, NonUtf8JsonIsStoredNotThrown) {
   auto row = capture("k1", "10.0.0.5", 1);
   row.parameters["note"] = "\xff\xfe";
   ASSERT_TRUE(import_action(*store, row));
@@ -124,7 +143,7 @@ TEST_F(JournalTest, NonUtf8JsonIsStoredNotThrown) {
 }
 
 // Given a pending row, expect approve to record who and when once, and to refuse a second time.
-TEST_F(JournalTest, ApproveOnlyFromPending) {
+TEST_P(JournalTest, ApproveOnlyFromPending) {
   ASSERT_TRUE(import_action(*store, capture("k1", "10.0.0.5", 1)));
   EXPECT_TRUE(approve(*store, "k1", "alice").value());
   const auto row = find(*store, "k1").value();
@@ -136,7 +155,7 @@ TEST_F(JournalTest, ApproveOnlyFromPending) {
 }
 
 // Given an approved row, expect the claim (approved -> running) to succeed once only.
-TEST_F(JournalTest, TransitionIsACompareAndSet) {
+TEST_P(JournalTest, TransitionIsACompareAndSet) {
   ASSERT_TRUE(import_action(*store, capture("k1", "10.0.0.5", 1)));
   EXPECT_FALSE(transition(*store, "k1", {k_approved}, k_running).value());
   ASSERT_TRUE(approve(*store, "k1", "alice").value());
@@ -148,7 +167,7 @@ TEST_F(JournalTest, TransitionIsACompareAndSet) {
 
 // Given captures of one address in several states, expect the current epoch to be the newest
 // succeeded (or since rolled back) one of that run and address only.
-TEST_F(JournalTest, CurrentEpochCountsSucceededCapturesOfTheAddressOnly) {
+TEST_P(JournalTest, CurrentEpochCountsSucceededCapturesOfTheAddressOnly) {
   const std::string run = capture("x", "a", 0).run_id;
   EXPECT_FALSE(current_epoch(*store, run, "10.0.0.5").value());
   ASSERT_TRUE(import_action(*store, capture("e1", "10.0.0.5", 1)));
@@ -166,7 +185,7 @@ TEST_F(JournalTest, CurrentEpochCountsSucceededCapturesOfTheAddressOnly) {
 }
 
 // Given rows of two runs, expect list to keep journal order and filter by run.
-TEST_F(JournalTest, ListKeepsOrderAndFiltersByRun) {
+TEST_P(JournalTest, ListKeepsOrderAndFiltersByRun) {
   auto foreign = capture("f1", "10.0.0.5", 1);
   foreign.run_id = "20260601T030000Z-cloudedge-other";
   ASSERT_TRUE(import_action(*store, capture("k2", "10.0.0.5", 1)));
@@ -180,22 +199,33 @@ TEST_F(JournalTest, ListKeepsOrderAndFiltersByRun) {
   EXPECT_EQ(to_json(mine[1])["epoch"], 2);
 }
 
-// Given a version-1 database (no journal table), expect opening it to migrate to version 2.
-TEST_F(JournalTest, AVersionOneDatabaseGainsTheJournal) {
-  store.reset();
-  const auto db_path = tmp.path() / "state" / "state.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE action_executions; DELETE FROM schema_version; "
-                             "INSERT INTO schema_version(version) VALUES (1);",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto reopened = state::Store::open(tmp.path() / "state");
-  ASSERT_TRUE(reopened) << reopened.error().message;
-  EXPECT_EQ(import_action(**reopened, capture("k1", "10.0.0.5", 1)).value(),
-            ImportOutcome::inserted);
+// Given an approved action and eight processes (each its own connection) racing to claim it
+// (approved -> running), expect exactly one claim, and no errors.
+TEST_P(JournalTest, ConcurrentClaimsFromSeparateConnectionsSucceedOnce) {
+  ASSERT_TRUE(import_action(*store, capture("k1", "10.0.0.5", 1)));
+  ASSERT_TRUE(approve(*store, "k1", "alice").value());
+  const auto stores = open_stores(k_racers);
+  for (const auto& one : stores) ASSERT_NE(one, nullptr);
+  std::vector<Expected<bool>> claims(k_racers);
+  race(k_racers, [&](int i) { claims[i] = transition(*stores[i], "k1", {k_approved}, k_running); });
+  only_winner(claims);
+  EXPECT_EQ(status_of("k1"), k_running);
 }
+
+// Given a pending action and eight processes racing to approve it, expect exactly one approval,
+// recorded as the winner's.
+TEST_P(JournalTest, ConcurrentApprovalsFromSeparateConnectionsSucceedOnce) {
+  ASSERT_TRUE(import_action(*store, capture("k1", "10.0.0.5", 1)));
+  const auto stores = open_stores(k_racers);
+  for (const auto& one : stores) ASSERT_NE(one, nullptr);
+  std::vector<Expected<bool>> approvals(k_racers);
+  race(k_racers,
+       [&](int i) { approvals[i] = approve(*stores[i], "k1", "user-" + std::to_string(i)); });
+  const std::size_t winner = only_winner(approvals);
+  EXPECT_EQ(find(*store, "k1").value()->approved_by, "user-" + std::to_string(winner));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, JournalTest, k_both_stores, store_kind_name);
 
 }  // namespace
 }  // namespace labctl::journal

@@ -1,18 +1,24 @@
 #include "core/state_store.hpp"
 
 #include <gtest/gtest.h>
-#include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "core/sqlite_util.hpp"
-#include "tests/support/temp_dir.hpp"
+#include <set>
+
+#include "core/action_journal.hpp"
+#include "tests/support/pg_server.hpp"
+#include "tests/unit/core/store_test.hpp"
 
 namespace labctl::state {
 namespace {
 
+using labctl::testing::k_both_stores;
+using labctl::testing::query_integer;
+using labctl::testing::race;
+using labctl::testing::store_kind_name;
 using labctl::testing::TempDirTest;
+using StateStore = labctl::testing::StoreTest;
 
 RunRecord sample_run(const std::string& id) {
   RunRecord run;
@@ -36,6 +42,8 @@ mode_t mode_of(const std::filesystem::path& path) {
   EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 0777;
 }
+
+// ---- The state directory and its files: SQLite only ----
 
 TEST_F(TempDirTest, OpenCreatesPrivateDirectoryAndDatabase) {
   const auto dir = tmp.path() / "state";
@@ -155,8 +163,9 @@ TEST_F(TempDirTest, StateDirectoryThatIsAFileIsAUsageError) {
   EXPECT_NE(store.error().message.find("is not a directory"), std::string::npos);
 }
 
-TEST_F(TempDirTest, RunRoundTripAndSameSecondUniqueness) {
-  auto store = *Store::open(tmp.path());
+// ---- The store's guarantees, on both stores ----
+
+TEST_P(StateStore, RunRoundTripAndSameSecondUniqueness) {
   const auto first = store->insert_run(sample_run("20260601T030000Z-cloudedge-full"));
   const auto second = store->insert_run(sample_run("20260601T030000Z-cloudedge-full"));
   ASSERT_TRUE(first && second);
@@ -166,6 +175,7 @@ TEST_F(TempDirTest, RunRoundTripAndSameSecondUniqueness) {
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->providers, (std::vector<std::string>{"aws", "onprem"}));
   EXPECT_EQ((*found)->ttl_seconds, 3600);
+  EXPECT_EQ((*found)->machine, k_machine);
   EXPECT_EQ(store->list_runs()->size(), 2u);
   ASSERT_TRUE(store->set_run_status(*first, k_run_down));
   const auto latest = store->latest_active_run();
@@ -173,8 +183,30 @@ TEST_F(TempDirTest, RunRoundTripAndSameSecondUniqueness) {
   EXPECT_EQ((*latest)->run_id, *second);
 }
 
-TEST_F(TempDirTest, ResourcesKeepCreationOrderAndMergeAttrs) {
-  auto store = *Store::open(tmp.path());
+// Given two machines recording a run of the same id at once on one database, expect distinct
+// ids (one gets -2), each row naming the machine that recorded it.
+TEST_P(StateStore, TwoMachinesRecordingTheSameRunIdGetDistinctIds) {
+  const std::string id = "20260601T030000Z-cloudedge-full";
+  const std::vector<std::unique_ptr<Store>> stores = [this] {
+    std::vector<std::unique_ptr<Store>> out;
+    out.push_back(open_as("machine-a"));
+    out.push_back(open_as("machine-b"));
+    return out;
+  }();
+  ASSERT_TRUE(stores[0] && stores[1]);
+  std::vector<Expected<std::string>> ids(stores.size());
+  race(2, [&](int i) { ids[i] = stores[i]->insert_run(sample_run(id)); });
+  ASSERT_TRUE(ids[0]) << ids[0].error().message;
+  ASSERT_TRUE(ids[1]) << ids[1].error().message;
+  EXPECT_EQ((std::set<std::string>{*ids[0], *ids[1]}), (std::set<std::string>{id, id + "-2"}));
+  for (std::size_t i = 0; i < stores.size(); ++i) {
+    const auto run = store->find_run(*ids[i]);
+    ASSERT_TRUE(run && *run) << *ids[i];
+    EXPECT_EQ((*run)->machine, stores[i]->location().machine) << *ids[i];
+  }
+}
+
+TEST_P(StateStore, ResourcesKeepCreationOrderAndMergeAttrs) {
   const std::string run = *store->insert_run(sample_run("20260601T030000Z-cloudedge-x"));
   ResourceRecord row;
   row.run_id = run;
@@ -200,8 +232,7 @@ TEST_F(TempDirTest, ResourcesKeepCreationOrderAndMergeAttrs) {
 
 // Given a batch of rows, expect each its id in order and every outcome of a batch written; a
 // batch inside an outer transaction that is rolled back leaves nothing behind.
-TEST_F(TempDirTest, BatchesOfRowsAndOutcomesJoinAnOuterTransaction) {
-  auto store = *Store::open(tmp.path());
+TEST_P(StateStore, BatchesOfRowsAndOutcomesJoinAnOuterTransaction) {
   const std::string run = *store->insert_run(sample_run("20260601T030000Z-cloudedge-b"));
   std::vector<ResourceRecord> rows(3);
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -224,7 +255,7 @@ TEST_F(TempDirTest, BatchesOfRowsAndOutcomesJoinAnOuterTransaction) {
   EXPECT_EQ(stored[2].state, k_res_failed);
   EXPECT_EQ(stored[2].error, "refused: i-2");
   {
-    Transaction outer(store->handle());
+    Transaction outer(store->db());
     ASSERT_TRUE(outer.begin());
     std::vector<ResourceRecord> more(1, rows[0]);
     ASSERT_TRUE(store->record_intents(more));  // joins `outer`, commits nothing itself
@@ -235,8 +266,7 @@ TEST_F(TempDirTest, BatchesOfRowsAndOutcomesJoinAnOuterTransaction) {
   EXPECT_EQ(stored[1].state, k_res_created);
 }
 
-TEST_F(TempDirTest, EventsAndMeta) {
-  auto store = *Store::open(tmp.path());
+TEST_P(StateStore, EventsAndMeta) {
   ASSERT_TRUE(store->add_event("r", "up", {{"result", "completed"}}));
   ASSERT_TRUE(store->add_event("r", "smoke", {{"passed", 12}}));
   const auto events = *store->events("r");
@@ -249,40 +279,272 @@ TEST_F(TempDirTest, EventsAndMeta) {
   EXPECT_EQ((**store->get_meta("r", "ssh"))["user"], "admin");
 }
 
-// Given a live process holding a run's lease, expect a refusal naming its pid; once that
-// process is dead, expect the lease to be taken over.
-TEST_F(TempDirTest, LeaseRefusesLiveHolderAndTakesOverDeadOne) {
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto store = Store::open(tmp.path());
-    if (!store) _exit(2);
-    auto lease = (*store)->acquire_lease("run-1", "up");
-    if (!lease) _exit(3);
-    const char ok = 'y';
-    if (write(ready[1], &ok, 1) != 1) _exit(4);
-    pause();
-    _exit(0);
+// ---- Migrations ----
+
+// Given several processes opening one new database at once, expect every open to succeed and
+// the schema to be created and versioned once: migrations run under the write lock.
+TEST_P(StateStore, ConcurrentOpensOfANewDatabaseMigrateItOnce) {
+  StateLocation fresh = location("machine-b");
+  fresh.dir = tmp.path() / "fresh";
+  std::string why;
+  const auto url = labctl::testing::state_url_for(GetParam(), &why);  // a second new database
+  ASSERT_TRUE(url) << why;
+  fresh.url = *url;
+  constexpr int k_openers = 6;
+  std::vector<Expected<std::unique_ptr<Store>>> opened(k_openers);
+  race(k_openers, [&](int i) { opened[i] = Store::open(fresh); });
+  for (const auto& one : opened) ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(query_integer((*opened[0])->db(), "SELECT COUNT(*) FROM schema_version"), 1);
+  EXPECT_EQ(query_integer((*opened[0])->db(), "SELECT MAX(version) FROM schema_version"), 3);
+}
+
+// Given a database a newer labctl wrote (schema version 99), expect a refusal that says so.
+TEST_P(StateStore, ANewerSchemaIsRefused) {
+  ASSERT_TRUE(Statement(store->db(), "INSERT INTO schema_version(version) VALUES (99)").run());
+  auto newer = Store::open(location("machine-b"));
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().code, ExitCode::refused);
+  EXPECT_NE(newer.error().message.find("schema version 99 is newer"), std::string::npos)
+      << newer.error().message;
+  EXPECT_NE(newer.error().message.find("upgrade labctl"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StateStore, k_both_stores, store_kind_name);
+
+// The SQLite schema of labctl before version 3, frozen as it was: version 1 is every table but
+// the journal, version 2 adds the journal.
+constexpr const char* k_schema_v1 = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  profile TEXT NOT NULL,
+  profile_path TEXT NOT NULL,
+  scenario TEXT NOT NULL,
+  providers TEXT NOT NULL,
+  provider_order TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  ttl_text TEXT NOT NULL,
+  ttl_seconds INTEGER NOT NULL,
+  ttl_expires_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  dry_run INTEGER NOT NULL,
+  keep INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resources (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  region TEXT NOT NULL,
+  cloud_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  request_json TEXT NOT NULL,
+  attrs_json TEXT NOT NULL,
+  error TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_run ON resources(run_id);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
+CREATE TABLE IF NOT EXISTS run_meta (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS leases (
+  run_id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  command TEXT NOT NULL,
+  acquired_at TEXT NOT NULL
+);
+)sql";
+constexpr const char* k_schema_v2_journal = R"sql(
+CREATE TABLE IF NOT EXISTS action_executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  provider_ref TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_json TEXT NOT NULL,
+  parameters_json TEXT NOT NULL,
+  undo_json TEXT NOT NULL,
+  observed_json TEXT NOT NULL,
+  risk_level TEXT NOT NULL,
+  status TEXT NOT NULL,
+  address TEXT NOT NULL,
+  epoch INTEGER,
+  approved_by TEXT NOT NULL,
+  approved_at TEXT NOT NULL,
+  executed_at TEXT NOT NULL,
+  result_message TEXT NOT NULL,
+  error TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS action_executions_run ON action_executions(run_id);
+)sql";
+
+constexpr const char* k_old_run_id = "20250101T000000Z-cloudedge-old";
+
+// `dir` (0700) with the state.db an old labctl of schema `version` (1 or 2) left: one run and
+// the lease its process held.
+void write_old_database(const std::filesystem::path& dir, int version) {
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0) << dir;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "state.db").c_str(), &db), SQLITE_OK);
+  const std::string id = k_old_run_id;
+  std::string sql = k_schema_v1;
+  if (version >= 2) sql += k_schema_v2_journal;
+  sql += "INSERT INTO schema_version(version) VALUES (" + std::to_string(version) + ");";
+  sql += "INSERT INTO runs VALUES ('" + id +
+         "', 'minimal', 'profiles/minimal.yaml', 'minimal', 'aws', 'declared', 'tester', 'unit', "
+         "'1h', 3600, '2025-01-01T01:00:00Z', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', "
+         "'up', 1, 0);";
+  sql += "INSERT INTO leases VALUES ('" + id + "', 4242, 'oldhost', 'up', '2025-01-01T00:00:00Z');";
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+// Given a version-1 and a version-2 SQLite database, expect each opened at version 3 with its
+// run and lease kept, runs.machine and the lease columns added (empty for the old rows), the
+// journal usable and a new run recording its machine.
+TEST_F(TempDirTest, AnOlderSqliteDatabaseIsMigratedKeepingItsRows) {
+  for (const int version : {1, 2}) {
+    SCOPED_TRACE("version " + std::to_string(version));
+    const auto dir = tmp.path() / ("v" + std::to_string(version));
+    ASSERT_NO_FATAL_FAILURE(write_old_database(dir, version));
+    StateLocation location = StateLocation::local(dir);
+    location.machine = "machine-a";
+    auto opened = Store::open(location);
+    ASSERT_TRUE(opened) << opened.error().message;
+    Store& store = **opened;
+    EXPECT_EQ(query_integer(store.db(), "SELECT MAX(version) FROM schema_version"), 3);
+    const auto old = store.find_run(k_old_run_id);
+    ASSERT_TRUE(old && *old) << (old ? "missing" : old.error().message);
+    EXPECT_EQ((*old)->status, k_run_up);
+    EXPECT_EQ((*old)->ttl_seconds, 3600);
+    EXPECT_EQ((*old)->machine, "");
+    EXPECT_EQ(query_integer(store.db(),
+                            "SELECT COUNT(*) FROM leases WHERE pid = 4242 AND host = 'oldhost' "
+                            "AND heartbeat_at = 0 AND lease_seconds = 0 AND token = '' AND "
+                            "pid_scope = ''"),
+              1);
+    const auto added = store.insert_run(sample_run("20260601T030000Z-cloudedge-new"));
+    ASSERT_TRUE(added) << added.error().message;
+    EXPECT_EQ((*store.find_run(*added))->machine, "machine-a");
+    journal::ActionRow action;
+    action.idempotency_key = "k1";
+    action.run_id = k_old_run_id;
+    EXPECT_EQ(journal::import_action(store, action).value(), journal::ImportOutcome::inserted);
   }
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  auto store = *Store::open(tmp.path());
-  auto refused = store->acquire_lease("run-1", "down");
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ExitCode::refused);
-  EXPECT_NE(refused.error().message.find("pid " + std::to_string(child)), std::string::npos)
-      << refused.error().message;
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  auto taken = store->acquire_lease("run-1", "down");
-  ASSERT_TRUE(taken) << taken.error().message;
-  taken->release();
-  auto again = store->acquire_lease("run-1", "down");
-  EXPECT_TRUE(again);
-  close(ready[0]);
-  close(ready[1]);
+}
+
+// ---- PostgreSQL only: its errors, its restarts ----
+
+// Tests of the PostgreSQL connection itself, on the test process's server.
+class PostgresStore : public TempDirTest {
+ protected:
+  void SetUp() override {
+    std::string why;
+    server = labctl::testing::PgServer::shared(&why);
+    if (server == nullptr) GTEST_SKIP() << "no PostgreSQL server: " << why;
+  }
+
+  [[nodiscard]] StateLocation location_of(const std::string& url) const {
+    return {.dir = tmp.path() / "state", .url = url, .machine = "machine-a", .lease_seconds = 60};
+  }
+
+  // `message` names the database of `url` (user, host, port and name) and never the password,
+  // nor does the server's log.
+  void expect_safe_and_named(const std::string& message, const std::string& url) const {
+    const std::string database = url.substr(url.rfind('/') + 1);
+    EXPECT_NE(message.find("postgresql://labctl@127.0.0.1:" + std::to_string(server->port()) + "/" +
+                           database),
+              std::string::npos)
+        << message;
+    EXPECT_EQ(message.find(server->password()), std::string::npos) << message;
+    EXPECT_EQ(labctl::testing::read_text(server->log_file()).find(server->password()),
+              std::string::npos)
+        << "the server log " << server->log_file() << " holds the password";
+  }
+
+  labctl::testing::PgServer* server = nullptr;
+};
+
+// Given a wrong password (the canary with a suffix) and an unknown database, expect a provider
+// error naming the database without the password.
+TEST_F(PostgresStore, ConnectionErrorsNameTheDatabaseNeverThePassword) {
+  const std::string url = server->create_database();
+  const std::string password = ":" + server->password() + "@";
+  std::string wrong_password = url;
+  wrong_password.replace(url.find(password), password.size(), ":" + server->password() + "-wrong@");
+  const std::string unknown_database = url.substr(0, url.rfind('/')) + "/labctl_no_such_db";
+  for (const auto& bad : {wrong_password, unknown_database}) {
+    auto opened = Store::open(location_of(bad));
+    ASSERT_FALSE(opened) << bad;
+    EXPECT_EQ(opened.error().code, ExitCode::provider);
+    expect_safe_and_named(opened.error().message, bad);
+  }
+}
+
+// Given the server stopped under an open Store, expect a write to fail (ExitCode::provider)
+// naming the database, never its password; with the server back, expect the same Store to
+// reconnect and write again, a transaction included.
+TEST_F(PostgresStore, AStoreReconnectsAfterTheServerRestarts) {
+  // Later tests of this process use the shared server: started again however this one ends.
+  struct StartAtEnd {
+    labctl::testing::PgServer* server;
+    ~StartAtEnd() {
+      try {
+        server->start();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "restarting the PostgreSQL server: " << e.what();
+      }
+    }
+  };
+  const std::string url = server->create_database();
+  auto opened = Store::open(location_of(url));
+  ASSERT_TRUE(opened) << opened.error().message;
+  Store& store = **opened;
+  ASSERT_TRUE(store.add_event("r", "up", {}));
+  {
+    const StartAtEnd start_at_end{server};
+    server->stop();
+    auto failed = store.add_event("r", "lost", {});
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ExitCode::provider);
+    expect_safe_and_named(failed.error().message, url);
+    server->start();
+  }
+  const auto written = store.add_event("r", "down", {});
+  ASSERT_TRUE(written) << written.error().message;
+  ResourceRecord row;
+  row.run_id = "r";
+  const auto intent = store.record_intent(row);  // a write transaction
+  ASSERT_TRUE(intent) << intent.error().message;
+  const auto events = store.events("r");
+  ASSERT_TRUE(events) << events.error().message;
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].kind, "down");
 }
 
 }  // namespace

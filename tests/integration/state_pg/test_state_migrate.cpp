@@ -178,10 +178,13 @@ TEST_F(PgMigrateTest, SqliteToPostgresqlAndBack) {
   ASSERT_EQ(second_run.code, 0) << second_run.err;
   const auto first_run = run({"runs", "show", run_id, "--json"}, on_pg);
   long long highest_copied = 0;
-  for (const auto& r : nlohmann::json::parse(first_run.out)["resources"]) {
+  // The documents are kept: a loop over parse(...)["resources"] would walk a destroyed temporary.
+  const auto first_shown = nlohmann::json::parse(first_run.out);
+  for (const auto& r : first_shown["resources"]) {
     highest_copied = std::max(highest_copied, r["id"].get<long long>());
   }
-  for (const auto& r : nlohmann::json::parse(second_run.out)["resources"]) {
+  const auto second_shown = nlohmann::json::parse(second_run.out);
+  for (const auto& r : second_shown["resources"]) {
     EXPECT_GT(r["id"].get<long long>(), highest_copied) << r;
   }
 

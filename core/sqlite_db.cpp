@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/db.hpp"
+#include "core/text.hpp"
 
 namespace labctl::state {
 namespace {
@@ -100,7 +101,8 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Expected<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
-  const std::string where = "state database " + path;
+  // A path from outside (CE_STATE_DIR, `state migrate --to`) is shown escaped and bounded.
+  const std::string where = "state database " + text::printable(path, 300);
   sqlite3* handle = nullptr;
   // A new database gets 0600 from the umask; SQLite gives its -wal/-shm files the database's
   // mode. An existing database's mode is left as it is (labctl chmods nothing it did not create).

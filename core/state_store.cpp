@@ -263,7 +263,7 @@ bool process_alive(long long pid) {
 // (ExitCode::refused) when it is a symlink, not ours, or writable by group or others, since then
 // another user could swap state.db for a link to a file of ours.
 Expected<void> prepare_dir(const fs::path& dir) {
-  const std::string where = "CE_STATE_DIR: " + dir.string();
+  const std::string where = "CE_STATE_DIR: " + text::printable(dir.string(), 300);
   struct stat info {};
   if (::lstat(dir.c_str(), &info) != 0) {
     if (errno != ENOENT) return fail(ExitCode::usage, where + ": " + std::strerror(errno));
@@ -308,7 +308,7 @@ Expected<void> check_db_files(const fs::path& db_path) {
     if (::lstat(path.c_str(), &info) != 0) continue;
     if (!S_ISREG(info.st_mode)) {
       return fail(ExitCode::refused,
-                  "state database " + path + " is " +
+                  "state database " + text::printable(path, 300) + " is " +
                       (S_ISLNK(info.st_mode) ? "a symbolic link" : "not a regular file") +
                       "; labctl never follows one (remove it, or set CE_STATE_DIR to another "
                       "directory)");
@@ -378,7 +378,7 @@ StateLocation StateLocation::local(const fs::path& dir) {
 }
 
 std::string StateLocation::describe() const {
-  return url.empty() ? dir.string() : postgresql_display(url);
+  return url.empty() ? text::printable(dir.string(), 300) : postgresql_display(url);
 }
 
 Expected<std::unique_ptr<Store>> Store::open(const StateLocation& location) {

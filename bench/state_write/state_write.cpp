@@ -43,6 +43,7 @@
 #include "core/state_store.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/unit_run.hpp"
 
 namespace {
 
@@ -117,18 +118,7 @@ struct LifeLatencies {
 };
 
 Expected<std::string> insert_run(Store& store, const std::string& run_id) {
-  labctl::state::RunRecord run;
-  run.run_id = run_id;
-  run.profile = "bench";
-  run.scenario = "state-write";
-  run.providers = {"aws"};
-  run.owner = "bench";
-  run.ttl_text = "1h";
-  run.ttl_seconds = 3600;
-  run.created_at = "2025-01-01T00:00:00Z";
-  run.ttl_expires_at = "2025-01-01T01:00:00Z";
-  run.dry_run = false;
-  return store.insert_run(run);
+  return store.insert_run(labctl::testing::unit_aws_run(run_id, "bench"));
 }
 
 // One resource's life as `up` records it: the intent before the create call, the create once
